@@ -1,0 +1,154 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of the service, read from the environment (12-factor). Names and
+ * defaults of the seed design are kept (PORT, DATABASE_URL, MAX_QUEUE_TIME_SECONDS, …);
+ * the rest are ours. `docs/configuration.md` and the README table are generated from
+ * the `describe()` texts here, so this file is the one place a setting is defined.
+ */
+const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+const positive = (fallback: number) => z.coerce.number().positive().default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const TIME_CONTROL = /^(\d{1,3})\+(\d{1,3})$/;
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development').describe('Runtime environment.'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level.'),
+  PORT: int(8003).describe('HTTP port of the API.'),
+  DATABASE_URL: z
+    .string()
+    .default('postgres://postgres@127.0.0.1:5432/matchmaking')
+    .describe('PostgreSQL for read models, idempotency keys and (by default) the event store.'),
+  DATABASE_POOL_SIZE: int(20).describe('Connections per process in the PostgreSQL pool.'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379').describe('Redis for queue views and BullMQ.'),
+  REDIS_PREFIX: z.string().default('mm').describe('Prefix of every Redis key and BullMQ queue of this deployment.'),
+  EVENT_STORE_URL: optionalString.describe(
+    'Event store: postgres://… (embedded default), esdb://… (EventStoreDB) or memory:// (tests). Default: DATABASE_URL.',
+  ),
+  EVENT_STORE_SCHEMA: z.string().default('event_store').describe('PostgreSQL schema of the postgres event store.'),
+  POOLS: z
+    .string()
+    .default('1+0,2+1,3+0,3+2,5+0,5+3,10+0,10+5,15+10,30+0')
+    .describe('Time controls players can queue for (each in rated and casual mode).')
+    .transform((v, ctx) => {
+      const list = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const tc of list) {
+        if (!TIME_CONTROL.test(tc))
+          ctx.addIssue({ code: 'custom', message: `bad time control "${tc}" (want e.g. 3+2)` });
+      }
+      return list;
+    }),
+  MAX_QUEUE_TIME_SECONDS: positive(600).describe('A searching entry older than this gets QueueTimedOut.'),
+  INITIAL_RATING_WINDOW: int(100).describe('Half-width of the rating window when a player joins.'),
+  RATING_WINDOW_WIDENING_STEP: int(25).describe('Points the window widens by each interval.'),
+  RATING_WINDOW_WIDENING_INTERVAL: positive(10).describe('Seconds between window widenings.'),
+  MAX_RATING_WINDOW: int(500).describe('Cap on the half-width of the rating window.'),
+  REMATCH_COOLDOWN_SECONDS: int(0).describe('Two players who just played are not paired again within this time.'),
+  WORKER_INTERVAL_SECONDS: positive(1).describe(
+    'Scheduler tick for pools with searching entries (widening, timeouts).',
+  ),
+  MATCH_PAIRS_PER_BATCH: int(50).describe('Pairs committed per pairing job before the pass yields.'),
+  WORKER_CONCURRENCY: int(4).describe('Pairing jobs a worker process runs at once (different pools).'),
+  WAVE_POOLS: z
+    .string()
+    .default('')
+    .describe(
+      'Optional wave mode per pool: "3+0:rated=12/20,…" = pass every 12 s or once 20 players wait (instead of immediately).',
+    ),
+  LIVE_GAME_API_URL: z.string().url().default('http://127.0.0.1:8002').describe('live-game-api base URL.'),
+  LIVE_GAME_API_TIMEOUT_SECONDS: positive(5).describe('Timeout of each call to live-game-api.'),
+  LIVE_GAME_API_TOKEN: optionalString.describe('Bearer token for live-game-api internal calls (optional).'),
+  GAME_CREATION_ATTEMPTS: int(6).describe('Attempts (with exponential backoff) before a match is aborted.'),
+  GAME_CREATION_BACKOFF_MS: int(500).describe('First retry delay of game creation; doubles each attempt.'),
+  ACTIVE_GAME_CHECK: flag(true).describe('Ask live-game-api whether the player has an active game before queueing.'),
+  ACTIVE_GAME_CHECK_ON_FAILURE: z
+    .enum(['allow', 'reject'])
+    .default('allow')
+    .describe('When the active-game check fails: allow the join (logged) or reject with 503.'),
+  RATING_API_URL: optionalString.describe('rating-api base URL; unset = every player gets DEFAULT_RATING.'),
+  RATING_API_TIMEOUT_SECONDS: positive(1).describe('Timeout of each call to rating-api.'),
+  RATING_CACHE_TTL_SECONDS: int(30).describe('How long a fetched rating is reused.'),
+  DEFAULT_RATING: int(1500).describe('Rating used when no rating-api is configured.'),
+  RATING_FALLBACK: z
+    .union([z.literal('reject'), z.coerce.number().int().nonnegative()])
+    .default(1500)
+    .describe('When rating-api is down: a rating to use (logged), or "reject" (503).'),
+  JWT_SECRET: optionalString.describe('HS256 secret; enables HS256 tokens.'),
+  JWT_PUBLIC_KEY: optionalString.describe('RS256 public key (PEM, \\n allowed); enables RS256 tokens.'),
+  JWT_ISSUER: optionalString.describe('Required `iss` claim, when set.'),
+  JWT_AUDIENCE: optionalString.describe('Required `aud` claim, when set.'),
+  JWT_CLOCK_TOLERANCE_SECONDS: int(5).describe('Allowed clock skew for exp/nbf.'),
+  ADMIN_ROLES: z
+    .string()
+    .default('admin,service')
+    .describe('Roles (JWT `roles`/`role` claim) allowed on /internal routes.')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  IDEMPOTENCY_TTL_SECONDS: int(86_400).describe('How long Idempotency-Key responses are kept (at least 24 h).'),
+  REQUEST_BODY_LIMIT: z.string().default('16kb').describe('Largest accepted JSON body.'),
+  CHALLENGE_TTL_SECONDS: positive(120).describe('A pending challenge expires after this.'),
+  MAX_PENDING_CHALLENGES: int(10).describe('Pending outgoing challenges per user.'),
+  PROJECTOR_BATCH_SIZE: int(500).describe('Events read per batch while the projector catches up.'),
+});
+
+export type Env = z.input<typeof envSchema>;
+export type Config = z.output<typeof envSchema> & { eventStoreUrl: string };
+
+/** Names of every setting (used to check docker-compose and docs against the schema). */
+export const configKeys = Object.keys(envSchema.shape) as (keyof typeof envSchema.shape)[];
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly issues: string[]) {
+    super(
+      `invalid configuration:\n  ${issues.join('\n  ')}\nFix the environment variables above (see README "Configuration").`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the configuration; throws {@link ConfigError} listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const config = parsed.data;
+  if (config.MAX_RATING_WINDOW < config.INITIAL_RATING_WINDOW) {
+    throw new ConfigError(['MAX_RATING_WINDOW must be ≥ INITIAL_RATING_WINDOW']);
+  }
+  return { ...config, eventStoreUrl: config.EVENT_STORE_URL ?? config.DATABASE_URL };
+}
+
+/** Wave-mode settings parsed from WAVE_POOLS: pool key → pass interval and minimum waiting players. */
+export function parseWavePools(value: string): Map<string, { intervalSeconds: number; minPlayers: number }> {
+  const out = new Map<string, { intervalSeconds: number; minPlayers: number }>();
+  for (const part of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const m = /^(\d{1,3}\+\d{1,3}:(?:rated|casual))=(\d+(?:\.\d+)?)\/(\d+)$/.exec(part);
+    if (!m) throw new ConfigError([`WAVE_POOLS: bad entry "${part}" (want e.g. 3+0:rated=12/20)`]);
+    out.set(m[1]!, { intervalSeconds: Number(m[2]), minPlayers: Number(m[3]) });
+  }
+  return out;
+}

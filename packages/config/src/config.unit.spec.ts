@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configKeys, loadConfig, parseWavePools } from './config.js';
+
+describe('loadConfig', () => {
+  it('uses the seed defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      PORT: 8003,
+      MAX_QUEUE_TIME_SECONDS: 600,
+      INITIAL_RATING_WINDOW: 100,
+      RATING_WINDOW_WIDENING_INTERVAL: 10,
+      WORKER_INTERVAL_SECONDS: 1,
+      MATCH_PAIRS_PER_BATCH: 50,
+      LIVE_GAME_API_TIMEOUT_SECONDS: 5,
+    });
+    expect(config.eventStoreUrl).toBe(config.DATABASE_URL);
+    expect(config.POOLS).toContain('3+0');
+  });
+
+  it('coerces numbers and booleans from strings', () => {
+    const config = loadConfig({ PORT: '9000', ACTIVE_GAME_CHECK: 'false', RATING_FALLBACK: 'reject' });
+    expect(config.PORT).toBe(9000);
+    expect(config.ACTIVE_GAME_CHECK).toBe(false);
+    expect(config.RATING_FALLBACK).toBe('reject');
+  });
+
+  it('lists every bad variable with a hint', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'abc', POOLS: '3+0,blitz', LIVE_GAME_API_URL: 'not a url' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const issues = (error as ConfigError).issues.join('\n');
+    expect(issues).toMatch(/PORT/);
+    expect(issues).toMatch(/blitz/);
+    expect(issues).toMatch(/LIVE_GAME_API_URL/);
+  });
+
+  it('rejects a max window smaller than the initial one', () => {
+    expect(() => loadConfig({ INITIAL_RATING_WINDOW: '200', MAX_RATING_WINDOW: '100' })).toThrow(ConfigError);
+  });
+
+  it('exposes its keys', () => {
+    expect(configKeys).toContain('EVENT_STORE_URL');
+  });
+});
+
+describe('parseWavePools', () => {
+  it('parses interval and minimum players per pool', () => {
+    expect(parseWavePools('3+0:rated=12/20, 5+3:casual=6/10')).toEqual(
+      new Map([
+        ['3+0:rated', { intervalSeconds: 12, minPlayers: 20 }],
+        ['5+3:casual', { intervalSeconds: 6, minPlayers: 10 }],
+      ]),
+    );
+    expect(parseWavePools('')).toEqual(new Map());
+    expect(() => parseWavePools('3+0=12')).toThrow(ConfigError);
+  });
+});
