@@ -1,1 +1,3 @@
-export {};
+export * from './jwt.js';
+export * from './postgres.js';
+export * from './redis.js';
