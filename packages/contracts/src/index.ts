@@ -1,1 +1,5 @@
-export {};
+export * from './events/index.js';
+export * from './http/index.js';
+export * from './pools/pool.js';
+export * from './pools/time-control.js';
+export * from './streams/stream-names.js';

@@ -1,0 +1,5 @@
+export * from './challenge-events.js';
+export * from './common.js';
+export * from './match-events.js';
+export * from './player-events.js';
+export * from './registry.js';

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { GameMode, Pool } from '../pools/pool.js';
+import { TimeControlText } from '../pools/time-control.js';
+import { Colour, Id, Instant, Millis, Rating, RatingRange } from './common.js';
+
+/*
+ * Events of the player stream `player-<tenant>:<user>`. Every event repeats the
+ * `userId` so a consumer of the published log never has to parse stream names; the
+ * tenant is in the metadata.
+ */
+
+/** Where a queue entry's rating came from. */
+export const RatingSource = z.enum(['rating-api', 'fallback', 'default']);
+export type RatingSource = z.infer<typeof RatingSource>;
+
+export const QueueJoinedData = z.object({
+  userId: Id,
+  queueEntryId: Id,
+  pool: Pool,
+  rating: Rating,
+  ratingSource: RatingSource,
+  ratingRange: RatingRange.nullable(),
+  enqueuedAt: Instant,
+});
+
+export const QueueCancelledData = z.object({
+  userId: Id,
+  queueEntryId: Id,
+  /** `user`: the player cancelled; `challenge_accepted`: the player's challenge match took the entry's place. */
+  reason: z.enum(['user', 'challenge_accepted']),
+  cancelledAt: Instant,
+});
+
+export const QueueTimedOutData = z.object({
+  userId: Id,
+  queueEntryId: Id,
+  /** How long the entry searched before it was timed out. */
+  waitedMs: Millis,
+  timedOutAt: Instant,
+});
+
+/** The claim: the entry is taken by a match and can no longer be cancelled or matched again. */
+export const QueueEntryMatchedData = z.object({
+  userId: Id,
+  queueEntryId: Id,
+  matchId: Id,
+  opponent: z.object({ userId: Id, queueEntryId: Id.nullable(), rating: Rating }),
+  matchedAt: Instant,
+});
+
+/** The claim is undone: the entry searches again with its ORIGINAL `enqueuedAt` (from its `QueueJoined`). */
+export const QueueEntryReleasedData = z.object({
+  userId: Id,
+  queueEntryId: Id,
+  matchId: Id,
+  /** `opponent_unavailable`: the other side's claim failed; `match_aborted`: the game could not be created. */
+  reason: z.enum(['opponent_unavailable', 'match_aborted']),
+  releasedAt: Instant,
+});
+
+/** The player's match got its game; ends the player's live match. `queueEntryId` is null for challenge matches. */
+export const QueueEntryGameStartedData = z.object({
+  userId: Id,
+  queueEntryId: Id.nullable(),
+  matchId: Id,
+  gameId: Id,
+  colour: Colour,
+  startedAt: Instant,
+});
+
+/**
+ * The player (as challenger) sent a challenge. Kept here so the cap on pending outgoing
+ * challenges is checked on one stream with an expected revision.
+ */
+export const ChallengeSentData = z.object({
+  userId: Id,
+  challengeId: Id,
+  opponentId: Id,
+  timeControl: TimeControlText,
+  mode: GameMode,
+  expiresAt: Instant,
+  sentAt: Instant,
+});
+
+/** A sent challenge is no longer pending; frees a slot of the outgoing cap. */
+export const ChallengeSettledData = z.object({
+  userId: Id,
+  challengeId: Id,
+  outcome: z.enum(['accepted', 'declined', 'cancelled', 'replaced', 'expired']),
+  settledAt: Instant,
+});
+
+/**
+ * The player is reserved for the match of an accepted challenge (as challenger or as
+ * acceptor). A searching queue entry, if any, is held by this match (`heldQueueEntryId`):
+ * it cannot be matched or cancelled until the match is confirmed (entry cancelled with
+ * reason `challenge_accepted`) or released (entry searches again).
+ */
+export const ChallengeMatchClaimedData = z.object({
+  userId: Id,
+  challengeId: Id,
+  matchId: Id,
+  role: z.enum(['challenger', 'opponent']),
+  opponentId: Id,
+  heldQueueEntryId: Id.nullable(),
+  claimedAt: Instant,
+});
+
+/** The challenge match will not happen (a later step of accepting failed, or the match was aborted). */
+export const ChallengeMatchReleasedData = z.object({
+  userId: Id,
+  challengeId: Id,
+  matchId: Id,
+  reason: z.enum(['challenge_not_accepted', 'opponent_unavailable', 'match_aborted']),
+  releasedAt: Instant,
+});
+
+export type QueueJoinedData = z.infer<typeof QueueJoinedData>;
+export type QueueCancelledData = z.infer<typeof QueueCancelledData>;
+export type QueueTimedOutData = z.infer<typeof QueueTimedOutData>;
+export type QueueEntryMatchedData = z.infer<typeof QueueEntryMatchedData>;
+export type QueueEntryReleasedData = z.infer<typeof QueueEntryReleasedData>;
+export type QueueEntryGameStartedData = z.infer<typeof QueueEntryGameStartedData>;
+export type ChallengeSentData = z.infer<typeof ChallengeSentData>;
+export type ChallengeSettledData = z.infer<typeof ChallengeSettledData>;
+export type ChallengeMatchClaimedData = z.infer<typeof ChallengeMatchClaimedData>;
+export type ChallengeMatchReleasedData = z.infer<typeof ChallengeMatchReleasedData>;

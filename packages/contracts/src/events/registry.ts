@@ -1,0 +1,140 @@
+import type { z } from 'zod';
+import {
+  ChallengeAcceptedData,
+  ChallengeCancelledData,
+  ChallengeDeclinedData,
+  ChallengeExpiredData,
+  ChallengeIssuedData,
+} from './challenge-events.js';
+import { GameCreatedData, MatchAbortedData, MatchCreatedData } from './match-events.js';
+import {
+  ChallengeMatchClaimedData,
+  ChallengeMatchReleasedData,
+  ChallengeSentData,
+  ChallengeSettledData,
+  QueueCancelledData,
+  QueueEntryGameStartedData,
+  QueueEntryMatchedData,
+  QueueEntryReleasedData,
+  QueueJoinedData,
+  QueueTimedOutData,
+} from './player-events.js';
+
+/**
+ * Every published event: its stable type name → current schema version and schema.
+ * Changing a schema incompatibly means bumping `schemaVersion` and adding an upcaster
+ * from the old version in {@link upcasters}.
+ */
+export const eventSchemas = {
+  // player stream
+  QueueJoined: { schemaVersion: 1, schema: QueueJoinedData },
+  QueueCancelled: { schemaVersion: 1, schema: QueueCancelledData },
+  QueueTimedOut: { schemaVersion: 1, schema: QueueTimedOutData },
+  QueueEntryMatched: { schemaVersion: 1, schema: QueueEntryMatchedData },
+  QueueEntryReleased: { schemaVersion: 1, schema: QueueEntryReleasedData },
+  QueueEntryGameStarted: { schemaVersion: 1, schema: QueueEntryGameStartedData },
+  ChallengeSent: { schemaVersion: 1, schema: ChallengeSentData },
+  ChallengeSettled: { schemaVersion: 1, schema: ChallengeSettledData },
+  ChallengeMatchClaimed: { schemaVersion: 1, schema: ChallengeMatchClaimedData },
+  ChallengeMatchReleased: { schemaVersion: 1, schema: ChallengeMatchReleasedData },
+  // match stream
+  MatchCreated: { schemaVersion: 1, schema: MatchCreatedData },
+  GameCreated: { schemaVersion: 1, schema: GameCreatedData },
+  MatchAborted: { schemaVersion: 1, schema: MatchAbortedData },
+  // challenge stream
+  ChallengeIssued: { schemaVersion: 1, schema: ChallengeIssuedData },
+  ChallengeAccepted: { schemaVersion: 1, schema: ChallengeAcceptedData },
+  ChallengeDeclined: { schemaVersion: 1, schema: ChallengeDeclinedData },
+  ChallengeCancelled: { schemaVersion: 1, schema: ChallengeCancelledData },
+  ChallengeExpired: { schemaVersion: 1, schema: ChallengeExpiredData },
+} as const satisfies Record<string, { schemaVersion: number; schema: z.ZodType }>;
+
+export type EventType = keyof typeof eventSchemas;
+
+/** `{ type, data }` of one event type. */
+export type EventOf<T extends EventType> = { type: T; data: z.infer<(typeof eventSchemas)[T]['schema']> };
+
+/** Discriminated union of every event we publish. */
+export type MatchmakingEvent = EventUnion<EventType>;
+
+export const playerEventTypes = [
+  'QueueJoined',
+  'QueueCancelled',
+  'QueueTimedOut',
+  'QueueEntryMatched',
+  'QueueEntryReleased',
+  'QueueEntryGameStarted',
+  'ChallengeSent',
+  'ChallengeSettled',
+  'ChallengeMatchClaimed',
+  'ChallengeMatchReleased',
+] as const satisfies readonly EventType[];
+export const matchEventTypes = ['MatchCreated', 'GameCreated', 'MatchAborted'] as const satisfies readonly EventType[];
+export const challengeEventTypes = [
+  'ChallengeIssued',
+  'ChallengeAccepted',
+  'ChallengeDeclined',
+  'ChallengeCancelled',
+  'ChallengeExpired',
+] as const satisfies readonly EventType[];
+
+// Mapped then indexed, so each union member keeps its own `type`/`data` pairing.
+type EventUnion<T extends EventType> = { [K in T]: EventOf<K> }[T];
+export type PlayerEvent = EventUnion<(typeof playerEventTypes)[number]>;
+export type MatchEvent = EventUnion<(typeof matchEventTypes)[number]>;
+export type ChallengeEvent = EventUnion<(typeof challengeEventTypes)[number]>;
+
+/**
+ * Upcasters: `upcasters[type][v]` turns version-`v` data into version `v + 1` data.
+ * Empty while every event is at version 1; `parseEvent` applies the chain.
+ */
+export const upcasters: Partial<Record<EventType, Record<number, (data: unknown) => unknown>>> = {};
+
+export const isEventType = (type: string): type is EventType => Object.hasOwn(eventSchemas, type);
+
+/** Why an event could not be read. Stable codes: `UNKNOWN_EVENT_TYPE`, `UNSUPPORTED_SCHEMA_VERSION`, `INVALID_EVENT_DATA`. */
+export class EventContractError extends Error {
+  constructor(
+    readonly code: 'UNKNOWN_EVENT_TYPE' | 'UNSUPPORTED_SCHEMA_VERSION' | 'INVALID_EVENT_DATA',
+    message: string,
+    readonly issues: readonly z.core.$ZodIssue[] = [],
+  ) {
+    super(message);
+    this.name = 'EventContractError';
+  }
+}
+
+/**
+ * Validates stored/received event data and upcasts it to the current schema version.
+ * Throws {@link EventContractError}. Consumers that want to skip events they do not
+ * know should check {@link isEventType} first.
+ */
+export function parseEvent<T extends EventType>(type: T, schemaVersion: number, data: unknown): EventOf<T>;
+export function parseEvent(type: string, schemaVersion: number, data: unknown): MatchmakingEvent;
+export function parseEvent(type: string, schemaVersion: number, data: unknown): MatchmakingEvent {
+  if (!isEventType(type)) throw new EventContractError('UNKNOWN_EVENT_TYPE', `unknown event type "${type}"`);
+  const { schemaVersion: current, schema } = eventSchemas[type];
+  if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > current)
+    throw new EventContractError(
+      'UNSUPPORTED_SCHEMA_VERSION',
+      `${type} v${schemaVersion} is not supported (current v${current})`,
+    );
+  let upcast = data;
+  for (let version = schemaVersion; version < current; version++) {
+    const step = upcasters[type]?.[version];
+    if (!step)
+      throw new EventContractError(
+        'UNSUPPORTED_SCHEMA_VERSION',
+        `no upcaster for ${type} v${version} → v${version + 1}`,
+      );
+    upcast = step(upcast);
+  }
+  const parsed = schema.safeParse(upcast);
+  if (!parsed.success)
+    throw new EventContractError(
+      'INVALID_EVENT_DATA',
+      `invalid ${type} v${schemaVersion} data: ${parsed.error.message}`,
+      parsed.error.issues,
+    );
+  return { type, data: parsed.data } as MatchmakingEvent;
+}

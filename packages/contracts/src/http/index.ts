@@ -1,0 +1,3 @@
+export * from './challenges.js';
+export * from './problem.js';
+export * from './queue.js';
