@@ -1,0 +1,45 @@
+import { UnsupportedEventStoreUrlError } from './errors.js';
+import { createMemoryEventStore } from './memory/memory-event-store.js';
+import { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store.js';
+import type { EventStore } from './types.js';
+
+/** Options for {@link createEventStore}; each adapter reads the part that concerns it. */
+export interface CreateEventStoreOptions {
+  /** Postgres adapter options (the connection comes from the URL). */
+  postgres?: Omit<PostgresEventStoreOptions, 'connectionString' | 'pool'>;
+}
+
+export const SUPPORTED_EVENT_STORE_SCHEMES = [
+  'postgres://',
+  'postgresql://',
+  'memory://',
+  'esdb://',
+  'esdb+discover://',
+];
+
+/**
+ * Picks the adapter from the scheme of `EVENT_STORE_URL`:
+ * `postgres://` / `postgresql://` → PostgreSQL (migrated on start), `memory://` → in-process
+ * (tests only), `esdb://` / `esdb+discover://` → EventStoreDB (not available yet).
+ */
+export async function createEventStore(url: string, options: CreateEventStoreOptions = {}): Promise<EventStore> {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  switch (scheme) {
+    case 'postgres':
+    case 'postgresql':
+      return createPostgresEventStore({ ...options.postgres, connectionString: url });
+    case 'memory':
+      return createMemoryEventStore();
+    case 'esdb':
+    case 'esdb+discover':
+      throw new UnsupportedEventStoreUrlError(
+        `EVENT_STORE_URL scheme "${scheme}://": the EventStoreDB adapter is not available yet; use postgres:// or memory://`,
+      );
+    default:
+      throw new UnsupportedEventStoreUrlError(
+        `EVENT_STORE_URL must start with one of ${SUPPORTED_EVENT_STORE_SCHEMES.join(', ')} (got ${
+          scheme ? `"${scheme}://"` : 'no scheme'
+        })`,
+      );
+  }
+}

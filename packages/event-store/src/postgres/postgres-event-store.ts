@@ -1,0 +1,300 @@
+import pg from 'pg';
+import { EventIdConflictError, WrongExpectedRevisionError } from '../errors.js';
+import { assertAppendable } from '../expected-revision.js';
+import { type LogPage, type LogSource, startCatchUpSubscription } from '../subscription/catch-up-subscription.js';
+import { ChangeSignal } from '../subscription/change-signal.js';
+import type {
+  AllFilter,
+  AppendResult,
+  CurrentRevision,
+  EventData,
+  EventStore,
+  ExpectedRevision,
+  RecordedEvent,
+  Subscription,
+} from '../types.js';
+import { ChangeListener } from './change-listener.js';
+import { migrateEventStore } from './migrate.js';
+import { EVENT_COLUMNS, EXPECTED_REVISION_CODE, pageQuery, quoteIdentifier } from './sql.js';
+
+export interface PostgresEventStoreOptions {
+  /** Connection string; the store creates and owns a pool. Give this or `pool`. */
+  connectionString?: string;
+  /** An existing pool (not ended by `close()`). Give this or `connectionString`. */
+  pool?: pg.Pool;
+  /** Schema holding the store's tables. @defaultValue 'public' */
+  schema?: string;
+  /** Size of the pool the store creates from `connectionString`. @defaultValue 10 */
+  poolSize?: number;
+  /** Run the migrations (node-pg-migrate) before returning the store. @defaultValue true */
+  migrate?: boolean;
+  /** Subscriptions re-read this often when no notification arrives (safety net). @defaultValue 1000 */
+  idlePollMs?: number;
+  /** Subscriptions re-read this often while committed events wait behind an older open transaction. @defaultValue 20 */
+  heldBackPollMs?: number;
+  /**
+   * `readAll` waits up to this long for transactions older than the newest committed event to
+   * finish, so that a read right after an append sees it. It never returns an unsafe page;
+   * after the wait it returns the safe prefix. @defaultValue 2000
+   */
+  readAllSettleMs?: number;
+}
+
+/** The postgres store plus what its own tests need. */
+export interface PostgresEventStore extends EventStore {
+  readonly schema: string;
+  /** The store's LISTEN connection (exposed for the reconnect test). */
+  readonly listener: ChangeListener;
+}
+
+interface EventRow {
+  position: string | null;
+  stream_name: string;
+  revision: string;
+  id: string;
+  type: string;
+  schema_version: number;
+  data: RecordedEvent['data'];
+  metadata: RecordedEvent['metadata'];
+  recorded_at: Date;
+}
+
+interface PageRow extends EventRow {
+  horizon: string;
+  head: string | null;
+}
+
+const toEvent = (row: EventRow): RecordedEvent => ({
+  id: row.id,
+  streamName: row.stream_name,
+  revision: Number(row.revision),
+  position: Number(row.position),
+  type: row.type,
+  schemaVersion: row.schema_version,
+  data: row.data,
+  metadata: row.metadata,
+  recordedAt: row.recorded_at,
+});
+
+const expectedCode = (expected: ExpectedRevision): number => {
+  if (typeof expected === 'number') {
+    if (!Number.isSafeInteger(expected) || expected < 0) throw new RangeError(`invalid expected revision ${expected}`);
+    return expected;
+  }
+  return EXPECTED_REVISION_CODE[expected];
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Retries after losing a unique-key race; each retry re-checks from committed state, so a handful always suffices in practice. */
+const MAX_APPEND_ATTEMPTS = 100;
+
+/**
+ * PostgreSQL event store. See the package README for the storage layout and why the global
+ * position is derived from the transaction id.
+ */
+export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+  const schema = options.schema ?? 'public';
+  const ownsPool = !options.pool;
+  const pool =
+    options.pool ??
+    new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+    });
+  if (!options.pool && !options.connectionString)
+    throw new Error('createPostgresEventStore: give connectionString or pool');
+  // An idle pooled connection that dies must not crash the process; the next query reconnects.
+  if (ownsPool) pool.on('error', () => undefined);
+
+  if (options.migrate ?? true) {
+    try {
+      await migrateEventStore({ connection: pool, schema });
+    } catch (error) {
+      if (ownsPool) await pool.end();
+      throw error;
+    }
+  }
+
+  const table = `${quoteIdentifier(schema)}.events`;
+  const appendSql = `SELECT next_expected_revision, last_position FROM ${quoteIdentifier(schema)}.append_events($1, $2, $3::jsonb, $4)`;
+  const statementPrefix = `mm-es:${schema}:`;
+  const idlePollMs = options.idlePollMs ?? 1000;
+  const heldBackPollMs = options.heldBackPollMs ?? 20;
+  const readAllSettleMs = options.readAllSettleMs ?? 2000;
+  const changes = new ChangeSignal();
+  const listener = new ChangeListener(
+    options.connectionString ? { connectionString: options.connectionString } : pool.options,
+    schema,
+    changes,
+  );
+  const subscriptions = new Set<Subscription>();
+  let closed = false;
+
+  const assertOpen = () => {
+    if (closed) throw new Error('event store is closed');
+  };
+
+  const appendToStream = async (
+    streamName: string,
+    events: EventData[],
+    appendOptions?: { expectedRevision?: ExpectedRevision },
+  ): Promise<AppendResult> => {
+    assertOpen();
+    assertAppendable(streamName, events);
+    const expected = appendOptions?.expectedRevision ?? 'any';
+    const code = expectedCode(expected);
+    const payload = JSON.stringify(
+      events.map((event) => ({
+        id: event.id,
+        type: event.type,
+        schemaVersion: event.schemaVersion ?? 1,
+        data: event.data,
+        metadata: event.metadata,
+      })),
+    );
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await pool.query<{ next_expected_revision: string; last_position: string }>({
+          name: `${statementPrefix}append`,
+          text: appendSql,
+          values: [streamName, code, payload, attempt > 0],
+        });
+        const row = result.rows[0]!;
+        return { nextExpectedRevision: Number(row.next_expected_revision), position: Number(row.last_position) };
+      } catch (error) {
+        const { code: sqlState, detail } = error as { code?: string; detail?: string };
+        if (sqlState === 'ES001') {
+          const actual: CurrentRevision = detail === 'no_stream' || detail === undefined ? 'no_stream' : Number(detail);
+          throw new WrongExpectedRevisionError(streamName, expected, actual);
+        }
+        if (sqlState === 'ES002')
+          throw new EventIdConflictError(
+            streamName,
+            events.map((event) => event.id),
+          );
+        // 23505: a concurrent append won the race on (stream, revision) or on an event id. The
+        // retry runs the id check and the revision check against the committed winner.
+        if (sqlState === '23505' && attempt < MAX_APPEND_ATTEMPTS) continue;
+        throw error;
+      }
+    }
+  };
+
+  const filterValues = (filter: AllFilter | undefined): { shape: string; values: unknown[] } => {
+    const values: unknown[] = [];
+    let shape = '';
+    if (filter?.categories) {
+      values.push(filter.categories);
+      shape += 'c';
+    }
+    if (filter?.eventTypes) {
+      values.push(filter.eventTypes);
+      shape += 't';
+    }
+    return { shape, values };
+  };
+
+  const pageSql = new Map<string, string>();
+  const readPage = async (after: number, maxCount: number, filter: AllFilter | undefined): Promise<LogPage> => {
+    const { shape, values } = filterValues(filter);
+    let text = pageSql.get(shape);
+    if (!text) {
+      text = pageQuery(table, { categories: shape.includes('c'), eventTypes: shape.includes('t') });
+      pageSql.set(shape, text);
+    }
+    const result = await pool.query<PageRow>({
+      name: `${statementPrefix}page:${shape}`,
+      text,
+      values: [after, maxCount, ...values],
+    });
+    const rows = result.rows;
+    const first = rows[0]!;
+    const horizon = Number(first.horizon);
+    const head = first.head === null ? -1 : Number(first.head);
+    const events: RecordedEvent[] = [];
+    if (first.position !== null) for (const row of rows) events.push(toEvent(row));
+    const last = events.length > 0 ? events[events.length - 1]!.position : after;
+    const scannedTo = events.length >= maxCount ? last : Math.max(last, after, horizon - 1);
+    return { events, scannedTo, heldBack: head > scannedTo, head };
+  };
+
+  const head = async (): Promise<number> => {
+    const result = await pool.query<{ head: string | null }>(`SELECT max(position) AS head FROM ${table}`);
+    const value = result.rows[0]?.head;
+    return value === null || value === undefined ? -1 : Number(value);
+  };
+
+  const source: LogSource = { readPage, head, changes };
+
+  const store: PostgresEventStore = {
+    schema,
+    listener,
+    appendToStream,
+
+    async readStream(streamName, readOptions = {}) {
+      assertOpen();
+      const backwards = readOptions.direction === 'backwards';
+      const from = readOptions.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+      const result = await pool.query<EventRow>({
+        name: `${statementPrefix}stream:${backwards ? 'b' : 'f'}`,
+        text: `SELECT ${EVENT_COLUMNS} FROM ${table} e
+               WHERE e.stream_name = $1 AND e.revision ${backwards ? '<=' : '>='} $2
+               ORDER BY e.revision ${backwards ? 'DESC' : 'ASC'} LIMIT $3`,
+        values: [streamName, from, readOptions.maxCount ?? null],
+      });
+      return result.rows.map(toEvent);
+    },
+
+    async streamRevision(streamName) {
+      assertOpen();
+      const result = await pool.query<{ revision: string | null }>({
+        name: `${statementPrefix}revision`,
+        text: `SELECT max(revision) AS revision FROM ${table} WHERE stream_name = $1`,
+        values: [streamName],
+      });
+      const revision = result.rows[0]?.revision;
+      return revision === null || revision === undefined ? 'no_stream' : Number(revision);
+    },
+
+    async readAll(readOptions = {}) {
+      assertOpen();
+      const after = readOptions.after ?? -1;
+      const maxCount = readOptions.maxCount ?? 1000;
+      const deadline = Date.now() + readAllSettleMs;
+      let page = await readPage(after, maxCount, readOptions.filter);
+      const target = page.head;
+      // Events committed before this call may sit behind an older, still open transaction;
+      // wait for it (briefly) rather than returning a log that misses a just-acknowledged append.
+      while (page.events.length < maxCount && page.scannedTo < target && Date.now() < deadline) {
+        await sleep(5);
+        page = await readPage(after, maxCount, readOptions.filter);
+      }
+      return page.events;
+    },
+
+    subscribeToAll(subscribeOptions) {
+      assertOpen();
+      void listener.start();
+      const subscription = startCatchUpSubscription(source, subscribeOptions, { idlePollMs, heldBackPollMs }, (s) =>
+        subscriptions.delete(s),
+      );
+      subscriptions.add(subscription);
+      return subscription;
+    },
+
+    async ping() {
+      assertOpen();
+      await pool.query('SELECT 1');
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      await listener.stop();
+      if (ownsPool) await pool.end();
+    },
+  };
+  return store;
+}

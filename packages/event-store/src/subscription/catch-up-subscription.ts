@@ -1,0 +1,106 @@
+import { SubscriptionClosedError } from '../errors.js';
+import type { AllFilter, RecordedEvent, SubscribeOptions, Subscription } from '../types.js';
+import type { ChangeSignal } from './change-signal.js';
+
+/** One page of the global log, as an adapter reads it for a subscription. */
+export interface LogPage {
+  events: RecordedEvent[];
+  /**
+   * Everything at or below this position has been considered (delivered or filtered out) and
+   * nothing can appear there later. At least the last event's position.
+   */
+  scannedTo: number;
+  /** Committed events exist beyond `scannedTo` that are not deliverable yet (postgres: held back by an older open transaction). */
+  heldBack: boolean;
+  /** Highest committed position at read time (-1 for an empty log). */
+  head: number;
+}
+
+/** What an adapter provides so the shared catch-up loop can run on it. */
+export interface LogSource {
+  readPage(after: number, maxCount: number, filter: AllFilter | undefined): Promise<LogPage>;
+  /** Highest committed position now (-1 for an empty log). */
+  head(): Promise<number>;
+  readonly changes: ChangeSignal;
+}
+
+export interface CatchUpTiming {
+  /** Sleep between reads when nothing is held back (a safety net for lost notifications). */
+  idlePollMs: number;
+  /** Sleep between reads while committed events wait behind an older open transaction. */
+  heldBackPollMs: number;
+}
+
+/**
+ * The catch-up subscription loop shared by every adapter that reads the log by position:
+ * page through history, then sleep until a change signal or a poll timer, and read again.
+ * Handler calls are sequential and awaited; a handler error stops the subscription.
+ */
+export function startCatchUpSubscription(
+  source: LogSource,
+  options: SubscribeOptions,
+  timing: CatchUpTiming,
+  onStopped: (subscription: Subscription) => void,
+): Subscription {
+  const batchSize = options.batchSize ?? 500;
+  const abort = new AbortController();
+  let lastPosition = options.after ?? -1;
+  let resolveCaughtUp!: () => void;
+  let rejectCaughtUp!: (error: unknown) => void;
+  let isCaughtUp = false;
+  const caughtUp = new Promise<void>((resolve, reject) => {
+    resolveCaughtUp = () => {
+      isCaughtUp = true;
+      resolve();
+    };
+    rejectCaughtUp = reject;
+  });
+  // Nobody has to await caughtUp; a rejection after close/error must not crash the process.
+  caughtUp.catch(() => undefined);
+
+  const run = async (): Promise<void> => {
+    let cursor = lastPosition;
+    const target = await source.head();
+    while (!abort.signal.aborted) {
+      const seen = source.changes.version;
+      const page = await source.readPage(cursor, batchSize, options.filter);
+      for (const event of page.events) {
+        if (abort.signal.aborted) return;
+        await options.handler(event);
+        lastPosition = event.position;
+        cursor = event.position;
+      }
+      if (abort.signal.aborted) return;
+      const full = page.events.length >= batchSize;
+      if (!full) cursor = Math.max(cursor, page.scannedTo);
+      if (!isCaughtUp && cursor >= target) resolveCaughtUp();
+      if (full) continue;
+      await source.changes.wait(seen, page.heldBack ? timing.heldBackPollMs : timing.idlePollMs, abort.signal);
+    }
+  };
+
+  const done = run().then(
+    () => {
+      if (!isCaughtUp) rejectCaughtUp(new SubscriptionClosedError());
+    },
+    (error: unknown) => {
+      abort.abort();
+      if (!isCaughtUp) rejectCaughtUp(error);
+      options.onError?.(error);
+    },
+  );
+
+  const subscription: Subscription = {
+    caughtUp,
+    get lastPosition() {
+      return lastPosition;
+    },
+    done,
+    async close() {
+      abort.abort();
+      await done;
+    },
+  };
+  void done.then(() => onStopped(subscription));
+  return subscription;
+}
