@@ -1,1 +1,11 @@
-export {};
+export * from './challenge/challenge-colour.js';
+export * from './challenge/challenge-decider.js';
+export * from './command-handling/handle-command.js';
+export * from './command-handling/load-state.js';
+export * from './decider/decider.js';
+export * from './errors/domain-error.js';
+export * from './match/match-decider.js';
+export * from './player/player-commands.js';
+export * from './player/player-decider.js';
+export * from './player/player-state.js';
+export * from './testing/index.js';

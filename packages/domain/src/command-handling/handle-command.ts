@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { eventSchemas, type MatchmakingEvent } from '@mm/contracts';
+import {
+  type CurrentRevision,
+  type EventData,
+  type EventMetadata,
+  type EventStore,
+  isWrongExpectedRevision,
+  type Json,
+  type RecordedEvent,
+} from '@mm/event-store';
+import type { Decider } from '../decider/decider.js';
+import type { DomainError } from '../errors/domain-error.js';
+import { loadState } from './load-state.js';
+
+/**
+ * Event ids for the events a command produces. Pass deterministic ids when the command
+ * may be retried (workers): the store appends idempotently by event id, so a retry after
+ * an unknown outcome cannot duplicate events.
+ */
+export type EventIds = readonly string[] | ((index: number, event: MatchmakingEvent) => string);
+
+export interface RetryOptions {
+  /** Attempts in total (first try included) when the stream moved under us. @defaultValue 5 */
+  maxAttempts?: number;
+  /** Base delay before the first retry; doubles each time, with ±50% jitter. @defaultValue 5 */
+  baseDelayMs?: number;
+}
+
+export interface HandleCommandOptions<State, Command, Event extends MatchmakingEvent> {
+  store: EventStore;
+  streamName: string;
+  decider: Decider<State, Command, Event>;
+  command: Command;
+  /** Stamped on every appended event (tenant, correlation, causation, actor). */
+  metadata: EventMetadata;
+  /** @defaultValue a random UUID per event */
+  eventIds?: EventIds;
+  retry?: RetryOptions;
+}
+
+export type HandleCommandResult<State> =
+  | {
+      ok: true;
+      /** The events appended by this call (empty when the decider had nothing to do). */
+      events: RecordedEvent[];
+      /** State after the appended events. */
+      state: State;
+      nextExpectedRevision: CurrentRevision;
+    }
+  | { ok: false; error: DomainError };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const eventIdFor = (eventIds: EventIds | undefined, index: number, event: MatchmakingEvent): string => {
+  if (eventIds === undefined) return randomUUID();
+  const id = typeof eventIds === 'function' ? eventIds(index, event) : eventIds[index];
+  if (!id) throw new Error(`no event id given for event #${index} (${event.type})`);
+  return id;
+};
+
+/**
+ * Read → fold → decide → append with the expected revision. On a concurrent write
+ * (`WrongExpectedRevisionError`) the whole cycle is re-run on fresh state, a few times,
+ * with jittered backoff; if the stream keeps moving the last conflict error is thrown
+ * (an unexpected condition, not a business outcome). Event data is validated against
+ * the contracts schema before appending; a schema violation throws (a bug in a decider).
+ */
+export const handleCommand = async <State, Command, Event extends MatchmakingEvent>(
+  options: HandleCommandOptions<State, Command, Event>,
+): Promise<HandleCommandResult<State>> => {
+  const { store, streamName, decider, command, metadata, eventIds } = options;
+  const maxAttempts = options.retry?.maxAttempts ?? 5;
+  const baseDelayMs = options.retry?.baseDelayMs ?? 5;
+
+  for (let attempt = 1; ; attempt++) {
+    const { state, revision } = await loadState(store, streamName, decider);
+    const decision = decider.decide(command, state);
+    if (!decision.ok) return decision;
+    if (decision.events.length === 0) return { ok: true, events: [], state, nextExpectedRevision: revision };
+
+    const toAppend: EventData[] = decision.events.map((event, index) => {
+      const { schemaVersion, schema } = eventSchemas[event.type];
+      return {
+        id: eventIdFor(eventIds, index, event),
+        type: event.type,
+        schemaVersion,
+        data: schema.parse(event.data) as Json,
+        metadata,
+      };
+    });
+
+    try {
+      const appended = await store.appendToStream(streamName, toAppend, {
+        expectedRevision: revision === 'no_stream' ? 'no_stream' : revision,
+      });
+      const firstRevision = appended.nextExpectedRevision - toAppend.length + 1;
+      const events = await store.readStream(streamName, { fromRevision: firstRevision, maxCount: toAppend.length });
+      return {
+        ok: true,
+        events,
+        state: decision.events.reduce(decider.evolve, state),
+        nextExpectedRevision: appended.nextExpectedRevision,
+      };
+    } catch (error) {
+      if (!isWrongExpectedRevision(error) || attempt >= maxAttempts) throw error;
+      const backoff = baseDelayMs * 2 ** (attempt - 1);
+      await sleep(backoff * (0.5 + Math.random()));
+    }
+  }
+};
