@@ -15,7 +15,7 @@ import type {
 } from '../types.js';
 import { ChangeListener } from './change-listener.js';
 import { migrateEventStore } from './migrate.js';
-import { EVENT_COLUMNS, EXPECTED_REVISION_CODE, pageQuery, quoteIdentifier } from './sql.js';
+import { EVENT_COLUMNS, EXPECTED_REVISION_CODE, NOTIFY_CHANNEL, pageQuery, quoteIdentifier } from './sql.js';
 
 export interface PostgresEventStoreOptions {
   /** Connection string; the store creates and owns a pool. Give this or `pool`. */
@@ -117,7 +117,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   }
 
   const table = `${quoteIdentifier(schema)}.events`;
-  const appendSql = `SELECT next_expected_revision, last_position FROM ${quoteIdentifier(schema)}.append_events($1, $2, $3::jsonb, $4)`;
+  const appendSql = `SELECT next_expected_revision, last_position FROM ${quoteIdentifier(schema)}.append_events($1, $2, $3::jsonb, $4, false)`;
   const statementPrefix = `mm-es:${schema}:`;
   const idlePollMs = options.idlePollMs ?? 1000;
   const heldBackPollMs = options.heldBackPollMs ?? 20;
@@ -130,6 +130,31 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   );
   const subscriptions = new Set<Subscription>();
   let closed = false;
+
+  // Wake-ups after commit, coalesced: at most one NOTIFY in flight, one more queued behind
+  // it however many appends finish meanwhile. (Why not inside the append: see the migration.)
+  // The NOTIFY runs in its own xid-less transaction, so it never waits for a WAL flush while
+  // holding the notify lock. This store's own subscriptions are woken directly.
+  let announcePending = false;
+  let announcing: Promise<void> | undefined;
+  const announceAppend = () => {
+    changes.notify();
+    announcePending = true;
+    announcing ??= (async () => {
+      while (announcePending && !closed) {
+        announcePending = false;
+        await pool
+          .query({
+            name: `${statementPrefix}notify`,
+            text: 'SELECT pg_notify($1, $2)',
+            values: [NOTIFY_CHANNEL, schema],
+          })
+          .catch(() => undefined); // the safety poll still delivers
+      }
+    })().finally(() => {
+      announcing = undefined;
+    });
+  };
 
   const assertOpen = () => {
     if (closed) throw new Error('event store is closed');
@@ -161,6 +186,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
           values: [streamName, code, payload, attempt > 0],
         });
         const row = result.rows[0]!;
+        announceAppend();
         return { nextExpectedRevision: Number(row.next_expected_revision), position: Number(row.last_position) };
       } catch (error) {
         const { code: sqlState, detail } = error as { code?: string; detail?: string };
@@ -293,6 +319,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       closed = true;
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
       await listener.stop();
+      await announcing;
       if (ownsPool) await pool.end();
     },
   };

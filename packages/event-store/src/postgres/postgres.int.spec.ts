@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEventStoreContract, eventually, readAllPages, sampleEvent } from '../testing/index.js';
+import type { RecordedEvent } from '../types.js';
+import { migrateEventStore } from './migrate.js';
+import { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store.js';
+import { quoteIdentifier } from './sql.js';
+
+const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/matchmaking_test';
+const schema = `es_test_${randomBytes(6).toString('hex')}`;
+let admin: pg.Client;
+
+beforeAll(async () => {
+  admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await migrateEventStore({ connection: url, schema });
+});
+
+afterAll(async () => {
+  await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`);
+  await admin.end();
+});
+
+const open = (options: Partial<PostgresEventStoreOptions> = {}) =>
+  createPostgresEventStore({ connectionString: url, schema, poolSize: 12, ...options });
+
+describeEventStoreContract('postgres', async () => {
+  const store = await open();
+  return { store, teardown: () => store.close() };
+});
+
+describe('postgres event store', () => {
+  it('migrations are idempotent and recorded in their own table', async () => {
+    await migrateEventStore({ connection: url, schema });
+    const result = await admin.query(`SELECT name FROM ${quoteIdentifier(schema)}.event_store_migrations`);
+    expect(result.rows.map((row) => row.name)).toEqual(['1700000000000_create-events']);
+  });
+
+  it('does not deliver past an open transaction; delivers it and everything after once it commits', async () => {
+    const store = await open({ readAllSettleMs: 200 });
+    const category = `late${randomBytes(4).toString('hex')}`;
+    const late = new pg.Client({ connectionString: url });
+    await late.connect();
+    try {
+      const seen: RecordedEvent[] = [];
+      const subscription = store.subscribeToAll({
+        filter: { categories: [category] },
+        handler: (e) => void seen.push(e),
+      });
+      await subscription.caughtUp;
+      const early = await store.appendToStream(`${category}-early`, [sampleEvent()]);
+      await eventually(() => expect(seen).toHaveLength(1));
+
+      // T1 appends (and so takes its transaction id) first, but does not commit.
+      await late.query('BEGIN');
+      const t1Event = sampleEvent('Late');
+      const t1 = await late.query(
+        `SELECT last_position FROM ${quoteIdentifier(schema)}.append_events($1, -2, $2::jsonb)`,
+        [`${category}-t1`, JSON.stringify([t1Event])],
+      );
+      const t1Position = Number(t1.rows[0].last_position);
+      // T2 commits after T1 started: its position is larger than T1's.
+      const t2 = await store.appendToStream(`${category}-t2`, [sampleEvent('AfterLate')]);
+      expect(t2.position).toBeGreaterThan(t1Position);
+      expect(t1Position).toBeGreaterThan(early.position);
+
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(seen.map((event) => event.position)).toEqual([early.position]);
+      expect(subscription.lastPosition).toBeLessThan(t1Position);
+      const visible = await store.readAll({ after: early.position - 1, filter: { categories: [category] } });
+      expect(visible.map((event) => event.position)).toEqual([early.position]);
+
+      await late.query('COMMIT');
+      await eventually(() => expect(seen).toHaveLength(3));
+      expect(seen.map((event) => event.position)).toEqual([early.position, t1Position, t2.position]);
+      expect(seen[1]!.id).toBe(t1Event.id);
+      const log = await readAllPages(store, { filter: { categories: [category] } });
+      expect(log.map((event) => event.position)).toEqual(seen.map((event) => event.position));
+    } finally {
+      await late.query('ROLLBACK').catch(() => undefined);
+      await late.end();
+      await store.close();
+    }
+  });
+
+  it('positions follow the transaction order; several appends in one transaction get consecutive indexes', async () => {
+    const store = await open();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const category = `tx${randomBytes(4).toString('hex')}`;
+      await client.query('BEGIN');
+      const append = (stream: string, count: number) =>
+        client.query(`SELECT last_position FROM ${quoteIdentifier(schema)}.append_events($1, -2, $2::jsonb)`, [
+          stream,
+          JSON.stringify(Array.from({ length: count }, () => sampleEvent())),
+        ]);
+      const a = Number((await append(`${category}-a`, 2)).rows[0].last_position);
+      const b = Number((await append(`${category}-b`, 3)).rows[0].last_position);
+      const xid = Number((await client.query('SELECT pg_current_xact_id()::text AS xid')).rows[0].xid);
+      await client.query('COMMIT');
+      expect(a).toBe(xid * 65536 + 1);
+      expect(b).toBe(xid * 65536 + 4);
+      const log = await store.readAll({ filter: { categories: [category] } });
+      expect(log.map((event) => event.position - xid * 65536)).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+
+  it('wakes subscriptions through LISTEN/NOTIFY well before the safety poll', async () => {
+    const store = await open({ idlePollMs: 5000 });
+    try {
+      const category = `live${randomBytes(4).toString('hex')}`;
+      const deliveredAt: number[] = [];
+      const subscription = store.subscribeToAll({
+        filter: { categories: [category] },
+        handler: () => void deliveredAt.push(Date.now()),
+      });
+      await subscription.caughtUp;
+      await eventually(() => expect(store.listener.listening).toBe(true));
+      // Let the subscription settle into its idle wait.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const latencies: number[] = [];
+      for (let round = 0; round < 5; round++) {
+        const start = Date.now();
+        await store.appendToStream(`${category}-1`, [sampleEvent()]);
+        await eventually(() => expect(deliveredAt).toHaveLength(round + 1), 6000);
+        latencies.push(deliveredAt[round]! - start);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(Math.max(...latencies)).toBeLessThan(1000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reconnects its LISTEN connection and keeps delivering live events', async () => {
+    const store = await open({ idlePollMs: 10_000 });
+    try {
+      const category = `rc${randomBytes(4).toString('hex')}`;
+      const seen: RecordedEvent[] = [];
+      const subscription = store.subscribeToAll({
+        filter: { categories: [category] },
+        handler: (e) => void seen.push(e),
+      });
+      await subscription.caughtUp;
+      await eventually(() => expect(store.listener.listening).toBe(true));
+      await store.listener.dropConnectionForTest();
+      await eventually(() => expect(store.listener.listening).toBe(false));
+      await eventually(() => expect(store.listener.listening).toBe(true));
+      await store.appendToStream(`${category}-1`, [sampleEvent()]);
+      await eventually(() => expect(seen).toHaveLength(1), 3000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('close() does not hang with live subscriptions and a busy handler', async () => {
+    const store = await open();
+    const category = `cl${randomBytes(4).toString('hex')}`;
+    await store.appendToStream(`${category}-1`, [sampleEvent()]);
+    const subscription = store.subscribeToAll({
+      filter: { categories: [category] },
+      handler: () => new Promise((resolve) => setTimeout(resolve, 100)),
+    });
+    store.subscribeToAll({ handler: () => undefined });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    await store.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    await subscription.done;
+    await expect(store.ping()).rejects.toThrow(/closed/);
+  });
+
+  it('works on a pool it does not own and leaves that pool open', async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 3 });
+    try {
+      const store = await createPostgresEventStore({ pool, schema });
+      await store.ping();
+      await store.appendToStream(`pool${randomBytes(3).toString('hex')}-1`, [sampleEvent()]);
+      await store.close();
+      expect((await pool.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+});

@@ -1,0 +1,8 @@
+export {
+  describeEventStoreContract,
+  type EventStoreFactory,
+  type EventStoreUnderTest,
+  eventually,
+  readAllPages,
+  sampleEvent,
+} from './contract.js';
