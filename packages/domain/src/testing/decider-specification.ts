@@ -29,6 +29,7 @@ export const specFor =
     when(command: Command): Then<Event> {
       const run = () => decider.decide(command, history.reduce(decider.evolve, decider.initialState()));
       return {
+        // biome-ignore lint/suspicious/noThenProperty: the spec reads given().when().then(); the object is never awaited
         then(expected) {
           const result = run();
           if (!result.ok) fail(`expected events, got error ${result.error.code}: ${result.error.message}`);
