@@ -152,3 +152,12 @@ export function parseWavePools(value: string): Map<string, { intervalSeconds: nu
   }
   return out;
 }
+
+/** The pairing settings of the config, in the shape `@mm/pairing`'s `PairingConfig` takes. */
+export const pairingSettings = (config: Config) => ({
+  initialWindow: config.INITIAL_RATING_WINDOW,
+  wideningStep: config.RATING_WINDOW_WIDENING_STEP,
+  wideningIntervalSeconds: config.RATING_WINDOW_WIDENING_INTERVAL,
+  maxWindow: config.MAX_RATING_WINDOW,
+  rematchCooldownSeconds: config.REMATCH_COOLDOWN_SECONDS,
+});

@@ -1,1 +1,6 @@
-export {};
+export * from './app.js';
+export * from './auth/authenticator.js';
+export * from './dependencies.js';
+export * from './errors/problem.js';
+export * from './idempotency/idempotency.js';
+export * from './migrate.js';

@@ -1,1 +1,9 @@
-export {};
+export * from './postgres/migrate.js';
+export * from './postgres/read-model-handlers.js';
+export * from './postgres/read-model-projection.js';
+export * from './queries/queue-queries.js';
+export * from './redis/queue-view-keys.js';
+export * from './redis/queue-view-projection.js';
+export * from './redis/queue-view-reader.js';
+export * from './runner/projection-runner.js';
+export * from './signals/pairing-signal.js';

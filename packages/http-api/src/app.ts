@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import { pinoHttp } from 'pino-http';
+import type { ApiDependencies } from './dependencies.js';
+import { idempotency } from './idempotency/idempotency.js';
+import { requireAuth } from './middleware/auth.js';
+import { errorHandler, notFoundHandler, requireJson } from './middleware/errors.js';
+import { healthRoutes } from './routes/health.js';
+import { internalRoutes } from './routes/internal.js';
+import { queueRoutes } from './routes/queue.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The HTTP API: thin routes over the domain (commands) and the read models (queries). */
+export function createApp(deps: ApiDependencies): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) =>
+        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/ready' },
+    }),
+  );
+  app.use(healthRoutes(deps));
+
+  const limit = deps.config.REQUEST_BODY_LIMIT;
+  app.use(requireJson, express.json({ limit, strict: true, type: 'application/json' }));
+
+  const authenticated = [
+    requireAuth(deps.authenticate),
+    idempotency({ pool: deps.db, schema: deps.apiSchema, ttlSeconds: deps.config.IDEMPOTENCY_TTL_SECONDS }),
+  ];
+  app.use('/v1/matchmaking', ...authenticated, queueRoutes(deps));
+  app.use('/internal', ...authenticated, internalRoutes(deps));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(limit));
+  return app;
+}

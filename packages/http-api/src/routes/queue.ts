@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import { pairingSettings } from '@mm/config';
+import { type ActiveMatchmakingResponse, JoinQueueRequest, makePool, playerStream } from '@mm/contracts';
+import { handleCommand, loadState, playerDecider } from '@mm/domain';
+import type { EventMetadata } from '@mm/event-store';
+import { RatingUnavailableError, UpstreamError } from '@mm/integrations';
+import type { PairingConfig } from '@mm/pairing';
+import { type Request, type Response, Router } from 'express';
+import type { Principal } from '../auth/authenticator.js';
+import type { ApiDependencies } from '../dependencies.js';
+import { domainProblem, unavailableOrThrow } from '../errors/domain-problems.js';
+import { ProblemError, problems } from '../errors/problem.js';
+import { principalOf } from '../middleware/auth.js';
+import { parseOr400 } from '../middleware/validate.js';
+import { type EntryView, entryViewFromRow, entryViewFromStream, queueEntryBody } from './queue-entry-view.js';
+
+const ENTRY_ID = /^[\w-]{1,100}$/;
+
+export const commandMetadata = (req: Request, principal: Principal): EventMetadata => ({
+  tenantId: principal.tenantId,
+  correlationId: String(req.id),
+  causationId: null,
+  actor: { type: 'user', id: principal.userId },
+});
+
+/**
+ * The player's queue: join, cancel, status, active. Commands go through the player
+ * decider on the player's stream; queries read the read models (and fall back to the
+ * stream while the projector has not caught up).
+ */
+export function queueRoutes(deps: ApiDependencies): Router {
+  const router = Router();
+  const clock = deps.clock ?? (() => new Date());
+  const pairing: PairingConfig = pairingSettings(deps.config);
+  const pools = new Set(deps.config.POOLS);
+
+  /** Live figures of a searching entry: place in its pool, and the wait still expected. */
+  const liveFigures = async (principal: Principal, entry: EntryView, now: Date) => {
+    if (entry.status !== 'SEARCHING') return undefined;
+    const [position, median] = await Promise.all([
+      deps.queueViews.position(principal.tenantId, entry.poolKey, entry.queueEntryId),
+      deps.queries.recentMedianWaitSeconds(principal.tenantId, entry.poolKey, now),
+    ]);
+    const waited = (now.getTime() - entry.enqueuedAt.getTime()) / 1000;
+    return {
+      positionEstimate: position,
+      estimatedWaitSeconds: median === null ? null : Math.max(0, Math.round((median - waited) * 10) / 10),
+    };
+  };
+
+  /** The caller's entry: read model first, then the player stream (never 404 for one's own fresh entry). */
+  const findEntry = async (principal: Principal, queueEntryId: string): Promise<EntryView | null> => {
+    const row = await deps.queries.entry(principal.tenantId, queueEntryId);
+    if (row) return row.userId === principal.userId ? entryViewFromRow(row) : null;
+    const { state } = await loadState(deps.store, playerStream(principal.tenantId, principal.userId), playerDecider);
+    const entry = state.entries[queueEntryId];
+    return entry ? entryViewFromStream(principal.userId, entry) : null;
+  };
+
+  const entryIdParam = (req: Request): string => {
+    const id = String(req.params.queueEntryId);
+    if (!ENTRY_ID.test(id)) throw new ProblemError(404, 'QUEUE_ENTRY_NOT_FOUND', 'No such queue entry');
+    return id;
+  };
+
+  router.post('/queue', async (req: Request, res: Response) => {
+    const principal = principalOf(res);
+    const body = parseOr400(JoinQueueRequest, req.body ?? {});
+    if (!pools.has(body.time_control)) {
+      throw new ProblemError(
+        400,
+        'UNKNOWN_POOL',
+        'Unknown pool',
+        `Time control ${body.time_control} is not offered; choose one of ${[...pools].join(', ')}.`,
+        {
+          errors: [{ path: 'time_control', message: 'not an offered time control' }],
+        },
+      );
+    }
+    const pool = makePool(body.time_control, body.mode);
+
+    if (deps.config.ACTIVE_GAME_CHECK) {
+      try {
+        const active = await deps.liveGame.activeGame(principal.tenantId, principal.userId);
+        if (active) {
+          throw new ProblemError(
+            409,
+            'ACTIVE_GAME_EXISTS',
+            'An active game exists',
+            `Finish game ${active.gameId} first.`,
+            {
+              game_id: active.gameId,
+            },
+          );
+        }
+      } catch (error) {
+        if (!(error instanceof UpstreamError)) throw error;
+        if (deps.config.ACTIVE_GAME_CHECK_ON_FAILURE === 'reject') {
+          throw problems.unavailable('Could not check for an active game; retry shortly.');
+        }
+        req.log.warn(
+          { err: error },
+          'active-game check failed: allowing the join (ACTIVE_GAME_CHECK_ON_FAILURE=allow)',
+        );
+      }
+    }
+
+    let rating: Awaited<ReturnType<typeof deps.ratings.ratingFor>>;
+    try {
+      rating = await deps.ratings.ratingFor({ tenantId: principal.tenantId, userId: principal.userId, pool: pool.key });
+    } catch (error) {
+      if (error instanceof RatingUnavailableError)
+        throw problems.unavailable('The rating service is unavailable; retry shortly.');
+      throw error;
+    }
+
+    const now = clock();
+    const result = await handleCommand({
+      store: deps.store,
+      streamName: playerStream(principal.tenantId, principal.userId),
+      decider: playerDecider,
+      command: {
+        type: 'JoinQueue',
+        userId: principal.userId,
+        queueEntryId: randomUUID(),
+        pool,
+        rating: rating.rating,
+        ratingSource: rating.source,
+        ratingRange: body.rating_range ?? null,
+        now: now.toISOString(),
+      },
+      metadata: commandMetadata(req, principal),
+    }).catch(unavailableOrThrow);
+    if (!result.ok) throw domainProblem(result.error);
+    const joined = result.events[0]!.data as { queueEntryId: string };
+    const entry = result.state.entries[joined.queueEntryId]!;
+    const view = entryViewFromStream(principal.userId, entry);
+    res
+      .status(201)
+      .location(`${req.baseUrl}/queue/${entry.queueEntryId}`)
+      .json(queueEntryBody(view, now, pairing, await liveFigures(principal, view, now)));
+  });
+
+  router.delete('/queue/:queueEntryId', async (req: Request, res: Response) => {
+    const principal = principalOf(res);
+    const queueEntryId = entryIdParam(req);
+    const now = clock();
+    const result = await handleCommand({
+      store: deps.store,
+      streamName: playerStream(principal.tenantId, principal.userId),
+      decider: playerDecider,
+      command: { type: 'CancelQueueEntry', userId: principal.userId, queueEntryId, now: now.toISOString() },
+      metadata: commandMetadata(req, principal),
+    }).catch(unavailableOrThrow);
+    if (!result.ok) throw domainProblem(result.error);
+    const entry = result.state.entries[queueEntryId]!;
+    res.json(queueEntryBody(entryViewFromStream(principal.userId, entry), now, pairing));
+  });
+
+  router.get('/queue/:queueEntryId', async (req: Request, res: Response) => {
+    const principal = principalOf(res);
+    const now = clock();
+    const entry = await findEntry(principal, entryIdParam(req)).catch(unavailableOrThrow);
+    if (!entry) throw new ProblemError(404, 'QUEUE_ENTRY_NOT_FOUND', 'No such queue entry');
+    res.json(queueEntryBody(entry, now, pairing, await liveFigures(principal, entry, now)));
+  });
+
+  router.get('/active', async (_req: Request, res: Response) => {
+    const principal = principalOf(res);
+    const now = clock();
+    const { state } = await loadState(
+      deps.store,
+      playerStream(principal.tenantId, principal.userId),
+      playerDecider,
+    ).catch(unavailableOrThrow);
+    const body: ActiveMatchmakingResponse = { queue_entry: null, match: null };
+    const active = state.activeEntryId ? state.entries[state.activeEntryId] : undefined;
+    if (active) {
+      const row = await deps.queries.entry(principal.tenantId, active.queueEntryId);
+      const view = row ? entryViewFromRow(row) : entryViewFromStream(principal.userId, active);
+      body.queue_entry = queueEntryBody(view, now, pairing, await liveFigures(principal, view, now));
+    }
+    const live = state.liveMatch;
+    if (live) {
+      const match = await deps.queries.match(principal.tenantId, live.matchId);
+      body.match = {
+        match_id: live.matchId,
+        game_id: match?.gameId ?? null,
+        colour: match ? (match.whiteUserId === principal.userId ? 'white' : 'black') : null,
+        opponent_id: live.opponentId,
+        status: match?.status === 'GAME_CREATED' ? 'GAME_CREATED' : 'CREATING_GAME',
+      } as ActiveMatchmakingResponse['match'];
+    }
+    res.json(body);
+  });
+
+  return router;
+}

@@ -1,0 +1,63 @@
+import { isEventType, parseEvent } from '@mm/contracts';
+import type { RecordedEvent } from '@mm/event-store';
+import type pg from 'pg';
+import type { BatchProjection } from '../runner/projection-runner.js';
+import { applyToReadModels, type ProjectedEvent, readModelTables } from './read-model-handlers.js';
+
+export const READ_MODELS_PROJECTION = 'read-models';
+
+/** Turns a stored event into what projections apply; null for event types this version does not know. */
+export function toProjectedEvent(event: RecordedEvent): ProjectedEvent | null {
+  if (!isEventType(event.type)) return null;
+  const parsed = parseEvent(event.type, event.schemaVersion, event.data);
+  return { ...parsed, tenantId: event.metadata.tenantId, position: event.position } as ProjectedEvent;
+}
+
+/**
+ * The Postgres read models (queue entries, matches, challenges). A batch and its
+ * checkpoint commit in one transaction, so the tables always equal a prefix of the log.
+ */
+export function createReadModelProjection(pool: pg.Pool, schema: string): BatchProjection {
+  const tables = readModelTables(schema);
+  return {
+    name: READ_MODELS_PROJECTION,
+    async loadCheckpoint() {
+      const { rows } = await pool.query<{ position: string }>(
+        `SELECT position FROM ${tables.checkpoints} WHERE name = $1`,
+        [READ_MODELS_PROJECTION],
+      );
+      return rows[0] ? Number(rows[0].position) : undefined;
+    },
+    async applyBatch(events) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        for (const event of events) {
+          const projected = toProjectedEvent(event);
+          if (projected) await applyToReadModels(client, tables, projected);
+        }
+        await client.query(
+          `INSERT INTO ${tables.checkpoints} (name, position, updated_at) VALUES ($1, $2, now())
+           ON CONFLICT (name) DO UPDATE SET position = GREATEST(${tables.checkpoints}.position, EXCLUDED.position),
+             updated_at = now()`,
+          [READ_MODELS_PROJECTION, events[events.length - 1]!.position],
+        );
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+/** Empties the read models and their checkpoint (one transaction); the projector then rebuilds them from the log. */
+export async function resetReadModels(pool: pg.Pool, schema: string): Promise<void> {
+  const t = readModelTables(schema);
+  await pool.query(
+    `BEGIN; TRUNCATE ${t.queueEntries}, ${t.matches}, ${t.challenges};
+     DELETE FROM ${t.checkpoints} WHERE name = '${READ_MODELS_PROJECTION}'; COMMIT;`,
+  );
+}

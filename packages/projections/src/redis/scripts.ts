@@ -1,0 +1,44 @@
+/**
+ * Lua scripts of the queue views. Each checks the position last applied to its key and
+ * does nothing for an event at or before it, so redelivery (at-least-once) is harmless.
+ */
+
+/**
+ * KEYS: entry, byTime, byRating, pools, generation
+ * ARGV: position, op (add|remove|status), status, entryId, poolMember, ttlSeconds,
+ *       [user, pool, enq, rating, range] (only for a new entry)
+ */
+export const APPLY_ENTRY = `
+local cur = redis.call('HGET', KEYS[1], 'pos')
+if cur and tonumber(cur) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'pos', ARGV[1], 'status', ARGV[3])
+if ARGV[7] then
+  redis.call('HSET', KEYS[1], 'user', ARGV[7], 'pool', ARGV[8], 'enq', ARGV[9], 'rating', ARGV[10], 'range', ARGV[11])
+end
+if ARGV[2] == 'add' then
+  local f = redis.call('HMGET', KEYS[1], 'enq', 'rating')
+  redis.call('ZADD', KEYS[2], f[1], ARGV[4])
+  redis.call('ZADD', KEYS[3], f[2], ARGV[4])
+  redis.call('SADD', KEYS[4], ARGV[5])
+  redis.call('PERSIST', KEYS[1])
+  redis.call('INCR', KEYS[5])
+elseif ARGV[2] == 'remove' then
+  local removed = redis.call('ZREM', KEYS[2], ARGV[4])
+  redis.call('ZREM', KEYS[3], ARGV[4])
+  if redis.call('ZCARD', KEYS[2]) == 0 then redis.call('SREM', KEYS[4], ARGV[5]) end
+  redis.call('EXPIRE', KEYS[1], ARGV[6])
+  if removed == 1 then redis.call('INCR', KEYS[5]) end
+end
+return 1
+`;
+
+/** KEYS: recent list, its position key. ARGV: position, item (JSON), keep, ttlSeconds */
+export const PUSH_RECENT = `
+local cur = redis.call('GET', KEYS[2])
+if cur and tonumber(cur) >= tonumber(ARGV[1]) then return 0 end
+redis.call('LPUSH', KEYS[1], ARGV[2])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]) - 1)
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+`;
