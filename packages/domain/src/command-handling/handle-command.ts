@@ -1,14 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventSchemas, type MatchmakingEvent } from '@mm/contracts';
-import {
-  type CurrentRevision,
-  type EventData,
-  type EventMetadata,
-  type EventStore,
-  isWrongExpectedRevision,
-  type Json,
-  type RecordedEvent,
-} from '@mm/event-store';
+import type { CurrentRevision, EventData, EventMetadata, EventStore, Json, RecordedEvent } from '@mm/event-store';
 import type { Decider } from '../decider/decider.js';
 import type { DomainError } from '../errors/domain-error.js';
 import { loadState } from './load-state.js';
@@ -49,6 +41,11 @@ export type HandleCommandResult<State> =
       nextExpectedRevision: CurrentRevision;
     }
   | { ok: false; error: DomainError };
+
+// By the port's stable code rather than `instanceof`, so any adapter's conflict counts and the
+// domain needs only the port's types at runtime (no adapter, no database driver gets loaded).
+const isWrongExpectedRevision = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'WRONG_EXPECTED_REVISION';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
