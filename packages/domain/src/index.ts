@@ -4,6 +4,7 @@ export * from './command-handling/handle-command.js';
 export * from './command-handling/load-state.js';
 export * from './decider/decider.js';
 export * from './errors/domain-error.js';
+export * from './flows/index.js';
 export * from './match/match-decider.js';
 export * from './player/player-commands.js';
 export * from './player/player-decider.js';

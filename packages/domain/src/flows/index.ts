@@ -1,0 +1,2 @@
+export * from './challenge-acceptance.js';
+export * from './challenge-lifecycle.js';
