@@ -58,26 +58,47 @@ export function startCatchUpSubscription(
   // Nobody has to await caughtUp; a rejection after close/error must not crash the process.
   caughtUp.catch(() => undefined);
 
+  /** A read in flight; `seen` is the change version before it started (so no wake-up is lost). */
+  interface PendingRead {
+    seen: number;
+    page: Promise<LogPage>;
+  }
+  const startRead = (after: number): PendingRead => {
+    const seen = source.changes.version;
+    const page = source.readPage(after, batchSize, options.filter);
+    page.catch(() => undefined); // awaited below; never an unhandled rejection after close
+    return { seen, page };
+  };
+
   const run = async (): Promise<void> => {
     let cursor = lastPosition;
     const target = await source.head();
-    while (!abort.signal.aborted) {
-      const seen = source.changes.version;
-      const page = await source.readPage(cursor, batchSize, options.filter);
-      for (const event of page.events) {
+    let next: PendingRead | undefined;
+    try {
+      while (!abort.signal.aborted) {
+        const read = next ?? startRead(cursor);
+        next = undefined;
+        const page = await read.page;
+        const full = page.events.length >= batchSize;
+        // While catching up, fetch the next page while this one is being handled.
+        if (full) next = startRead(page.events[page.events.length - 1]!.position);
+        for (const event of page.events) {
+          if (abort.signal.aborted) return;
+          const handled = options.handler(event);
+          // Await only real promises: a microtask hop per event is measurable when catching up.
+          if (handled && typeof (handled as Promise<void>).then === 'function') await handled;
+          lastPosition = event.position;
+          cursor = event.position;
+        }
         if (abort.signal.aborted) return;
-        const handled = options.handler(event);
-        // Await only real promises: a microtask hop per event is measurable when catching up.
-        if (handled && typeof (handled as Promise<void>).then === 'function') await handled;
-        lastPosition = event.position;
-        cursor = event.position;
+        if (!full) cursor = Math.max(cursor, page.scannedTo);
+        if (!isCaughtUp && cursor >= target) resolveCaughtUp();
+        if (full) continue;
+        await source.changes.wait(read.seen, page.heldBack ? timing.heldBackPollMs : timing.idlePollMs, abort.signal);
       }
-      if (abort.signal.aborted) return;
-      const full = page.events.length >= batchSize;
-      if (!full) cursor = Math.max(cursor, page.scannedTo);
-      if (!isCaughtUp && cursor >= target) resolveCaughtUp();
-      if (full) continue;
-      await source.changes.wait(seen, page.heldBack ? timing.heldBackPollMs : timing.idlePollMs, abort.signal);
+    } finally {
+      // The store's close() waits for `done`; no query may still be running on its pool then.
+      await next?.page.catch(() => undefined);
     }
   };
 
