@@ -66,6 +66,9 @@ export const acceptChallenge = async (
   const { state } = await loadState(store, challengeStreamName, challengeDecider);
   const dryRun = challengeDecider.decide(acceptCommand, state);
   if (!dryRun.ok) return fail(dryRun.error);
+  // Already accepted for this match: only finish. Claiming again could reserve players for
+  // a match that has since been aborted and released.
+  if (dryRun.events.length === 0) return completeAcceptedChallenge(context, state);
   const challenge = state.challenge!;
 
   const claim = (userId: string, role: 'challenger' | 'opponent', opponentId: string) =>

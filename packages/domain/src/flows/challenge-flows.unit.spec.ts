@@ -133,6 +133,26 @@ describe('accepting a challenge', () => {
     expect((await store.readAll()).length).toBe(before);
   });
 
+  it('re-running an accept after the match was aborted does not reserve the players again', async () => {
+    await issue('c1');
+    await acceptChallenge(context, { challengeId: 'c1', acceptorId: 'bob' });
+    for (const userId of ['alice', 'bob'])
+      await onPlayer(userId, {
+        type: 'ReleaseChallengeMatch',
+        userId,
+        challengeId: 'c1',
+        matchId: 'c1',
+        reason: 'match_aborted',
+        now: later,
+      });
+    expect(await acceptChallenge(context, { challengeId: 'c1', acceptorId: 'bob' })).toEqual({
+      ok: true,
+      matchId: 'c1',
+    });
+    expect((await player('alice')).liveMatch).toBeNull();
+    expect((await player('bob')).liveMatch).toBeNull();
+  });
+
   it('409 when the challenger is already matched; the acceptor is not touched', async () => {
     await issue('c1');
     await joinQueue('bob', 'e-bob');
