@@ -1,12 +1,14 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources through the `@mm/source`
-// export condition, so tests never need a build first.
-const conditions = ['@mm/source', 'node', 'import', 'default'];
+// export condition, so tests never need a build first. (Only add conditions here: an
+// `import` condition would leak into Node's require() and load ESM builds of CJS deps.)
+const conditions = ['@mm/source', ...defaultServerConditions];
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['@mm/source'] } },
+  ssr: { resolve: { conditions } },
   test: {
     projects: [
       {

@@ -38,6 +38,8 @@ export const envSchema = z.object({
     'Event store: postgres://… (embedded default), esdb://… (EventStoreDB) or memory:// (tests). Default: DATABASE_URL.',
   ),
   EVENT_STORE_SCHEMA: z.string().default('event_store').describe('PostgreSQL schema of the postgres event store.'),
+  READ_MODEL_SCHEMA: z.string().default('read_models').describe('PostgreSQL schema of the read models.'),
+  API_SCHEMA: z.string().default('matchmaking_api').describe('PostgreSQL schema of the API state (idempotency keys).'),
   POOLS: z
     .string()
     .default('1+0,2+1,3+0,3+2,5+0,5+3,10+0,10+5,15+10,30+0')

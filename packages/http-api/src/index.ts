@@ -1,5 +1,6 @@
 export * from './app.js';
 export * from './auth/authenticator.js';
+export * from './bootstrap.js';
 export * from './dependencies.js';
 export * from './errors/problem.js';
 export * from './idempotency/idempotency.js';

@@ -1,5 +1,5 @@
+import { type HttpDouble, json, startHttpDouble } from '@mm/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type HttpDouble, json, startHttpDouble } from '../../test/http-double.js';
 import { UpstreamError } from '../http.js';
 import { type CreateGameRequest, createLiveGameApi } from './live-game-api.js';
 

@@ -1,0 +1,80 @@
+import type { Config } from '@mm/config';
+import { createEventStore, type EventStore } from '@mm/event-store';
+import { createHttpRatingProvider, createLiveGameApi, fixedRatingProvider } from '@mm/integrations';
+import { createQueueQueries, createQueueViewReader, migrateReadModels } from '@mm/projections';
+import type express from 'express';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { createApp } from './app.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import type { ApiDependencies } from './dependencies.js';
+import { startIdempotencyJanitor } from './idempotency/idempotency.js';
+import { migrateApiSchema } from './migrate.js';
+
+export interface Api {
+  app: express.Express;
+  deps: ApiDependencies;
+  close(): Promise<void>;
+}
+
+/** Builds the API from the configuration: adapters, migrations, then the Express app. */
+export async function buildApi(config: Config, logger: Logger, overrides: Partial<ApiDependencies> = {}): Promise<Api> {
+  const owned: (() => Promise<void> | void)[] = [];
+  const store: EventStore =
+    overrides.store ??
+    (await createEventStore(config.eventStoreUrl, {
+      postgres: { schema: config.EVENT_STORE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE },
+    }));
+  if (!overrides.store) owned.push(() => store.close());
+  const db = overrides.db ?? new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+  if (!overrides.db) owned.push(() => db.end());
+  const redis = overrides.redis ?? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: false });
+  if (!overrides.redis) owned.push(() => redis.disconnect());
+
+  await migrateReadModels(db, config.READ_MODEL_SCHEMA);
+  await migrateApiSchema(db, config.API_SCHEMA);
+  const stopJanitor = startIdempotencyJanitor(db, config.API_SCHEMA);
+  owned.push(stopJanitor);
+
+  const deps: ApiDependencies = {
+    config,
+    logger,
+    store,
+    db,
+    redis,
+    readModelSchema: config.READ_MODEL_SCHEMA,
+    apiSchema: config.API_SCHEMA,
+    queueViews: createQueueViewReader(redis, config.REDIS_PREFIX),
+    queries: createQueueQueries(db, config.READ_MODEL_SCHEMA),
+    ratings: config.RATING_API_URL
+      ? createHttpRatingProvider({
+          baseUrl: config.RATING_API_URL,
+          timeoutMs: config.RATING_API_TIMEOUT_SECONDS * 1000,
+          cacheTtlMs: config.RATING_CACHE_TTL_SECONDS * 1000,
+          fallback: config.RATING_FALLBACK,
+          logger,
+        })
+      : fixedRatingProvider(config.DEFAULT_RATING),
+    liveGame: createLiveGameApi({
+      baseUrl: config.LIVE_GAME_API_URL,
+      timeoutMs: config.LIVE_GAME_API_TIMEOUT_SECONDS * 1000,
+      ...(config.LIVE_GAME_API_TOKEN ? { token: config.LIVE_GAME_API_TOKEN } : {}),
+    }),
+    authenticate: createAuthenticator({
+      ...(config.JWT_SECRET ? { secret: config.JWT_SECRET } : {}),
+      ...(config.JWT_PUBLIC_KEY ? { publicKey: config.JWT_PUBLIC_KEY } : {}),
+      ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
+      ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
+      clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+    }),
+    ...overrides,
+  };
+  return {
+    app: createApp(deps),
+    deps,
+    async close() {
+      for (const close of owned.reverse()) await close();
+    },
+  };
+}
