@@ -1,18 +1,12 @@
 import { EventContractError, makePool, playerStream } from '@mm/contracts';
 import type { EventMetadata, EventStore } from '@mm/event-store';
+import { createMemoryEventStore } from '@mm/event-store';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Decider } from '../decider/decider.js';
 import type { PlayerCommand } from '../player/player-commands.js';
 import { playerDecider } from '../player/player-decider.js';
 import { handleCommand } from './handle-command.js';
 import { loadState } from './load-state.js';
-
-// TEMPORARY: the root vitest config passes `--conditions import` to Node, so loading
-// `@mm/event-store`'s index (which loads `pg`, whose CommonJS `require('pg-pool')` then gets
-// the ESM build) fails under vitest. Load the memory adapter's own module until the config
-// uses `['@mm/source', ...defaultServerConditions]`; then import it from '@mm/event-store'.
-const memoryAdapter = new URL('../../../event-store/src/memory/index.ts', import.meta.url).href;
-const { createMemoryEventStore } = (await import(/* @vite-ignore */ memoryAdapter)) as typeof import('@mm/event-store');
 
 const now = '2026-01-01T10:00:00.000Z';
 const stream = playerStream('acme', 'alice');

@@ -1,5 +1,6 @@
 import { challengeStream, makePool, matchStream, playerStream } from '@mm/contracts';
 import type { EventMetadata, EventStore } from '@mm/event-store';
+import { createMemoryEventStore } from '@mm/event-store';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handleCommand } from '../command-handling/handle-command.js';
 import { loadState } from '../command-handling/load-state.js';
@@ -7,10 +8,6 @@ import type { PlayerCommand } from '../player/player-commands.js';
 import { playerDecider } from '../player/player-decider.js';
 import { acceptChallenge, type ChallengeFlowContext, recoverChallengeMatch } from './challenge-acceptance.js';
 import { endChallenge, issueChallenge } from './challenge-lifecycle.js';
-
-// TEMPORARY: see handle-command.unit.spec.ts (root vitest config vs `pg`).
-const memoryAdapter = new URL('../../../event-store/src/memory/index.ts', import.meta.url).href;
-const { createMemoryEventStore } = (await import(/* @vite-ignore */ memoryAdapter)) as typeof import('@mm/event-store');
 
 const tenant = 'acme';
 const now = '2026-01-01T10:00:00.000Z';
