@@ -497,7 +497,7 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
         expect(await store.streamRevision(stream('shared'))).toBe(writers * (appendsPerWriter / 10) - 1);
         const sharedRevisions = (await store.readStream(stream('shared'))).map((event) => event.revision);
         expect(sharedRevisions).toEqual(sharedRevisions.map((_, index) => index));
-      });
+      }, 180_000); // 8,000 durable commits: generous for a loaded CI machine
 
       it('concurrent appends at the same expected revision: exactly one wins, the rest see the actual revision', async () => {
         const racers = 20;
@@ -520,7 +520,7 @@ export function describeEventStoreContract(name: string, factory: EventStoreFact
           expect(await store.streamRevision(stream('race'))).toBe(expected);
         }
         expect(await store.readStream(stream('race'))).toHaveLength(6);
-      });
+      }, 60_000);
 
       it('concurrent re-sends of the same append store it once', async () => {
         const events = [sampleEvent(), sampleEvent()];
