@@ -1,1 +1,6 @@
-export {};
+export * from './config.js';
+export * from './faults/fault-plan.js';
+export * from './faults/random.js';
+export * from './games/game-registry.js';
+export { createSimApp, type SimApp, type SimAppOptions } from './http/app.js';
+export * from './sim.js';
