@@ -5,6 +5,7 @@ import type { ApiDependencies } from './dependencies.js';
 import { idempotency } from './idempotency/idempotency.js';
 import { requireAuth } from './middleware/auth.js';
 import { errorHandler, notFoundHandler, requireJson } from './middleware/errors.js';
+import { challengeRoutes } from './routes/challenges.js';
 import { healthRoutes } from './routes/health.js';
 import { internalRoutes } from './routes/internal.js';
 import { queueRoutes } from './routes/queue.js';
@@ -41,7 +42,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     requireAuth(deps.authenticate),
     idempotency({ pool: deps.db, schema: deps.apiSchema, ttlSeconds: deps.config.IDEMPOTENCY_TTL_SECONDS }),
   ];
-  app.use('/v1/matchmaking', ...authenticated, queueRoutes(deps));
+  app.use('/v1/matchmaking', ...authenticated, queueRoutes(deps), challengeRoutes(deps));
   app.use('/internal', ...authenticated, internalRoutes(deps));
 
   app.use(notFoundHandler);

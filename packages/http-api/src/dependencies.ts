@@ -1,7 +1,7 @@
 import type { Config } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import type { LiveGameApi, RatingProvider } from '@mm/integrations';
-import type { QueueQueries, QueueViewReader } from '@mm/projections';
+import type { ChallengeQueries, QueueQueries, QueueViewReader } from '@mm/projections';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -24,4 +24,17 @@ export interface ApiDependencies {
   authenticate: Authenticator;
   /** @defaultValue () => new Date() */
   clock?: () => Date;
+  /** Reads of the `challenges` read model. @defaultValue built from `db` and `readModelSchema` */
+  challengeQueries?: ChallengeQueries;
+  /**
+   * Schedules a challenge's expiry job (`ChallengeExpired` at `expiresAt`); unset = no job
+   * (the deciders still refuse answers after `expiresAt`, but the log never records the expiry).
+   */
+  challengeExpiry?: { schedule(tenantId: string, challengeId: string, expiresAt: string): Promise<void> };
+  /**
+   * Asks the workers' game-creation path to create the game of a match once it exists
+   * (called after a challenge is accepted); unset = the workers' scheduler tick finds the
+   * match in CREATING_GAME and drives it.
+   */
+  gameCreation?: { request(tenantId: string, matchId: string): Promise<void> };
 }

@@ -1,4 +1,4 @@
-import { packageMigrationsDir, runSqlMigrations } from '@mm/projections';
+import { packageMigrationsDir, runSqlMigrations } from '@mm/event-store';
 import type pg from 'pg';
 
 /** Creates or updates the API's own tables (idempotency keys) in `schema`. */

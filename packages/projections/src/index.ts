@@ -2,6 +2,7 @@ export * from './postgres/migrate.js';
 export * from './postgres/read-model-handlers.js';
 export * from './postgres/read-model-projection.js';
 export * from './projector.js';
+export * from './queries/challenge-queries.js';
 export * from './queries/queue-queries.js';
 export * from './redis/queue-view-keys.js';
 export * from './redis/queue-view-projection.js';

@@ -5,3 +5,4 @@ export {
   type PostgresEventStore,
   type PostgresEventStoreOptions,
 } from './postgres-event-store.js';
+export { packageMigrationsDir, runSqlMigrations, type SqlMigrationsOptions } from './sql-migrations.js';
