@@ -1,7 +1,8 @@
 import type { Config } from '@mm/config';
 import { createEventStore, type EventStore } from '@mm/event-store';
 import { createHttpRatingProvider, createLiveGameApi, fixedRatingProvider } from '@mm/integrations';
-import { createQueueQueries, createQueueViewReader, migrateReadModels } from '@mm/projections';
+import { createChallengeQueries, createQueueQueries, createQueueViewReader, migrateReadModels } from '@mm/projections';
+import { createChallengeQueue, scheduleChallengeExpiry } from '@mm/workers/challenges';
 import type express from 'express';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -36,6 +37,9 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
   await migrateApiSchema(db, config.API_SCHEMA);
   const stopJanitor = startIdempotencyJanitor(db, config.API_SCHEMA);
   owned.push(stopJanitor);
+  // Expiry jobs of issued challenges, run by the challenge workers (packages/workers/src/challenges).
+  const challengeQueue = createChallengeQueue(redis, config.REDIS_PREFIX);
+  owned.push(() => challengeQueue.close());
 
   const deps: ApiDependencies = {
     config,
@@ -47,6 +51,11 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
     apiSchema: config.API_SCHEMA,
     queueViews: createQueueViewReader(redis, config.REDIS_PREFIX),
     queries: createQueueQueries(db, config.READ_MODEL_SCHEMA),
+    challengeQueries: createChallengeQueries(db, config.READ_MODEL_SCHEMA),
+    challengeExpiry: {
+      schedule: (tenantId, challengeId, expiresAt) =>
+        scheduleChallengeExpiry(challengeQueue, challengeId, tenantId, expiresAt),
+    },
     ratings: config.RATING_API_URL
       ? createHttpRatingProvider({
           baseUrl: config.RATING_API_URL,

@@ -13,7 +13,7 @@ import {
   type ChallengeState,
   challengeDecider,
   challengeMatchId,
-    endChallenge,
+  endChallenge,
   issueChallenge,
   loadState,
 } from '@mm/domain';
@@ -215,7 +215,8 @@ export function challengeRoutes(deps: ApiDependencies): Router {
 
     const pool = makePool(challenge.timeControl, challenge.mode).key;
     const ratings = new Map<string, number>();
-    if (!alreadyAccepted) await checkNoActiveGame(req, principal.tenantId, [challenge.challengerId, challenge.opponentId]);
+    if (!alreadyAccepted)
+      await checkNoActiveGame(req, principal.tenantId, [challenge.challengerId, challenge.opponentId]);
     try {
       // Fetched before the commit point, so an unavailable rating service refuses the accept instead of stalling it.
       for (const userId of [challenge.challengerId, challenge.opponentId]) {

@@ -1,0 +1,125 @@
+import type { Config } from '@mm/config';
+import type { EventStore } from '@mm/event-store';
+import { createHttpRatingProvider, fixedRatingProvider, type RatingProvider } from '@mm/integrations';
+import { bullPrefix, type ChallengeQueries, createChallengeQueries } from '@mm/projections';
+import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { CHALLENGE_QUEUE, type ChallengeJobData, createChallengeQueue, SWEEP_ACCEPTED_JOB } from './challenge-queue.js';
+import { driveChallenge, type GameCreationRequester } from './drive-challenge.js';
+
+export interface ChallengeWorkersOptions {
+  config: Config;
+  logger: Logger;
+  store: EventStore;
+  /** Base connection; the worker uses its own duplicate (BullMQ needs blocking commands). @defaultValue a client on REDIS_URL */
+  redis?: Redis;
+  /** Read models, for the sweep. @defaultValue a pool on DATABASE_URL */
+  db?: pg.Pool;
+  /** @defaultValue rating-api from RATING_API_URL, else DEFAULT_RATING for everyone */
+  ratings?: RatingProvider;
+  /** Asked to create the game of a match completed here; the workers' scheduler re-drives it anyway. */
+  gameCreation?: GameCreationRequester;
+  /** How often the sweep looks for accepts that stopped after their commit point. @defaultValue 30000 */
+  sweepEveryMs?: number;
+  /** An accepted challenge without a match younger than this is left to its own request. @defaultValue 30000 */
+  acceptGraceMs?: number;
+  /** Jobs run at once by this process. @defaultValue 4 */
+  concurrency?: number;
+  /** @defaultValue () => new Date() */
+  clock?: () => Date;
+}
+
+export interface ChallengeWorkers {
+  queue: Queue<ChallengeJobData>;
+  close(): Promise<void>;
+}
+
+const defaultRatings = (config: Config, logger: Logger): RatingProvider =>
+  config.RATING_API_URL
+    ? createHttpRatingProvider({
+        baseUrl: config.RATING_API_URL,
+        timeoutMs: config.RATING_API_TIMEOUT_SECONDS * 1000,
+        cacheTtlMs: config.RATING_CACHE_TTL_SECONDS * 1000,
+        fallback: config.RATING_FALLBACK,
+        logger,
+      })
+    : fixedRatingProvider(config.DEFAULT_RATING);
+
+/**
+ * The challenge workers: expiry jobs (one per challenge, due at `expiresAt`) append
+ * `ChallengeExpired` and release players left reserved by an accept that never
+ * committed; a periodic sweep completes accepts that stopped after `ChallengeAccepted`
+ * (match and confirmations). Safe to run in any number of processes: every job is
+ * idempotent and BullMQ hands each job to one worker at a time.
+ */
+export async function startChallengeWorkers(options: ChallengeWorkersOptions): Promise<ChallengeWorkers> {
+  const { config, logger, store } = options;
+  const clock = options.clock ?? (() => new Date());
+  const owned: (() => Promise<unknown> | undefined)[] = [];
+  const base = options.redis ?? new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  if (!options.redis) owned.push(async () => base.disconnect());
+  const db = options.db ?? new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+  if (!options.db) owned.push(() => db.end());
+  const queries: ChallengeQueries = createChallengeQueries(db, config.READ_MODEL_SCHEMA);
+  const ratings = options.ratings ?? defaultRatings(config, logger);
+  const acceptGraceMs = options.acceptGraceMs ?? 30_000;
+
+  const drive = (data: ChallengeJobData) =>
+    driveChallenge(
+      { store, ratings, now: clock(), ...(options.gameCreation ? { gameCreation: options.gameCreation } : {}) },
+      data,
+    );
+
+  const processJob = async (job: Job<ChallengeJobData>, token?: string): Promise<string> => {
+    if (job.name === SWEEP_ACCEPTED_JOB) {
+      const stuck = await queries.acceptedWithoutMatch(new Date(clock().getTime() - acceptGraceMs));
+      for (const challenge of stuck) {
+        const result = await drive(challenge).catch((error: unknown) => {
+          logger.warn({ err: error, ...challenge }, 'could not complete an accepted challenge');
+          return null;
+        });
+        if (result) logger.info({ ...challenge, ...result }, 'completed an interrupted challenge accept');
+      }
+      return `swept ${stuck.length}`;
+    }
+    const result = await drive(job.data);
+    if (result.outcome === 'not_due') {
+      // Ran early (clock skew between API and worker): wait until the challenge is due.
+      await job.moveToDelayed(Date.parse(result.expiresAt) + 50, token);
+      throw new DelayedError();
+    }
+    logger.debug({ ...job.data, ...result }, 'challenge job done');
+    return result.outcome;
+  };
+
+  const connection = base.duplicate({ maxRetriesPerRequest: null });
+  owned.unshift(async () => connection.disconnect());
+  const worker = new Worker<ChallengeJobData, string>(CHALLENGE_QUEUE, processJob, {
+    connection,
+    prefix: bullPrefix(config.REDIS_PREFIX),
+    concurrency: options.concurrency ?? 4,
+  });
+  worker.on('failed', (job, error) =>
+    logger.warn({ err: error, jobId: job?.id, name: job?.name, data: job?.data }, 'challenge job failed'),
+  );
+  worker.on('error', (error) => logger.error({ err: error }, 'challenge worker error'));
+  owned.unshift(() => worker.close());
+
+  const queue = createChallengeQueue(base, config.REDIS_PREFIX);
+  owned.unshift(() => queue.close());
+  await queue.upsertJobScheduler(
+    SWEEP_ACCEPTED_JOB,
+    { every: options.sweepEveryMs ?? 30_000 },
+    { name: SWEEP_ACCEPTED_JOB, opts: { removeOnComplete: true, removeOnFail: 100 } },
+  );
+  await worker.waitUntilReady();
+
+  return {
+    queue,
+    async close() {
+      for (const close of owned) await close();
+    },
+  };
+}

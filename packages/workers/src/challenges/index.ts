@@ -1,0 +1,3 @@
+export * from './challenge-queue.js';
+export * from './challenge-workers.js';
+export * from './drive-challenge.js';
