@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GameMode, Pool } from '../pools/pool.js';
 import { TimeControlText } from '../pools/time-control.js';
 import { Colour, Id, Instant, Millis, Rating, RatingRange } from './common.js';
+import { MatchCreatedData } from './match-events.js';
 
 /*
  * Events of the player stream `player-<tenant>:<user>`. Every event repeats the
@@ -46,6 +47,12 @@ export const QueueEntryMatchedData = z.object({
   matchId: Id,
   opponent: z.object({ userId: Id, queueEntryId: Id.nullable(), rating: Rating }),
   matchedAt: Instant,
+  /**
+   * The pairing decision this claim is for (the `MatchCreated` data the worker is about to
+   * write), so a recovery sweep can finish or abort the match when the worker died between
+   * the claims and `MatchCreated`. Optional: absent on claims written before it existed.
+   */
+  decision: MatchCreatedData.optional(),
 });
 
 /** The claim is undone: the entry searches again with its ORIGINAL `enqueuedAt` (from its `QueueJoined`). */

@@ -1,4 +1,4 @@
-import type { Colour, GameMode, Pool, RatingRange, RatingSource } from '@mm/contracts';
+import type { Colour, GameMode, MatchCreatedData, Pool, RatingRange, RatingSource } from '@mm/contracts';
 
 /*
  * Commands of the player stream. Every command names the player (`userId`) and carries
@@ -39,6 +39,8 @@ export interface ClaimQueueEntry {
   matchId: string;
   opponent: { userId: string; queueEntryId: string | null; rating: number };
   now: string;
+  /** The pairing decision, recorded on the claim for crash recovery (see `QueueEntryMatched.decision`). */
+  decision?: MatchCreatedData;
 }
 
 export interface ReleaseQueueEntry {

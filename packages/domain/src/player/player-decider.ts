@@ -107,6 +107,7 @@ const claimQueueEntry = (command: ClaimQueueEntry, state: PlayerState): Result =
       matchId: command.matchId,
       opponent: command.opponent,
       matchedAt: command.now,
+      ...(command.decision ? { decision: command.decision } : {}),
     }),
   );
 };
