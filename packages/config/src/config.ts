@@ -77,6 +77,9 @@ export const envSchema = z.object({
   LIVE_GAME_API_TOKEN: optionalString.describe('Bearer token for live-game-api internal calls (optional).'),
   GAME_CREATION_ATTEMPTS: int(6).describe('Attempts (with exponential backoff) before a match is aborted.'),
   GAME_CREATION_BACKOFF_MS: int(500).describe('First retry delay of game creation; doubles each attempt.'),
+  CLAIM_RECOVERY_SECONDS: positive(5).describe(
+    'A queue claim this old without MatchCreated (worker died mid-commit) is completed or released by the scheduler tick.',
+  ),
   ACTIVE_GAME_CHECK: flag(true).describe('Ask live-game-api whether the player has an active game before queueing.'),
   ACTIVE_GAME_CHECK_ON_FAILURE: z
     .enum(['allow', 'reject'])
