@@ -1,1 +1,23 @@
-export {};
+export { serviceMetadata, type WorkerContext } from './context.js';
+export {
+  createGameForMatch,
+  type GameCreationAttempt,
+  type GameCreationOutcome,
+  GameCreationRetry,
+} from './games/create-game.js';
+export {
+  createGameCreationQueue,
+  enqueueGameCreation,
+  GAME_CREATION_QUEUE,
+  type GameCreationJobData,
+} from './games/game-creation-queue.js';
+export { type DecidedSide, matchEventId, queueMatchId, timeoutEventId, uuidFrom } from './ids/deterministic-ids.js';
+export * from './match/match-steps.js';
+export { abandonMatch, type CommitOutcome, commitPair } from './pairing/commit-pair.js';
+export { buildQueueMatch, type PairDecisionInput } from './pairing/explanation.js';
+export { type PairingPassContext, type PassResult, runPairingPass } from './pairing/pairing-pass.js';
+export { poolLockKey, tryLockPool } from './pairing/pool-lock.js';
+export { decidePass, type PassDecision, type PoolMode, poolModes } from './pairing/wave.js';
+export { type ClaimRecovery, recoverClaim } from './recovery/recover-claim.js';
+export { type SweepResult, sweepStuckMatches } from './recovery/sweep.js';
+export { type StartWorkersOptions, startWorkers, TICK_QUEUE, type WorkerRole, type Workers } from './start-workers.js';

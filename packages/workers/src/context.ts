@@ -1,0 +1,27 @@
+import type { Config } from '@mm/config';
+import type { EventMetadata, EventStore } from '@mm/event-store';
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { GameCreationJobData } from './games/game-creation-queue.js';
+
+/** What the worker steps share: the store, the queues they enqueue into, settings, logging. */
+export interface WorkerContext {
+  config: Config;
+  logger: Logger;
+  store: EventStore;
+  gameCreationQueue: Queue<GameCreationJobData>;
+  /** Clock in epoch ms (tests may pin it). */
+  now: () => number;
+}
+
+/** Metadata of events our workers append: a service actor, correlated to the match (or entry) they are about. */
+export const serviceMetadata = (
+  tenantId: string,
+  correlationId: string,
+  causationId: string | null = null,
+): EventMetadata => ({
+  tenantId,
+  correlationId,
+  causationId,
+  actor: { type: 'service', id: 'matchmaking-worker' },
+});

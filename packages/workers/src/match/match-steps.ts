@@ -1,0 +1,188 @@
+import { type MatchAbortedData, type MatchCreatedData, matchStream, playerStream } from '@mm/contracts';
+import { handleCommand, loadState, type MatchState, matchDecider, playerDecider } from '@mm/domain';
+import { serviceMetadata, type WorkerContext } from '../context.js';
+import { matchEventId } from '../ids/deterministic-ids.js';
+
+/*
+ * The steps of a match's lifecycle, each idempotent (the deciders no-op on a repeat and the
+ * event ids are derived from the match id), so any job may run any of them again.
+ *
+ * The rule that keeps I2 without multi-stream transactions: a claim is released only after
+ * `MatchAborted` is on the match stream, and `MatchCreated`/`GameCreated` only ever follow
+ * `MatchCreated` on that same stream. The match stream is linear, so a match is either
+ * aborted (its claims are, or will be, released) or not (its claims stand) — never both.
+ */
+
+const nowIso = (ctx: WorkerContext) => new Date(ctx.now()).toISOString();
+
+export const loadMatch = async (ctx: WorkerContext, matchId: string): Promise<MatchState> =>
+  (await loadState(ctx.store, matchStream(matchId), matchDecider)).state;
+
+/**
+ * Writes `MatchCreated` (no-op if this decision is already there) and returns the match's
+ * state. Another decision under the same id (a concurrent pass with a different colour
+ * draw) is not an error here: the first one written is the match.
+ */
+export async function createMatch(
+  ctx: WorkerContext,
+  tenantId: string,
+  decision: MatchCreatedData,
+): Promise<MatchState> {
+  const result = await handleCommand({
+    store: ctx.store,
+    streamName: matchStream(decision.matchId),
+    decider: matchDecider,
+    command: { type: 'CreateMatch', match: decision },
+    metadata: serviceMetadata(tenantId, decision.matchId),
+    eventIds: () => matchEventId(decision.matchId, 'created'),
+  });
+  if (result.ok) return result.state;
+  if (result.error.code === 'MATCH_ALREADY_EXISTS') return loadMatch(ctx, decision.matchId);
+  throw new Error(`CreateMatch ${decision.matchId}: ${result.error.code} ${result.error.message}`);
+}
+
+/**
+ * Writes `MatchAborted` unless the game exists. Returns the state after: `aborted`, or
+ * `game_created` when the game won the race (then nobody may be released).
+ */
+export async function abortMatch(
+  ctx: WorkerContext,
+  tenantId: string,
+  matchId: string,
+  abort: { reason: MatchAbortedData['reason']; attempts: number; detail: string | null },
+): Promise<MatchState> {
+  const result = await handleCommand({
+    store: ctx.store,
+    streamName: matchStream(matchId),
+    decider: matchDecider,
+    command: { type: 'AbortMatch', matchId, ...abort, now: nowIso(ctx) },
+    metadata: serviceMetadata(tenantId, matchId),
+    eventIds: () => matchEventId(matchId, 'aborted'),
+  });
+  if (result.ok) return result.state;
+  if (result.error.code === 'GAME_ALREADY_CREATED') return loadMatch(ctx, matchId);
+  throw new Error(`AbortMatch ${matchId}: ${result.error.code} ${result.error.message}`);
+}
+
+/**
+ * Puts both players of an aborted match back: queue entries search again with their
+ * original enqueue time (`ReleaseQueueEntry`), challenge players get `ReleaseChallengeMatch`.
+ * Call only once `MatchAborted` is on the match stream.
+ */
+export async function releasePlayers(
+  ctx: WorkerContext,
+  tenantId: string,
+  match: MatchCreatedData,
+  abortReason: MatchAbortedData['reason'] | null,
+): Promise<void> {
+  const now = nowIso(ctx);
+  await Promise.all(
+    [match.white, match.black].map(async (side) => {
+      const streamName = playerStream(tenantId, side.userId);
+      const metadata = serviceMetadata(tenantId, match.matchId);
+      const eventIds = () => matchEventId(match.matchId, 'released', side.userId);
+      if (match.source === 'challenge') {
+        await handleCommand({
+          store: ctx.store,
+          streamName,
+          decider: playerDecider,
+          command: {
+            type: 'ReleaseChallengeMatch',
+            userId: side.userId,
+            challengeId: match.challengeId ?? match.matchId,
+            matchId: match.matchId,
+            reason: 'match_aborted',
+            now,
+          },
+          metadata,
+          eventIds,
+        });
+        return;
+      }
+      if (side.queueEntryId === null) return;
+      await handleCommand({
+        store: ctx.store,
+        streamName,
+        decider: playerDecider,
+        command: {
+          type: 'ReleaseQueueEntry',
+          userId: side.userId,
+          queueEntryId: side.queueEntryId,
+          matchId: match.matchId,
+          reason: abortReason === 'player_unavailable' ? 'opponent_unavailable' : 'match_aborted',
+          now,
+        },
+        metadata,
+        eventIds,
+      });
+    }),
+  );
+}
+
+/** `GameCreated` on the match stream; returns the state after (it may be `aborted`: the abort won). */
+export async function recordGameCreated(
+  ctx: WorkerContext,
+  tenantId: string,
+  matchId: string,
+  gameId: string,
+): Promise<MatchState> {
+  const result = await handleCommand({
+    store: ctx.store,
+    streamName: matchStream(matchId),
+    decider: matchDecider,
+    command: { type: 'RecordGameCreated', matchId, gameId, now: nowIso(ctx) },
+    metadata: serviceMetadata(tenantId, matchId),
+    eventIds: () => matchEventId(matchId, 'game-created'),
+  });
+  if (result.ok) return result.state;
+  if (result.error.code === 'MATCH_ABORTED' || result.error.code === 'GAME_ALREADY_CREATED')
+    return loadMatch(ctx, matchId);
+  throw new Error(`RecordGameCreated ${matchId}: ${result.error.code} ${result.error.message}`);
+}
+
+/** `RecordGameStarted` on both players (ends their live match; a queue entry gets its game and colour). */
+export async function recordGameStarted(
+  ctx: WorkerContext,
+  tenantId: string,
+  match: MatchCreatedData,
+  gameId: string,
+): Promise<void> {
+  const now = nowIso(ctx);
+  await Promise.all(
+    (['white', 'black'] as const).map(async (colour) => {
+      const side = match[colour];
+      const result = await handleCommand({
+        store: ctx.store,
+        streamName: playerStream(tenantId, side.userId),
+        decider: playerDecider,
+        command: {
+          type: 'RecordGameStarted',
+          userId: side.userId,
+          queueEntryId: match.source === 'queue' ? side.queueEntryId : null,
+          matchId: match.matchId,
+          gameId,
+          colour,
+          now,
+        },
+        metadata: serviceMetadata(tenantId, match.matchId),
+        eventIds: (index) => matchEventId(match.matchId, `game-started-${index}`, side.userId),
+      });
+      if (!result.ok)
+        ctx.logger.error(
+          { matchId: match.matchId, userId: side.userId, error: result.error },
+          'could not record the started game on the player stream',
+        );
+    }),
+  );
+}
+
+/**
+ * Brings the players in line with a finished match: releases them after an abort, records
+ * the game on their streams after `GameCreated`. Returns the match state (unchanged).
+ */
+export async function settlePlayers(ctx: WorkerContext, tenantId: string, state: MatchState): Promise<void> {
+  if (!state.match) return;
+  if (state.status === 'aborted') await releasePlayers(ctx, tenantId, state.match, state.abortReason);
+  else if (state.status === 'game_created' && state.gameId)
+    await recordGameStarted(ctx, tenantId, state.match, state.gameId);
+}

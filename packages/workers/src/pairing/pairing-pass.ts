@@ -1,0 +1,131 @@
+import { pairingSettings } from '@mm/config';
+import { playerStream } from '@mm/contracts';
+import { handleCommand, playerDecider } from '@mm/domain';
+import { type PoolEntry, pairPool } from '@mm/pairing';
+import type { QueueViewReader } from '@mm/projections';
+import type { Redis } from 'ioredis';
+import { serviceMetadata, type WorkerContext } from '../context.js';
+import { timeoutEventId } from '../ids/deterministic-ids.js';
+import { type CommitOutcome, commitPair } from './commit-pair.js';
+import { decidePass, type PoolMode } from './wave.js';
+
+export interface PairingPassContext extends WorkerContext {
+  redis: Redis;
+  reader: QueueViewReader;
+  modeOf: (poolKey: string) => PoolMode;
+}
+
+export interface PassResult {
+  searching: number;
+  timedOut: number;
+  /** False when a wave pool was not due. */
+  paired: boolean;
+  /** Pairs the pairing proposed in this pass (before the batch limit). */
+  proposed: number;
+  /** Commit outcomes of this pass, by outcome. */
+  outcomes: Partial<Record<CommitOutcome['outcome'] | 'error', number>>;
+  /** Match ids written by this pass. */
+  matchIds: string[];
+  /** More pairs were proposed than MATCH_PAIRS_PER_BATCH: the pool should be passed again. */
+  more: boolean;
+}
+
+/** Pairs committed at once (they are disjoint, so order does not matter). */
+const COMMIT_PARALLELISM = 8;
+
+const waveKey = (prefix: string, tenantId: string, poolKey: string) =>
+  `${prefix}:wave:${encodeURIComponent(tenantId)}:${encodeURIComponent(poolKey)}`;
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+  return out;
+}
+
+/**
+ * One pairing pass over one tenant's pool: snapshot of the Redis view → time out entries
+ * past MAX_QUEUE_TIME_SECONDS → (wave pools: only when due) `pairPool` → commit each pair
+ * (at most MATCH_PAIRS_PER_BATCH). The view only proposes: every write is decided again on
+ * the player streams, so a stale view costs a skipped pair, never a wrong one.
+ */
+export async function runPairingPass(
+  ctx: PairingPassContext,
+  pool: { tenantId: string; poolKey: string },
+): Promise<PassResult> {
+  const { tenantId, poolKey } = pool;
+  const { config, logger } = ctx;
+  const snapshot = await ctx.reader.snapshot(tenantId, poolKey);
+  const now = ctx.now();
+  const result: PassResult = {
+    searching: snapshot.length,
+    timedOut: 0,
+    paired: false,
+    proposed: 0,
+    outcomes: {},
+    matchIds: [],
+    more: false,
+  };
+
+  // Timeouts first: a timed-out entry must not be paired (I3 is still kept by the claim,
+  // which fails on a timed-out entry; this just avoids the wasted claim).
+  const maxQueueTimeMs = config.MAX_QUEUE_TIME_SECONDS * 1000;
+  const expired = snapshot.filter((e) => now - e.enqueuedAt >= maxQueueTimeMs);
+  await mapLimit(expired, COMMIT_PARALLELISM, async (entry) => {
+    const outcome = await handleCommand({
+      store: ctx.store,
+      streamName: playerStream(tenantId, entry.userId),
+      decider: playerDecider,
+      command: {
+        type: 'TimeOutQueueEntry',
+        userId: entry.userId,
+        queueEntryId: entry.entryId,
+        now: new Date(now).toISOString(),
+        maxQueueTimeMs,
+      },
+      metadata: serviceMetadata(tenantId, entry.entryId),
+      eventIds: () => timeoutEventId(tenantId, entry.entryId),
+    });
+    if (outcome.ok && outcome.events.length > 0) result.timedOut++;
+  });
+  const expiredIds = new Set(expired.map((e) => e.entryId));
+  const entries: PoolEntry[] = snapshot.filter((e) => !expiredIds.has(e.entryId));
+
+  const mode = ctx.modeOf(poolKey);
+  if (mode.kind === 'wave') {
+    const key = waveKey(config.REDIS_PREFIX, tenantId, poolKey);
+    await ctx.redis.set(key, String(now), 'NX');
+    const anchor = Number(await ctx.redis.get(key));
+    const due = decidePass(mode, { now, searching: entries.length, lastWaveAt: anchor, firstSeenAt: anchor });
+    if (!due.pair) return result;
+    await ctx.redis.set(key, String(now));
+  }
+  result.paired = true;
+  if (entries.length < 2) return result;
+
+  const { pairs } = pairPool(entries, now, pairingSettings(config));
+  result.proposed = pairs.length;
+  const limit = config.MATCH_PAIRS_PER_BATCH > 0 ? config.MATCH_PAIRS_PER_BATCH : pairs.length;
+  const batch = pairs.slice(0, limit);
+  result.more = pairs.length > batch.length;
+
+  await mapLimit(batch, COMMIT_PARALLELISM, async (pair) => {
+    try {
+      const committed = await commitPair(ctx, { tenantId, poolKey, pair, decidedAt: now });
+      result.outcomes[committed.outcome] = (result.outcomes[committed.outcome] ?? 0) + 1;
+      if (committed.outcome === 'matched') result.matchIds.push(committed.matchId);
+    } catch (error) {
+      // Whatever was claimed is finished or released by the recovery sweep.
+      result.outcomes.error = (result.outcomes.error ?? 0) + 1;
+      logger.error({ err: error, tenantId, poolKey, a: pair.a.entryId, b: pair.b.entryId }, 'committing a pair failed');
+    }
+  });
+  logger.debug({ tenantId, poolKey, ...result, matchIds: undefined }, 'pairing pass');
+  return result;
+}

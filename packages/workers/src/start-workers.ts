@@ -1,0 +1,212 @@
+import type { Config } from '@mm/config';
+import type { EventStore } from '@mm/event-store';
+import { createLiveGameApi, type LiveGameApi } from '@mm/integrations';
+import {
+  bullPrefix,
+  createPairingQueue,
+  createQueueViewReader,
+  PAIRING_QUEUE,
+  type PairingJobData,
+  signalPoolChanged,
+} from '@mm/projections';
+import { DelayedError, type Job, Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { WorkerContext } from './context.js';
+import { createGameForMatch, type GameCreationOutcome } from './games/create-game.js';
+import { createGameCreationQueue, GAME_CREATION_QUEUE, type GameCreationJobData } from './games/game-creation-queue.js';
+import { type PairingPassContext, type PassResult, runPairingPass } from './pairing/pairing-pass.js';
+import { poolLockKey, tryLockPool } from './pairing/pool-lock.js';
+import { poolModes } from './pairing/wave.js';
+import { type SweepResult, sweepStuckMatches } from './recovery/sweep.js';
+
+/** BullMQ queue of the scheduler tick (one job per WORKER_INTERVAL_SECONDS across all worker processes). */
+export const TICK_QUEUE = 'matchmaking-tick';
+const TICK_SCHEDULER_ID = 'matchmaking-tick';
+
+export type WorkerRole = 'pairing' | 'game-creation' | 'scheduler';
+
+export interface StartWorkersOptions {
+  config: Config;
+  logger: Logger;
+  store: EventStore;
+  /** Used for the queue views, the pool locks and BullMQ (duplicated for blocking reads). @defaultValue a client on REDIS_URL */
+  redis?: Redis;
+  /** PostgreSQL with the read models (the recovery sweep's candidates). @defaultValue a pool on DATABASE_URL */
+  db?: pg.Pool;
+  /** @defaultValue the HTTP client on LIVE_GAME_API_URL */
+  liveGame?: LiveGameApi;
+  /** Which workers this process runs. @defaultValue all three */
+  roles?: WorkerRole[];
+  /** Game-creation jobs run at once (they wait on HTTP). @defaultValue 16 */
+  gameCreationConcurrency?: number;
+  /** Clock in epoch ms. @defaultValue Date.now */
+  now?: () => number;
+}
+
+export interface Workers {
+  pairingQueue: Queue<PairingJobData>;
+  gameCreationQueue: Queue<GameCreationJobData>;
+  /** Runs one pairing pass directly (tests; the worker runs the same function per job). */
+  pass(tenantId: string, poolKey: string): Promise<PassResult>;
+  /** Runs the scheduler tick's work now (tests, operators). */
+  tick(): Promise<{ signalled: number; sweep: SweepResult | null }>;
+  /** Stops taking jobs, waits for running ones to finish, releases what it created. */
+  close(): Promise<void>;
+}
+
+/** Pairing-pass rounds inside one job while the pool keeps changing under it. */
+const MAX_ROUNDS_PER_JOB = 3;
+/** The per-pool lock outlives any sane pass and expires soon after a crash. */
+const POOL_LOCK_TTL_MS = 5_000;
+/** When the pool is locked by another pass, look again after this. */
+const LOCKED_RETRY_MS = 100;
+
+interface PairingJobResult {
+  generation: number;
+  more: boolean;
+  skipped?: 'locked';
+}
+
+/**
+ * Starts this process's workers: `pairing` (one job per tenant+pool), `game-creation`
+ * (one per match) and the scheduler tick (widening, timeouts, recovery). Any number of
+ * processes may run them side by side; correctness never relies on there being one.
+ */
+export async function startWorkers(options: StartWorkersOptions): Promise<Workers> {
+  const { config, logger, store } = options;
+  const roles = new Set<WorkerRole>(options.roles ?? ['pairing', 'game-creation', 'scheduler']);
+  const redis = options.redis ?? new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const db = options.db ?? new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+  const liveGame =
+    options.liveGame ??
+    createLiveGameApi({
+      baseUrl: config.LIVE_GAME_API_URL,
+      timeoutMs: config.LIVE_GAME_API_TIMEOUT_SECONDS * 1000,
+      ...(config.LIVE_GAME_API_TOKEN ? { token: config.LIVE_GAME_API_TOKEN } : {}),
+    });
+  const prefix = bullPrefix(config.REDIS_PREFIX);
+  const pairingQueue = createPairingQueue(redis, config.REDIS_PREFIX);
+  const gameCreationQueue = createGameCreationQueue(redis, config);
+  const tickQueue = new Queue(TICK_QUEUE, { connection: redis, prefix });
+  const reader = createQueueViewReader(redis, config.REDIS_PREFIX);
+  const ctx: WorkerContext = { config, logger, store, gameCreationQueue, now: options.now ?? Date.now };
+  const passCtx: PairingPassContext = { ...ctx, redis, reader, modeOf: poolModes(config.WAVE_POOLS) };
+  let closing = false;
+  const workers: Worker[] = [];
+
+  const processPairing = async (job: Job<PairingJobData>, token?: string): Promise<PairingJobResult> => {
+    const { tenantId, poolKey } = job.data;
+    const lock = await tryLockPool(redis, poolLockKey(config.REDIS_PREFIX, tenantId, poolKey), POOL_LOCK_TTL_MS);
+    if (!lock) {
+      // Another pass holds the pool: come back shortly (this job keeps the pool's deduplication).
+      await job.moveToDelayed(Date.now() + LOCKED_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    try {
+      let generation = await reader.generation(tenantId, poolKey);
+      for (let round = 1; ; round++) {
+        const result = await runPairingPass(passCtx, { tenantId, poolKey });
+        if (result.more || round >= MAX_ROUNDS_PER_JOB) return { generation, more: result.more };
+        // A signal that arrived while this job was active was dropped by the deduplication;
+        // the generation counter tells us the pool changed, so pass again.
+        const after = await reader.generation(tenantId, poolKey);
+        if (after === generation) return { generation, more: false };
+        generation = after;
+      }
+    } finally {
+      await lock.release();
+    }
+  };
+
+  const processGameCreation = async (job: Job<GameCreationJobData>): Promise<GameCreationOutcome> =>
+    createGameForMatch(
+      { ...ctx, liveGame },
+      {
+        tenantId: job.data.tenantId,
+        matchId: job.data.matchId,
+        attempt: job.attemptsMade + 1,
+        maxAttempts: job.opts.attempts ?? 1,
+      },
+    );
+
+  const tick = async (): Promise<{ signalled: number; sweep: SweepResult | null }> => {
+    const pools = await reader.activePools();
+    for (const { tenantId, poolKey } of pools) await signalPoolChanged(pairingQueue, tenantId, poolKey);
+    const sweep = await sweepStuckMatches(ctx, db);
+    return { signalled: pools.length, sweep };
+  };
+
+  if (roles.has('pairing')) {
+    const worker = new Worker<PairingJobData, PairingJobResult>(PAIRING_QUEUE, processPairing, {
+      connection: redis,
+      prefix,
+      concurrency: Math.max(1, config.WORKER_CONCURRENCY),
+      // A killed worker's pass is handed to another worker within seconds, not the default 30 s
+      // (the pool's deduplicated job is blocked while it looks active).
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 10,
+    });
+    worker.on('completed', (job, result) => {
+      if (closing || !result || result.skipped) return;
+      const { tenantId, poolKey } = job.data;
+      // The pool changed after our last look (or the batch limit was hit): pass again. The
+      // job is finished, so this signal is not swallowed by the deduplication.
+      void reader
+        .generation(tenantId, poolKey)
+        .then((now) =>
+          now !== result.generation || result.more ? signalPoolChanged(pairingQueue, tenantId, poolKey) : undefined,
+        )
+        .catch((error: unknown) => logger.error({ err: error, tenantId, poolKey }, 're-signalling a pool failed'));
+    });
+    worker.on('failed', (job, error) =>
+      logger.error({ err: error, pool: job?.data }, 'pairing job failed (the scheduler tick signals the pool again)'),
+    );
+    workers.push(worker);
+  }
+
+  if (roles.has('game-creation')) {
+    const worker = new Worker<GameCreationJobData, GameCreationOutcome>(GAME_CREATION_QUEUE, processGameCreation, {
+      connection: redis,
+      prefix,
+      concurrency: options.gameCreationConcurrency ?? 16,
+      stalledInterval: 5_000,
+      maxStalledCount: 10,
+    });
+    worker.on('failed', (job, error) =>
+      logger.warn({ err: error, match: job?.data, attemptsMade: job?.attemptsMade }, 'game creation attempt failed'),
+    );
+    workers.push(worker);
+  }
+
+  if (roles.has('scheduler')) {
+    await tickQueue.upsertJobScheduler(
+      TICK_SCHEDULER_ID,
+      { every: Math.max(100, Math.round(config.WORKER_INTERVAL_SECONDS * 1000)) },
+      { name: 'tick', opts: { removeOnComplete: true, removeOnFail: 100 } },
+    );
+    const worker = new Worker(TICK_QUEUE, async () => tick(), { connection: redis, prefix, concurrency: 1 });
+    worker.on('failed', (_job, error) => logger.error({ err: error }, 'scheduler tick failed'));
+    workers.push(worker);
+  }
+
+  for (const worker of workers) worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  logger.info({ roles: [...roles], prefix }, 'workers started');
+
+  return {
+    pairingQueue,
+    gameCreationQueue,
+    pass: (tenantId, poolKey) => runPairingPass(passCtx, { tenantId, poolKey }),
+    tick,
+    async close() {
+      closing = true;
+      // Worker#close waits for the running jobs and takes no new ones (graceful shutdown).
+      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([pairingQueue.close(), gameCreationQueue.close(), tickQueue.close()]);
+      if (!options.redis) redis.disconnect();
+      if (!options.db) await db.end();
+    },
+  };
+}
