@@ -10,6 +10,7 @@ export {
   enqueueGameCreation,
   GAME_CREATION_QUEUE,
   type GameCreationJobData,
+  gameCreationRequester,
 } from './games/game-creation-queue.js';
 export { type DecidedSide, matchEventId, queueMatchId, timeoutEventId, uuidFrom } from './ids/deterministic-ids.js';
 export * from './match/match-steps.js';

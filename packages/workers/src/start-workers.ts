@@ -5,6 +5,7 @@ import {
   bullPrefix,
   createPairingQueue,
   createQueueViewReader,
+  migrateReadModels,
   PAIRING_QUEUE,
   type PairingJobData,
   signalPoolChanged,
@@ -182,6 +183,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   }
 
   if (roles.has('scheduler')) {
+    // The sweep reads the read models; the projector creates them too (idempotent, concurrency-safe).
+    await migrateReadModels(db, config.READ_MODEL_SCHEMA);
     await tickQueue.upsertJobScheduler(
       TICK_SCHEDULER_ID,
       { every: Math.max(100, Math.round(config.WORKER_INTERVAL_SECONDS * 1000)) },

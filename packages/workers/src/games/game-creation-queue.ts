@@ -33,3 +33,11 @@ export async function enqueueGameCreation(
     removeOnFail: true,
   });
 }
+
+/** The game-creation path as the challenge workers (and the API's accept) ask for it. */
+export const gameCreationRequester = (
+  queue: Queue<GameCreationJobData>,
+  config: Pick<Config, 'GAME_CREATION_ATTEMPTS' | 'GAME_CREATION_BACKOFF_MS'>,
+): { request(tenantId: string, matchId: string): Promise<void> } => ({
+  request: (tenantId, matchId) => enqueueGameCreation(queue, config, { tenantId, matchId }),
+});

@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from '@mm/config';
+import { createEventStore } from '@mm/event-store';
+import { startWorkers, type WorkerRole } from '@mm/workers';
+import { pino } from 'pino';
+
+/**
+ * apps/worker: the pairing, game-creation and scheduler workers. Wiring and lifecycle only;
+ * the logic is in packages/workers. Run as many as you like. `WORKER_ROLES` (comma list of
+ * pairing, game-creation, scheduler; default all) lets a deployment split them.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'matchmaking-worker', pid: process.pid } });
+  const store = await createEventStore(config.eventStoreUrl, {
+    postgres: { schema: config.EVENT_STORE_SCHEMA, poolSize: 8 },
+  });
+  const roles = process.env.WORKER_ROLES?.split(',')
+    .map((r) => r.trim())
+    .filter(Boolean) as WorkerRole[] | undefined;
+  const workers = await startWorkers({ config, logger, store, ...(roles?.length ? { roles } : {}) });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing running jobs, taking no new ones');
+    // A job longer than this is abandoned; BullMQ hands it to another worker as stalled.
+    setTimeout(() => process.exit(1), 30_000).unref();
+    await workers.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

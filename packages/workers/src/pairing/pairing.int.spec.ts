@@ -1,0 +1,98 @@
+import { matchStream, playerStream } from '@mm/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
+
+let stack: WorkerStack;
+beforeAll(async () => {
+  stack = await startWorkerStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('pairing workers (BullMQ, PostgreSQL event store, Redis views)', () => {
+  it('two compatible players → claims on both streams, MatchCreated with the explanation, GameCreated, games recorded', async () => {
+    await stack.startWorkers();
+    const e1 = await stack.join('p1', 1500);
+    const e2 = await stack.join('p2', 1540);
+
+    const created = await stack.until(async () => ofType(await stack.events(), 'GameCreated')[0], 'GameCreated');
+    const matchId: string = created.data.matchId;
+    const matchEvents = await stack.store.readStream(matchStream(matchId));
+    expect(matchEvents.map((e) => e.type)).toEqual(['MatchCreated', 'GameCreated']);
+    const match = matchEvents[0]!.data as Record<string, any>;
+    expect(match).toMatchObject({
+      matchId,
+      source: 'queue',
+      pool: POOL,
+      ratingGap: 40,
+      algorithmVersion: expect.any(String),
+      colourReason: expect.any(String),
+      weight: expect.any(Number),
+    });
+    const sides = [match.white, match.black];
+    expect(sides.map((s) => s.userId).sort()).toEqual(['p1', 'p2']);
+    expect(sides.map((s) => s.queueEntryId).sort()).toEqual([e1, e2].sort());
+    for (const side of sides) {
+      expect(side.window.low).toBeLessThanOrEqual(side.window.high);
+      expect(side.waitMs).toBeGreaterThanOrEqual(0);
+    }
+    // I4 from the event alone
+    expect(match.black.rating).toBeGreaterThanOrEqual(match.white.window.low);
+    expect(match.black.rating).toBeLessThanOrEqual(match.white.window.high);
+    expect(match.white.rating).toBeGreaterThanOrEqual(match.black.window.low);
+    expect(match.white.rating).toBeLessThanOrEqual(match.black.window.high);
+
+    // each player: joined → claimed (with the decision) → game started, with the colour of the match
+    for (const [userId, entryId] of [
+      ['p1', e1],
+      ['p2', e2],
+    ] as const) {
+      const stream = await stack.until(async () => {
+        const events = await stack.store.readStream(playerStream(TENANT, userId));
+        return events.some((e) => e.type === 'QueueEntryGameStarted') && events;
+      }, `game started for ${userId}`);
+      expect(stream.map((e) => e.type)).toEqual(['QueueJoined', 'QueueEntryMatched', 'QueueEntryGameStarted']);
+      expect(stream[1]!.data).toMatchObject({ queueEntryId: entryId, matchId, decision: { matchId } });
+      expect(stream[2]!.data).toMatchObject({
+        queueEntryId: entryId,
+        matchId,
+        gameId: created.data.gameId,
+        colour: match.white.userId === userId ? 'white' : 'black',
+      });
+    }
+
+    // the live-game-api call: the seed's body, idempotency key = match id
+    const call = stack.liveGame.requests.find((r) => r.url === '/internal/games')!;
+    expect(call.headers['idempotency-key']).toBe(matchId);
+    expect(call.body).toMatchObject({
+      tenant_id: TENANT,
+      white_user_id: match.white.userId,
+      black_user_id: match.black.userId,
+      time_control: '3+0',
+      mode: 'rated',
+      white_rating: match.white.rating,
+      black_rating: match.black.rating,
+      metadata: { match_id: matchId, source: 'queue' },
+    });
+
+    // exactly one match, one claim per entry
+    const all = await stack.events();
+    expect(ofType(all, 'MatchCreated')).toHaveLength(1);
+    expect(ofType(all, 'QueueEntryMatched')).toHaveLength(2);
+  });
+
+  it('incompatible ratings are not paired; a third compatible player is', async () => {
+    await stack.join('far', 2400);
+    await stack.join('near', 1400);
+    await stack.join('near2', 1420);
+    const match = await stack.until(async () => {
+      const created = ofType(await stack.events(), 'MatchCreated').find((e) => e.data.white.userId.startsWith('near'));
+      return created?.data;
+    }, 'the near pair');
+    expect([match.white.userId, match.black.userId].sort()).toEqual(['near', 'near2']);
+    await stack.settle();
+    const farStream = await stack.store.readStream(playerStream(TENANT, 'far'));
+    expect(farStream.map((e) => e.type)).toEqual(['QueueJoined']);
+  });
+});
