@@ -1,0 +1,211 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Config, loadConfig } from '@mm/config';
+import { createEventStore, type EventStore, type RecordedEvent } from '@mm/event-store';
+import {
+  createTestRedis,
+  createTestSchema,
+  deleteRedisPrefix,
+  type HttpDouble,
+  randomRedisPrefix,
+  TEST_JWT_AUDIENCE,
+  TEST_JWT_ISSUER,
+  TEST_JWT_SECRET,
+  type TestSchema,
+  testRedisUrl,
+} from '@mm/testing';
+import { freePort } from './free-port.js';
+import { startRatingDouble } from './rating-double.js';
+import { ServiceProcess } from './service-process.js';
+
+export interface StackOptions {
+  /** Worker processes (each runs every role unless `workerRoles` says otherwise). @defaultValue 2 */
+  workers?: number;
+  /** `WORKER_ROLES` per worker index (e.g. `['pairing', 'game-creation,scheduler']`). */
+  workerRoles?: (string | undefined)[];
+  /** Extra/overriding environment for every matchmaking app (api, projector, workers). */
+  env?: Record<string, string>;
+  /** Environment of live-game-sim (fault injection: SIM_ERROR_RATE, …). */
+  simEnv?: Record<string, string>;
+  /** Label of the schema / Redis prefix. @defaultValue 'e2e' */
+  label?: string;
+  /** Keep the log directory even when the run went well. @defaultValue false */
+  keepLogs?: boolean;
+  /** @defaultValue 'info' */
+  logLevel?: string;
+}
+
+/** The service stack as separate processes on loopback, on a fresh schema and Redis prefix. */
+export interface Stack {
+  apiUrl: string;
+  simUrl: string;
+  /** Directory with one log file per process. */
+  logDir: string;
+  schema: string;
+  redisPrefix: string;
+  /** The configuration the apps run with (as they parse it). */
+  config: Config;
+  api: ServiceProcess;
+  projector: ServiceProcess;
+  workers: ServiceProcess[];
+  sim: ServiceProcess;
+  /** An event-store client in this process, for reading the log. */
+  store: EventStore;
+  /** Every event so far, in position order. */
+  readAll(filter?: { eventTypes?: string[] }): Promise<RecordedEvent[]>;
+  /** Starts one more worker process (e.g. after a kill), with the given roles. */
+  addWorker(roles?: string): Promise<ServiceProcess>;
+  /** Marks the run as failed: `stop` keeps the logs and prints where they are. */
+  fail(): void;
+  /** Stops every process (SIGTERM, then SIGKILL), drops the schema and the Redis keys. */
+  stop(): Promise<void>;
+}
+
+const tsxEnv = (): Record<string, string> => {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+  return Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
+};
+
+/**
+ * Starts live-game-sim, the API, the projector and N workers, each with
+ * `node --conditions=@mm/source --import tsx apps/<app>/src/main.ts`, and waits until
+ * each is ready (`/ready` for HTTP apps, the "started" log line for the others).
+ * rating-api is an HTTP double in this process (ratings chosen by the user id).
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const label = options.label ?? 'e2e';
+  const logDir = mkdtempSync(join(tmpdir(), `mm-${label}-`));
+  const db: TestSchema = await createTestSchema(label);
+  const redisPrefix = randomRedisPrefix(label);
+  const services: ServiceProcess[] = [];
+  let ratings: HttpDouble | undefined;
+  let store: EventStore | undefined;
+  let failed = false;
+
+  const cleanup = async () => {
+    await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
+    await store?.close().catch(() => undefined);
+    await ratings?.close().catch(() => undefined);
+    const redis = createTestRedis();
+    await deleteRedisPrefix(redis, redisPrefix).catch(() => undefined);
+    redis.disconnect();
+    await db.drop().catch(() => undefined);
+    if (failed || options.keepLogs) process.stderr.write(`e2e stack logs kept in ${logDir}\n`);
+    else rmSync(logDir, { recursive: true, force: true });
+  };
+
+  try {
+    ratings = await startRatingDouble();
+    const [apiPort, simPort] = [await freePort(), await freePort()];
+    const simUrl = `http://127.0.0.1:${simPort}`;
+    const appEnv: Record<string, string> = {
+      ...tsxEnv(),
+      NODE_ENV: 'test',
+      LOG_LEVEL: options.logLevel ?? 'info',
+      DATABASE_URL: db.connectionString,
+      DATABASE_POOL_SIZE: '8',
+      EVENT_STORE_SCHEMA: db.schema,
+      READ_MODEL_SCHEMA: db.schema,
+      API_SCHEMA: db.schema,
+      REDIS_URL: testRedisUrl(),
+      REDIS_PREFIX: redisPrefix,
+      JWT_SECRET: TEST_JWT_SECRET,
+      JWT_ISSUER: TEST_JWT_ISSUER,
+      JWT_AUDIENCE: TEST_JWT_AUDIENCE,
+      LIVE_GAME_API_URL: simUrl,
+      LIVE_GAME_API_TIMEOUT_SECONDS: '1',
+      RATING_API_URL: ratings.url,
+      RATING_API_TIMEOUT_SECONDS: '1',
+      GAME_CREATION_BACKOFF_MS: '100',
+      CLAIM_RECOVERY_SECONDS: '3',
+      PORT: String(apiPort),
+      ...options.env,
+    };
+    const config = loadConfig(appEnv);
+    const service = (
+      name: string,
+      script: string,
+      env: Record<string, string>,
+      readiness: ServiceProcess['spec']['readiness'],
+    ) => {
+      const s = new ServiceProcess({ name, script, env, readiness, logFile: join(logDir, `${name}.log`) });
+      services.push(s);
+      return s;
+    };
+
+    const sim = service(
+      'live-game-sim',
+      'apps/live-game-sim/src/main.ts',
+      {
+        ...tsxEnv(),
+        PORT: String(simPort),
+        LOG_LEVEL: options.logLevel ?? 'info',
+        SIM_TIMEOUT_MS: '5000',
+        ...options.simEnv,
+      },
+      { url: `${simUrl}/ready` },
+    );
+    const api = service('api', 'apps/api/src/main.ts', appEnv, { url: `http://127.0.0.1:${apiPort}/ready` });
+    const projector = service('projector', 'apps/projector/src/main.ts', appEnv, {
+      logLine: /"msg":"projector started"/,
+    });
+    let workerCount = 0;
+    const newWorker = (roles?: string) =>
+      service(
+        `worker-${++workerCount}`,
+        'apps/worker/src/main.ts',
+        roles ? { ...appEnv, WORKER_ROLES: roles } : appEnv,
+        {
+          logLine: /"msg":"workers started"/,
+        },
+      );
+    const workers = Array.from({ length: options.workers ?? 2 }, (_, i) => newWorker(options.workerRoles?.[i]));
+
+    // The API migrates the read models and its own schema first; the rest start side by side.
+    await Promise.all([sim.start(), api.start()]);
+    await Promise.all([projector.start(), ...workers.map((w) => w.start())]);
+    store = await createEventStore(config.eventStoreUrl, { postgres: { schema: db.schema, poolSize: 2 } });
+    const reader = store;
+
+    const readAll = async (filter?: { eventTypes?: string[] }) => {
+      const out: RecordedEvent[] = [];
+      let after = -1;
+      for (;;) {
+        const page = await reader.readAll({ after, maxCount: 5000, ...(filter ? { filter } : {}) });
+        if (page.length === 0) return out;
+        out.push(...page);
+        after = page[page.length - 1]!.position;
+      }
+    };
+
+    return {
+      apiUrl: `http://127.0.0.1:${apiPort}`,
+      simUrl,
+      logDir,
+      schema: db.schema,
+      redisPrefix,
+      config,
+      api,
+      projector,
+      workers,
+      sim,
+      store,
+      readAll,
+      async addWorker(roles) {
+        const worker = newWorker(roles);
+        workers.push(worker);
+        await worker.start();
+        return worker;
+      },
+      fail() {
+        failed = true;
+      },
+      stop: cleanup,
+    };
+  } catch (error) {
+    failed = true;
+    await cleanup();
+    throw error;
+  }
+}
