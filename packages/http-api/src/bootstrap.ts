@@ -2,6 +2,7 @@ import type { Config } from '@mm/config';
 import { createEventStore, type EventStore } from '@mm/event-store';
 import { createHttpRatingProvider, createLiveGameApi, fixedRatingProvider } from '@mm/integrations';
 import { createChallengeQueries, createQueueQueries, createQueueViewReader, migrateReadModels } from '@mm/projections';
+import { createGameCreationQueue, enqueueGameCreation } from '@mm/workers';
 import { createChallengeQueue, scheduleChallengeExpiry } from '@mm/workers/challenges';
 import type express from 'express';
 import { Redis } from 'ioredis';
@@ -40,6 +41,9 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
   // Expiry jobs of issued challenges, run by the challenge workers (packages/workers/src/challenges).
   const challengeQueue = createChallengeQueue(redis, config.REDIS_PREFIX);
   owned.push(() => challengeQueue.close());
+  // Game creation of accepted challenges' matches, run by the workers' game-creation queue.
+  const gameCreationQueue = createGameCreationQueue(redis, config);
+  owned.push(() => gameCreationQueue.close());
 
   const deps: ApiDependencies = {
     config,
@@ -55,6 +59,9 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
     challengeExpiry: {
       schedule: (tenantId, challengeId, expiresAt) =>
         scheduleChallengeExpiry(challengeQueue, challengeId, tenantId, expiresAt),
+    },
+    gameCreation: {
+      request: (tenantId, matchId) => enqueueGameCreation(gameCreationQueue, config, { tenantId, matchId }),
     },
     ratings: config.RATING_API_URL
       ? createHttpRatingProvider({

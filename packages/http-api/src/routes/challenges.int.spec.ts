@@ -3,6 +3,7 @@ import { challengeDecider, challengerColour, handleCommand, matchDecider, player
 import type { EventMetadata } from '@mm/event-store';
 import { fixedRatingProvider } from '@mm/integrations';
 import { json, playerToken } from '@mm/testing';
+import { enqueueGameCreation, startWorkers } from '@mm/workers';
 import { CHALLENGE_QUEUE, type ChallengeWorkers, driveChallenge, startChallengeWorkers } from '@mm/workers/challenges';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,7 +14,13 @@ let stack: TestStack;
 let workers: ChallengeWorkers;
 /** Shifts the API's clock (ms): lets a test issue a challenge that expires soon, or act after expiry. */
 let clockOffsetMs = 0;
-const gameCreation = { request: vi.fn(async (_tenantId: string, _matchId: string) => {}) };
+/** Where the API's game-creation requests go; a test may forward them to the workers' real queue. */
+let forwardGames: ((tenantId: string, matchId: string) => Promise<void>) | null = null;
+const gameCreation = {
+  request: vi.fn(async (tenantId: string, matchId: string) => {
+    await forwardGames?.(tenantId, matchId);
+  }),
+};
 
 beforeAll(async () => {
   stack = await startTestStack(
@@ -360,6 +367,60 @@ describe('POST /v1/matchmaking/challenges/{id}/accept', () => {
     expectProblem(await act(dave, aliceToDave.body.challenge_id, 'accept'), 409, 'CANNOT_ACCEPT_CHALLENGE');
     expect((await playerState(dave)).liveMatch).toBeNull();
   });
+});
+
+describe('game creation after an accept', () => {
+  it('the accepted challenge’s match reaches the workers’ game-creation queue and gets its game', async () => {
+    const games = await startWorkers({
+      config: stack.config,
+      logger: pino({ level: 'silent' }),
+      store: stack.store,
+      redis: stack.redis,
+      db: stack.db.pool,
+      roles: ['game-creation'],
+    });
+    const created: unknown[] = [];
+    stack.liveGame.handle = (req, res) => {
+      if (req.method !== 'POST') return json(res, 404, {});
+      const body = req.body as { metadata: { match_id: string } };
+      created.push(body);
+      return json(res, 201, { game_id: `game-of-${body.metadata.match_id}` });
+    };
+    forwardGames = (tenantId, matchId) =>
+      enqueueGameCreation(games.gameCreationQueue, stack.config, { tenantId, matchId });
+    try {
+      const [alice, bob] = [user(), user()];
+      const bobEntry = (await join(bob)).body.queue_entry_id;
+      const { body } = await challenge(alice, bob, { color: 'white', time_control: '10+0', mode: 'casual' });
+      expect((await act(bob, body.challenge_id, 'accept')).status).toBe(200);
+      await vi.waitFor(
+        async () => expect(await matchEvents(body.challenge_id)).toEqual(['MatchCreated', 'GameCreated']),
+        { timeout: 20_000, interval: 100 },
+      );
+      expect(created).toEqual([
+        expect.objectContaining({
+          tenant_id: 'tenant-a',
+          white_user_id: alice.id,
+          black_user_id: bob.id,
+          time_control: '10+0',
+          mode: 'casual',
+          metadata: expect.objectContaining({ match_id: body.challenge_id, source: 'challenge' }),
+        }),
+      ]);
+      await stack.settle();
+      expect((await get(alice, body.challenge_id)).body).toMatchObject({
+        status: 'ACCEPTED',
+        game_id: `game-of-${body.challenge_id}`,
+      });
+      const entry = await stack.request('GET', `/v1/matchmaking/queue/${bobEntry}`, { token: bob.token });
+      expect(entry.body.status).toBe('CANCELLED');
+      await vi.waitFor(async () => expect((await playerState(bob)).liveMatch).toBeNull(), { timeout: 10_000 });
+    } finally {
+      forwardGames = null;
+      stack.liveGame.handle = (_req, res) => json(res, 404, {});
+      await games.close();
+    }
+  }, 40_000);
 });
 
 describe('decline and cancel', () => {
