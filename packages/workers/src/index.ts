@@ -14,7 +14,8 @@ export {
 } from './games/game-creation-queue.js';
 export { type DecidedSide, matchEventId, queueMatchId, timeoutEventId, uuidFrom } from './ids/deterministic-ids.js';
 export * from './match/match-steps.js';
-export { abandonMatch, type CommitOutcome, commitPair } from './pairing/commit-pair.js';
+export { type ClaimInput, type ClaimResult, claimEntry } from './pairing/claim-entry.js';
+export { type CommitOutcome, commitPair, releaseClaim } from './pairing/commit-pair.js';
 export { buildQueueMatch, type PairDecisionInput } from './pairing/explanation.js';
 export { type PairingPassContext, type PassResult, runPairingPass } from './pairing/pairing-pass.js';
 export { poolLockKey, tryLockPool } from './pairing/pool-lock.js';

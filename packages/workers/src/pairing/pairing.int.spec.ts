@@ -20,7 +20,7 @@ describe('pairing workers (BullMQ, PostgreSQL event store, Redis views)', () => 
     const matchId: string = created.data.matchId;
     const matchEvents = await stack.store.readStream(matchStream(matchId));
     expect(matchEvents.map((e) => e.type)).toEqual(['MatchCreated', 'GameCreated']);
-    const match = matchEvents[0]!.data as Record<string, any>;
+    const match = ofType(matchEvents, 'MatchCreated')[0]!.data;
     expect(match).toMatchObject({
       matchId,
       source: 'queue',

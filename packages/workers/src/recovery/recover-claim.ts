@@ -3,17 +3,18 @@ import { loadState, playerDecider } from '@mm/domain';
 import type { WorkerContext } from '../context.js';
 import { enqueueGameCreation } from '../games/game-creation-queue.js';
 import { createMatch, loadMatch, settlePlayers } from '../match/match-steps.js';
-import { abandonMatch } from '../pairing/commit-pair.js';
+import { claimEntry } from '../pairing/claim-entry.js';
+import { releaseClaim } from '../pairing/commit-pair.js';
 
-export type ClaimRecovery = 'completed' | 'abandoned' | 'settled' | 'game_pending' | 'not_claimed' | 'no_decision';
+export type ClaimRecovery = 'completed' | 'released' | 'settled' | 'game_pending' | 'not_claimed' | 'no_decision';
 
-/** The decision recorded on the player's claim of this match, if any. */
-async function claimedDecision(
+/** Whether the player's entry is claimed by the match, and the decision recorded on that claim. */
+async function claimOf(
   ctx: WorkerContext,
   tenantId: string,
   userId: string,
   matchId: string,
-): Promise<{ claimed: boolean; decision: MatchCreatedData | null; queueEntryId: string | null }> {
+): Promise<{ queueEntryId: string | null; decision: MatchCreatedData | null }> {
   const loaded = await loadState(ctx.store, playerStream(tenantId, userId), playerDecider);
   const entry = Object.values(loaded.state.entries).find((e) => e.matchId === matchId && e.status === 'matched');
   let decision: MatchCreatedData | null = null;
@@ -23,20 +24,23 @@ async function claimedDecision(
     if (event.type === 'QueueEntryMatched' && event.data.matchId === matchId && event.data.decision)
       decision = event.data.decision;
   }
-  return { claimed: entry !== undefined, decision, queueEntryId: entry?.queueEntryId ?? null };
+  return { queueEntryId: entry?.queueEntryId ?? null, decision };
 }
 
 /**
  * Recovery of a queue claim whose worker may have died between the claims and
  * `MatchCreated`. Decides from the streams, never from the read model that found it:
- * - the match stream has an outcome → bring the players in line (release / record game);
- * - `MatchCreated` but no outcome → make sure its game-creation job exists;
- * - no `MatchCreated`: both entries claimed by this match → write `MatchCreated` from the
- *   decision recorded on the claim and enqueue game creation (the pair is completed);
- *   otherwise → fence the match stream (`MatchCreated` + `MatchAborted {player_unavailable}`)
- *   and release what was claimed.
- * Racing the original pass is safe: both write the same `MatchCreated` (same event id), and
- * a claim is only released after `MatchAborted`.
+ * - the match stream has an outcome → bring the players in line (release / record the game);
+ * - `MatchCreated` without an outcome → make sure its game-creation job exists;
+ * - no `MatchCreated`: claim the other side for this match too (no-op if it already is; it
+ *   races a cancel on that stream like any claim). Both claimed → `MatchCreated` from the
+ *   decision recorded on the claim, then game creation (the pair is completed). The other
+ *   side cannot be claimed (cancelled, timed out, in another match) → release this claim.
+ *
+ * Racing the original pass is safe: a pass that is merely slow finds the other side already
+ * claimed by the same match (a no-op) and writes the same `MatchCreated` (same event id); if
+ * the other side could not be claimed here, its stream has moved past the revision the pass
+ * pinned its claim to, so the pass cannot claim it either and never writes `MatchCreated`.
  */
 export async function recoverClaim(
   ctx: WorkerContext,
@@ -53,26 +57,29 @@ export async function recoverClaim(
     return 'game_pending';
   }
 
-  const own = await claimedDecision(ctx, tenantId, claim.userId, matchId);
-  if (!own.claimed) return 'not_claimed';
+  const own = await claimOf(ctx, tenantId, claim.userId, matchId);
+  if (own.queueEntryId === null) return 'not_claimed';
   const decision = own.decision;
   if (!decision) {
-    // A claim without its decision cannot be fenced on the match stream; nothing of ours
-    // writes such claims, so this is left to an operator rather than guessed at.
+    // Nothing of ours writes a claim without its decision; leave it to an operator rather than guess.
     ctx.logger.error({ ...claim }, 'claim without a recorded decision; not recovered');
     return 'no_decision';
   }
-  const otherSide = decision.white.userId === claim.userId ? decision.black : decision.white;
-  const other = await claimedDecision(ctx, tenantId, otherSide.userId, matchId);
-  if (other.claimed) {
-    const state = await createMatch(ctx, tenantId, decision);
-    if (state.status === 'created') {
-      await enqueueGameCreation(ctx.gameCreationQueue, ctx.config, { tenantId, matchId });
-      return 'completed';
-    }
-    await settlePlayers(ctx, tenantId, state);
-    return 'settled';
+  const mine = decision.white.userId === claim.userId ? decision.white : decision.black;
+  const other = decision.white.userId === claim.userId ? decision.black : decision.white;
+  const otherClaim = await claimEntry(ctx, {
+    tenantId,
+    userId: other.userId,
+    queueEntryId: other.queueEntryId ?? '',
+    decision,
+    opponent: { userId: mine.userId, queueEntryId: mine.queueEntryId, rating: mine.rating },
+    atRevision: null,
+  });
+  if (otherClaim.ok) {
+    await createMatch(ctx, tenantId, decision);
+    await enqueueGameCreation(ctx.gameCreationQueue, ctx.config, { tenantId, matchId });
+    return 'completed';
   }
-  await abandonMatch(ctx, tenantId, decision);
-  return 'abandoned';
+  await releaseClaim(ctx, tenantId, { userId: claim.userId, queueEntryId: own.queueEntryId }, matchId);
+  return 'released';
 }
