@@ -1,10 +1,14 @@
 export { assignColours, type ColourAssignment, hashString } from './colours/assign-colours.js';
 export { ALGORITHM_VERSION, defaultPairingConfig, type PairingConfig } from './config.js';
 export { PairingCapacityError, PairingInputError } from './errors.js';
-export { maxWeightMatching, type WeightedEdges } from './matching/max-weight-matching.js';
 export {
-  EXACT_COMPONENT_LIMIT,
-  FULL_EDGE_BUDGET,
+  type MatchingWithDuals,
+  maxWeightMatching,
+  maxWeightMatchingWithDuals,
+  type WeightedEdges,
+} from './matching/max-weight-matching.js';
+export {
+  EXACT_POOL_LIMIT,
   type Pair,
   type PairExplanation,
   type PairingResult,

@@ -2,8 +2,7 @@ import { ALGORITHM_VERSION, type PairingConfig } from './config.js';
 import type { PoolEntry } from './pool/pool-entry.js';
 import { type PreparedPool, preparePool, weightOf } from './pool/prepared-pool.js';
 import type { RatingWindow } from './pool/rating-window.js';
-import { allEdges, candidatePairBound } from './solve/all-edges.js';
-import { solveComponentsExactly } from './solve/exact-components.js';
+import { solveExact } from './solve/exact-pool.js';
 import { solveLarge } from './solve/large-component.js';
 
 /** Why two entries were paired: everything an auditor needs to re-check the decision. */
@@ -40,54 +39,43 @@ export interface PairingResult {
     totalWeight: number;
     /** An upper bound on the optimum (equal to totalWeight when exact). */
     upperBound?: number;
-    /** Connected components with at least one allowed pair (when they were computed). */
     components?: number;
     durationHint?: never;
   };
 }
 
-/** Components up to this size are solved with the exact blossom matcher. */
-export const EXACT_COMPONENT_LIMIT = 1000;
-
-/** Pools whose allowed pairs may exceed this count skip full enumeration (large-pool method). */
-export const FULL_EDGE_BUDGET = 1_000_000;
+/** Pools up to this many entries are solved exactly (blossom matcher with pricing). */
+export const EXACT_POOL_LIMIT = 1000;
 
 /**
  * Pairs a pool snapshot: a maximum-weight matching on the graph of allowed pairs, whose weights
  * encode (1) most pairs, (2) long waiters before new arrivals, (3) smallest total rating gap.
+ * Exact up to {@link EXACT_POOL_LIMIT} entries; above, the large-pool method with a dual bound.
  * Pure and deterministic: the same entries (in any order) and `now` give the same result.
  */
 export function pairPool(entries: readonly PoolEntry[], now: number, config: PairingConfig): PairingResult {
   const pool = preparePool(entries, now, config);
   const mate = new Int32Array(pool.size).fill(-1);
-  let exact = true;
-  let edges = 0;
-  let components: number | undefined;
-  let totalWeight = 0;
-  let upperBound = 0;
-  if (candidatePairBound(pool) <= FULL_EDGE_BUDGET) {
-    const all = allEdges(pool);
-    edges = all.edgeCount;
-    const split = solveComponentsExactly(pool.size, all, mate, EXACT_COMPONENT_LIMIT);
-    components = split.components;
-    totalWeight += split.exactWeight;
-    upperBound += split.exactWeight;
-    for (const vertices of split.oversized) {
-      const large = solveLarge(pool, vertices, mate);
-      exact = false;
-      totalWeight += large.weight;
-      upperBound += large.upperBound;
-    }
-  } else {
-    const everyone = new Int32Array(pool.size);
-    for (let i = 0; i < pool.size; i++) everyone[i] = i;
-    const large = solveLarge(pool, everyone, mate);
-    exact = false;
-    edges = large.edges;
-    totalWeight = large.weight;
-    upperBound = large.upperBound;
+  if (pool.size <= EXACT_POOL_LIMIT) {
+    const exact = solveExact(pool, mate);
+    return buildResult(pool, mate, {
+      entries: pool.size,
+      edges: exact.edges,
+      exact: true,
+      totalWeight: exact.weight,
+      upperBound: exact.weight,
+    });
   }
-  return buildResult(pool, mate, { entries: pool.size, edges, exact, totalWeight, upperBound, components });
+  const everyone = new Int32Array(pool.size);
+  for (let i = 0; i < pool.size; i++) everyone[i] = i;
+  const large = solveLarge(pool, everyone, mate);
+  return buildResult(pool, mate, {
+    entries: pool.size,
+    edges: large.edges,
+    exact: false,
+    totalWeight: large.weight,
+    upperBound: large.upperBound,
+  });
 }
 
 function windowOf(pool: PreparedPool, i: number): RatingWindow {

@@ -34,19 +34,38 @@ const BREADCRUMB = 4;
  * weight among all matchings (not necessarily maximum cardinality: encode that in the weights).
  */
 export function maxWeightMatching(graph: WeightedEdges): Int32Array {
+  return maxWeightMatchingWithDuals(graph).mate;
+}
+
+/**
+ * The matching plus the optimal dual solution of Edmonds' odd-set LP, which certifies it:
+ * for every edge (i, j, w) of the graph, `dual[i] + dual[j] − 2w + 2·Σ dual[B] ≥ 0`, the sum over
+ * the blossoms B (indices ≥ n, found through `blossomParent`) that contain both i and j, with
+ * equality on matched edges, zero `dual` on unmatched vertices and non-negative values elsewhere.
+ * Any further edge that satisfies the same inequality cannot improve the matching.
+ */
+export interface MatchingWithDuals {
+  mate: Int32Array;
+  /** Doubled vertex duals at 0 … n−1, blossom duals at n … 2n−1. */
+  dual: Float64Array;
+  /** Enclosing blossom of each vertex / blossom, or −1. */
+  blossomParent: Int32Array;
+}
+
+export function maxWeightMatchingWithDuals(graph: WeightedEdges): MatchingWithDuals {
   const n = graph.vertexCount;
   const m = graph.edgeCount;
-  const result = new Int32Array(n).fill(-1);
-  if (n === 0 || m === 0) return result;
+  const mate = new Int32Array(n).fill(-1);
+  if (n === 0 || m === 0) {
+    return { mate, dual: new Float64Array(2 * n), blossomParent: new Int32Array(2 * n).fill(-1) };
+  }
   const solver = new BlossomSolver(graph);
   solver.run();
-  const mate = solver.mate;
-  const endpoint = solver.endpoint;
   for (let v = 0; v < n; v++) {
-    const p = mate[v]!;
-    if (p >= 0) result[v] = endpoint[p]!;
+    const p = solver.mate[v]!;
+    if (p >= 0) mate[v] = solver.endpoint[p]!;
   }
-  return result;
+  return { mate, dual: solver.dual, blossomParent: solver.blossomParent };
 }
 
 class BlossomSolver {
@@ -73,6 +92,18 @@ class BlossomSolver {
   readonly allowEdge: Uint8Array;
   /** Stack of S-vertices whose edges still need scanning. */
   readonly queue: number[] = [];
+  /**
+   * Per-stage supersets of the labelled vertices / non-trivial blossoms and of the free vertices
+   * with a best edge, so a dual step costs O(labelled) rather than O(n): late stages grow small
+   * trees from few free vertices.
+   */
+  readonly touchedVertices: number[] = [];
+  readonly touchedBlossoms: number[] = [];
+  readonly freeWithBestEdge: number[] = [];
+  readonly vertexStamp: Int32Array;
+  readonly blossomStamp: Int32Array;
+  readonly freeStamp: Int32Array;
+  stamp = 0;
   /** Scratch for addBlossom's best-edge merge (index = blossom / vertex id). */
   readonly bestEdgeTo: Int32Array;
 
@@ -125,6 +156,23 @@ class BlossomSolver {
     for (let v = 0; v < n; v++) this.dual[v] = maxWeight;
     this.allowEdge = new Uint8Array(m);
     this.bestEdgeTo = new Int32Array(2 * n).fill(-1);
+    this.vertexStamp = new Int32Array(n);
+    this.blossomStamp = new Int32Array(2 * n);
+    this.freeStamp = new Int32Array(n);
+  }
+
+  touchVertex(v: number): void {
+    if (this.vertexStamp[v] !== this.stamp) {
+      this.vertexStamp[v] = this.stamp;
+      this.touchedVertices.push(v);
+    }
+  }
+
+  touchBlossom(b: number): void {
+    if (this.blossomStamp[b] !== this.stamp) {
+      this.blossomStamp[b] = this.stamp;
+      this.touchedBlossoms.push(b);
+    }
   }
 
   slack(k: number): number {
@@ -163,10 +211,19 @@ class BlossomSolver {
       this.labelEnd[b] = p;
       this.bestEdge[w] = -1;
       this.bestEdge[b] = -1;
-      if (t === S) {
-        if (b < this.n) this.queue.push(b);
-        else for (const v of this.leaves(b, [])) this.queue.push(v);
-        return;
+      if (b < this.n) {
+        this.touchVertex(b);
+        if (t === S) {
+          this.queue.push(b);
+          return;
+        }
+      } else {
+        this.touchBlossom(b);
+        for (const v of this.leaves(b, [])) {
+          this.touchVertex(v);
+          if (t === S) this.queue.push(v);
+        }
+        if (t === S) return;
       }
       const base = this.blossomBase[b]!;
       const mateP = this.mate[base]!;
@@ -214,6 +271,7 @@ class BlossomSolver {
     let bv = this.inBlossom[v]!;
     let bw = this.inBlossom[w]!;
     const b = this.unusedBlossoms.pop()!;
+    this.touchBlossom(b);
     this.blossomBase[b] = base;
     this.blossomParent[b] = -1;
     this.blossomParent[bb] = b;
@@ -302,6 +360,8 @@ class BlossomSolver {
       else for (const v of this.leaves(s, [])) this.inBlossom[v] = s;
     }
     if (!endStage && this.label[b] === T) {
+      // The children become top-level blossoms of this stage: their duals now move with labels.
+      for (const s of childs) if (s >= this.n) this.touchBlossom(s);
       // Relabel the children on the even-length path from the entry child to the base.
       const endps = this.blossomEndps[b]!;
       const len = childs.length;
@@ -436,6 +496,12 @@ class BlossomSolver {
       for (let b = n; b < 2 * n; b++) this.blossomBestEdges[b] = null;
       allowEdge.fill(0);
       this.queue.length = 0;
+      this.stamp++;
+      this.touchedVertices.length = 0;
+      this.touchedBlossoms.length = 0;
+      this.freeWithBestEdge.length = 0;
+      const touchedV = this.touchedVertices;
+      const touchedB = this.touchedBlossoms;
       for (let v = 0; v < n; v++) {
         if (this.mate[v] === -1 && label[inBlossom[v]!] === FREE) this.assignLabel(v, S, -1);
       }
@@ -475,18 +541,23 @@ class BlossomSolver {
               if (bestEdge[b] === -1 || kSlack < this.slack(bestEdge[b]!)) bestEdge[b] = k;
             } else if (label[w] === FREE) {
               if (bestEdge[w] === -1 || kSlack < this.slack(bestEdge[w]!)) bestEdge[w] = k;
+              if (this.freeStamp[w] !== this.stamp) {
+                this.freeStamp[w] = this.stamp;
+                this.freeWithBestEdge.push(w);
+              }
             }
           }
         }
         if (augmented) break;
 
         // Dual step: the smallest change that makes a new edge tight or a blossom expandable.
+        // Only labelled vertices / blossoms change duals; the touched lists are supersets.
         let deltaType = 1;
         let delta = Number.POSITIVE_INFINITY;
-        for (let v = 0; v < n; v++) if (dual[v]! < delta) delta = dual[v]!;
+        for (const v of touchedV) if (label[inBlossom[v]!] === S && dual[v]! < delta) delta = dual[v]!;
         let deltaEdge = -1;
         let deltaBlossom = -1;
-        for (let v = 0; v < n; v++) {
+        for (const v of this.freeWithBestEdge) {
           if (label[inBlossom[v]!] === FREE && bestEdge[v] !== -1) {
             const d = this.slack(bestEdge[v]!);
             if (d < delta) {
@@ -496,30 +567,38 @@ class BlossomSolver {
             }
           }
         }
-        for (let b = 0; b < 2 * n; b++) {
-          if (blossomParent[b] === -1 && label[b] === S && bestEdge[b] !== -1) {
+        for (const v of touchedV) {
+          if (blossomParent[v] === -1 && label[v] === S && bestEdge[v] !== -1) {
+            const d = this.slack(bestEdge[v]!) / 2;
+            if (d < delta) {
+              delta = d;
+              deltaType = 3;
+              deltaEdge = bestEdge[v]!;
+            }
+          }
+        }
+        for (const b of touchedB) {
+          if (blossomBase[b]! < 0 || blossomParent[b] !== -1) continue;
+          if (label[b] === S && bestEdge[b] !== -1) {
             const d = this.slack(bestEdge[b]!) / 2;
             if (d < delta) {
               delta = d;
               deltaType = 3;
               deltaEdge = bestEdge[b]!;
             }
-          }
-        }
-        for (let b = n; b < 2 * n; b++) {
-          if (blossomBase[b]! >= 0 && blossomParent[b] === -1 && label[b] === T && dual[b]! < delta) {
+          } else if (label[b] === T && dual[b]! < delta) {
             delta = dual[b]!;
             deltaType = 4;
             deltaBlossom = b;
           }
         }
         if (delta < 0) delta = 0;
-        for (let v = 0; v < n; v++) {
+        for (const v of touchedV) {
           const l = label[inBlossom[v]!];
           if (l === S) dual[v] = dual[v]! - delta;
           else if (l === T) dual[v] = dual[v]! + delta;
         }
-        for (let b = n; b < 2 * n; b++) {
+        for (const b of touchedB) {
           if (blossomBase[b]! >= 0 && blossomParent[b] === -1) {
             if (label[b] === S) dual[b] = dual[b]! + delta;
             else if (label[b] === T) dual[b] = dual[b]! - delta;

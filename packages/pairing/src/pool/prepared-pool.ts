@@ -2,7 +2,7 @@ import type { PairingConfig } from '../config.js';
 import { PairingInputError } from '../errors.js';
 import { gapPoints, type WeightScales, waitPriority, weightScales } from '../weight/weight.js';
 import type { PoolEntry } from './pool-entry.js';
-import { ratingWindow, waitedMs } from './rating-window.js';
+import { waitedMs, windowHalfWidth } from './rating-window.js';
 
 /**
  * A pool snapshot sorted by (rating, entryId) with everything the matchers need in flat arrays.
@@ -26,23 +26,31 @@ export interface PreparedPool {
   readonly scales: WeightScales;
 }
 
-function byRatingThenId(a: PoolEntry, b: PoolEntry): number {
-  if (a.rating !== b.rating) return a.rating - b.rating;
-  return a.entryId < b.entryId ? -1 : a.entryId > b.entryId ? 1 : 0;
-}
-
 export function preparePool(input: readonly PoolEntry[], now: number, config: PairingConfig): PreparedPool {
   if (!Number.isFinite(now)) throw new PairingInputError('now must be a finite epoch-ms number');
+  const size = input.length;
+  const inputRating = new Float64Array(size);
   const seen = new Set<string>();
-  for (const e of input) {
+  for (let k = 0; k < size; k++) {
+    const e = input[k]!;
     if (seen.has(e.entryId)) throw new PairingInputError(`duplicate entryId ${e.entryId}`);
     seen.add(e.entryId);
     if (!Number.isFinite(e.rating) || !Number.isFinite(e.enqueuedAt)) {
       throw new PairingInputError(`entry ${e.entryId} has a non-finite rating or enqueuedAt`);
     }
+    inputRating[k] = e.rating;
   }
-  const entries = input.slice().sort(byRatingThenId);
-  const size = entries.length;
+  // Sort positions by (rating, entryId): a total order on distinct ids, so input order never matters.
+  const order = new Uint32Array(size);
+  for (let k = 0; k < size; k++) order[k] = k;
+  order.sort((x, y) => {
+    const d = inputRating[x]! - inputRating[y]!;
+    if (d !== 0) return d;
+    const a = input[x]!.entryId;
+    const b = input[y]!.entryId;
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+  const entries: PoolEntry[] = new Array(size);
   const rating = new Float64Array(size);
   const low = new Float64Array(size);
   const high = new Float64Array(size);
@@ -52,14 +60,23 @@ export function preparePool(input: readonly PoolEntry[], now: number, config: Pa
   const userKey = new Int32Array(size);
   const keys = new Map<string, number>();
   for (let i = 0; i < size; i++) {
-    const e = entries[i]!;
+    const e = input[order[i]!]!;
+    entries[i] = e;
     rating[i] = e.rating;
-    const w = ratingWindow(e, now, config);
-    low[i] = w.low;
-    high[i] = w.high;
-    halfWidth[i] = w.halfWidth;
-    waitMs[i] = waitedMs(e.enqueuedAt, now);
-    priority[i] = waitPriority(waitMs[i]!);
+    const waited = waitedMs(e.enqueuedAt, now);
+    const w = windowHalfWidth(waited, config);
+    let lo = e.rating - w;
+    let hi = e.rating + w;
+    const range = e.ratingRange;
+    if (range) {
+      if (typeof range.min === 'number' && range.min > lo) lo = range.min;
+      if (typeof range.max === 'number' && range.max < hi) hi = range.max;
+    }
+    low[i] = lo;
+    high[i] = hi;
+    halfWidth[i] = w;
+    waitMs[i] = waited;
+    priority[i] = waitPriority(waited);
     let key = keys.get(e.userId);
     if (key === undefined) {
       key = keys.size;

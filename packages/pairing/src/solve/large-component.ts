@@ -137,7 +137,7 @@ function candidateEdges(
   options: LargeMethodOptions,
 ): Candidates {
   const count = positions.length;
-  const edges = new EdgeList(Math.max(64, count * 4));
+  const edges = new EdgeList(Math.max(64, count * options.candidatesPerEntry));
   const start = new Int32Array(count + 1);
   const hasPartner = new Uint8Array(count);
   for (let t = 0; t < count; t++) {
