@@ -48,11 +48,21 @@ export function queueRoutes(deps: ApiDependencies): Router {
     };
   };
 
-  /** The caller's entry: read model first, then the player stream (never 404 for one's own fresh entry). */
+  /**
+   * The caller's entry from the read model when it has caught up with the caller's stream
+   * (its checkpoint is at or past the stream's last event); otherwise from the stream
+   * itself, so a client never sees a stale status or a 404 for its own entry.
+   */
   const findEntry = async (principal: Principal, queueEntryId: string): Promise<EntryView | null> => {
-    const row = await deps.queries.entry(principal.tenantId, queueEntryId);
-    if (row) return row.userId === principal.userId ? entryViewFromRow(row) : null;
-    const { state } = await loadState(deps.store, playerStream(principal.tenantId, principal.userId), playerDecider);
+    const stream = playerStream(principal.tenantId, principal.userId);
+    const [row, last, checkpoint] = await Promise.all([
+      deps.queries.entry(principal.tenantId, queueEntryId),
+      deps.store.readStream(stream, { direction: 'backwards', maxCount: 1 }),
+      deps.queries.checkpoint(),
+    ]);
+    if (row && row.userId !== principal.userId) return null;
+    if (row && (last.length === 0 || checkpoint >= last[0]!.position)) return entryViewFromRow(row);
+    const { state } = await loadState(deps.store, stream, playerDecider);
     const entry = state.entries[queueEntryId];
     return entry ? entryViewFromStream(principal.userId, entry) : null;
   };

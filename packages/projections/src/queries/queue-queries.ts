@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { readModelTables } from '../postgres/read-model-handlers.js';
+import { READ_MODELS_PROJECTION } from '../postgres/read-model-projection.js';
 
 export interface QueueEntryRow {
   tenantId: string;
@@ -49,6 +50,14 @@ const entryColumns = `tenant_id AS "tenantId", queue_entry_id AS "queueEntryId",
 export function createQueueQueries(pool: pg.Pool, schema: string) {
   const t = readModelTables(schema);
   return {
+    /** Position of the last event the read models contain (-1 when empty). */
+    async checkpoint(): Promise<number> {
+      const { rows } = await pool.query<{ position: string }>(`SELECT position FROM ${t.checkpoints} WHERE name = $1`, [
+        READ_MODELS_PROJECTION,
+      ]);
+      return rows[0] ? Number(rows[0].position) : -1;
+    },
+
     async entry(tenantId: string, queueEntryId: string): Promise<QueueEntryRow | null> {
       const { rows } = await pool.query<QueueEntryRow>(
         `SELECT ${entryColumns} FROM ${t.queueEntries} WHERE tenant_id = $1 AND queue_entry_id = $2`,
