@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '@mm/config';
 import { createEventStore } from '@mm/event-store';
-import { startWorkers, type WorkerRole } from '@mm/workers';
+import { gameCreationRequester, startWorkers, type WorkerRole } from '@mm/workers';
+import { startChallengeWorkers } from '@mm/workers/challenges';
 import { pino } from 'pino';
 
 /**
@@ -18,6 +19,13 @@ async function main(): Promise<void> {
     .map((r) => r.trim())
     .filter(Boolean) as WorkerRole[] | undefined;
   const workers = await startWorkers({ config, logger, store, ...(roles?.length ? { roles } : {}) });
+  // Challenge expiry and accept completion; completed challenge matches go to our game-creation queue.
+  const challenges = await startChallengeWorkers({
+    config,
+    logger,
+    store,
+    gameCreation: gameCreationRequester(workers.gameCreationQueue, config),
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -26,7 +34,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing running jobs, taking no new ones');
     // A job longer than this is abandoned; BullMQ hands it to another worker as stalled.
     setTimeout(() => process.exit(1), 30_000).unref();
-    await workers.close();
+    await Promise.all([workers.close(), challenges.close()]);
     await store.close();
     process.exit(0);
   };
