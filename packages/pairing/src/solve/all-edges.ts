@@ -1,21 +1,5 @@
-import { compatible, lowerBound, type PreparedPool, upperBound, weightOf } from '../pool/prepared-pool.js';
+import { compatible, lowerBound, type PreparedPool, weightOf } from '../pool/prepared-pool.js';
 import { EdgeList } from './edge-list.js';
-
-/**
- * Upper bound on the number of allowed pairs, without checking them: for each i, the entries
- * after it (in rating order) whose rating lies in i's window. O(n log n).
- */
-export function candidatePairBound(pool: PreparedPool): number {
-  const { rating, low, high, size } = pool;
-  let total = 0;
-  for (let i = 0; i < size; i++) {
-    if (low[i]! > high[i]!) continue;
-    const start = Math.max(i + 1, lowerBound(rating, low[i]!, 0, size));
-    const end = upperBound(rating, high[i]!, start, size);
-    if (end > start) total += end - start;
-  }
-  return total;
-}
 
 /** Every allowed pair (i < j in rating order) with its weight. Only rating-window ranges are scanned. */
 export function allEdges(pool: PreparedPool): EdgeList {
