@@ -1,0 +1,205 @@
+/**
+ * `pnpm bench:pairing`: ours vs the old greedy design vs the edmonds-blossom reference on random
+ * pools (seeded; ratings ~ N(1500, 350), waits 0–120 s). Table on stdout, progress on stderr,
+ * last line one JSON object.
+ */
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { mulberry32, normal } from '../sim/random.js';
+import { defaultPairingConfig, greedyOldestFirst, type PairingResult, type PoolEntry, pairPool } from '../src/index.js';
+import { compatible, preparePool, weightOf } from '../src/pool/prepared-pool.js';
+
+const NOW = 1_700_000_000_000;
+const SIZES = [100, 1_000, 10_000, 100_000];
+const BLOSSOM_BUDGET_MS = 30_000;
+const config = defaultPairingConfig;
+
+function randomPool(size: number, seed: number): PoolEntry[] {
+  const random = mulberry32(seed);
+  return Array.from({ length: size }, (_, i) => ({
+    entryId: `e${i}`,
+    userId: `u${i}`,
+    rating: Math.round(1500 + 350 * normal(random)),
+    enqueuedAt: NOW - Math.floor(random() * 120_000),
+  }));
+}
+
+interface Row {
+  algorithm: string;
+  n: number;
+  ms: number | null;
+  note?: string;
+  weight?: number;
+  pairs?: number;
+  meanGap?: number;
+  p95Gap?: number;
+  upperBound?: number;
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function gaps(pairs: { ratingGap: number }[]): { mean: number; p95: number } {
+  if (pairs.length === 0) return { mean: 0, p95: 0 };
+  const g = pairs.map((p) => p.ratingGap).sort((a, b) => a - b);
+  return {
+    mean: g.reduce((s, x) => s + x, 0) / g.length,
+    p95: g[Math.min(g.length - 1, Math.floor(0.95 * g.length))]!,
+  };
+}
+
+function timed<T>(reps: number, fn: () => T): { ms: number; value: T } {
+  const times: number[] = [];
+  let value!: T;
+  for (let r = 0; r < reps; r++) {
+    const t = performance.now();
+    value = fn();
+    times.push(performance.now() - t);
+  }
+  return { ms: median(times), value };
+}
+
+function resultRow(algorithm: string, n: number, ms: number, r: PairingResult): Row {
+  const g = gaps(r.pairs.map((p) => p.explanation));
+  return {
+    algorithm,
+    n,
+    ms,
+    weight: r.stats.totalWeight,
+    pairs: r.pairs.length,
+    meanGap: g.mean,
+    p95Gap: g.p95,
+    upperBound: r.stats.upperBound,
+  };
+}
+
+interface BlossomRun {
+  ms: number;
+  weight: number;
+  pairs: number;
+  gaps: number[];
+}
+
+/** The reference on the full graph, in a worker stopped after the budget (null = timed out). */
+async function runBlossom(entries: PoolEntry[]): Promise<BlossomRun | null> {
+  const pool = preparePool(entries, NOW, config);
+  const edges: number[][] = [];
+  for (let i = 0; i < pool.size; i++) {
+    for (let j = i + 1; j < pool.size && pool.rating[j]! <= pool.high[i]!; j++) {
+      if (compatible(pool, i, j)) edges.push([i, j, weightOf(pool, i, j)]);
+    }
+  }
+  const worker = new Worker(new URL('./blossom-worker.mjs', import.meta.url), { workerData: edges });
+  const outcome = await new Promise<{ mate: number[]; ms: number } | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      resolve(null);
+    }, BLOSSOM_BUDGET_MS);
+    worker.once('message', (m: { mate: number[]; ms: number }) => {
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve(m);
+    });
+    worker.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+  if (!outcome) return null;
+  let weight = 0;
+  const gapList: number[] = [];
+  for (const [i, j, w] of edges) {
+    if (outcome.mate[i!] === j) {
+      weight += w!;
+      gapList.push(Math.abs(pool.rating[i!]! - pool.rating[j!]!));
+    }
+  }
+  return { ms: outcome.ms, weight, pairs: gapList.length, gaps: gapList };
+}
+
+const rows: Row[] = [];
+let lastBlossom: { n: number; ms: number; timedOut: boolean } | null = null;
+for (const n of SIZES) {
+  const entries = randomPool(n, 20_240_601 + n);
+  const reps = n >= 100_000 ? 5 : n >= 10_000 ? 9 : 15;
+  process.stderr.write(`n=${n}: ours…\n`);
+  pairPool(entries, NOW, config); // warm-up
+  const ours = timed(reps, () => pairPool(entries, NOW, config));
+  rows.push(resultRow('ours', n, ours.ms, ours.value));
+  process.stderr.write(`n=${n}: greedy…\n`);
+  const greedy = timed(Math.max(3, Math.floor(reps / 2)), () => greedyOldestFirst(entries, NOW, config));
+  rows.push(resultRow('greedy-oldest-first', n, greedy.ms, greedy.value));
+  // The reference port is roughly cubic: estimate from the last size it finished (or the budget
+  // it exceeded), and skip sizes it clearly cannot finish within the budget.
+  const estimate = lastBlossom ? lastBlossom.ms * (n / lastBlossom.n) ** 3 : 0;
+  // The next size after a finished one is always tried (the worker is stopped at the budget).
+  if (lastBlossom && (lastBlossom.timedOut || estimate > 100 * BLOSSOM_BUDGET_MS)) {
+    rows.push({ algorithm: 'edmonds-blossom', n, ms: null, note: `skipped (est. ${(estimate / 1000).toFixed(0)} s)` });
+    continue;
+  }
+  process.stderr.write(`n=${n}: edmonds-blossom (budget ${BLOSSOM_BUDGET_MS / 1000} s)…\n`);
+  const ref = await runBlossom(entries);
+  if (!ref) {
+    lastBlossom = { n, ms: BLOSSOM_BUDGET_MS, timedOut: true };
+    rows.push({ algorithm: 'edmonds-blossom', n, ms: null, note: `timed out (> ${BLOSSOM_BUDGET_MS / 1000} s)` });
+    continue;
+  }
+  lastBlossom = { n, ms: ref.ms, timedOut: false };
+  const g = gaps(ref.gaps.map((ratingGap) => ({ ratingGap })));
+  rows.push({
+    algorithm: 'edmonds-blossom',
+    n,
+    ms: ref.ms,
+    weight: ref.weight,
+    pairs: ref.pairs,
+    meanGap: g.mean,
+    p95Gap: g.p95,
+  });
+}
+
+const find = (algorithm: string, n: number) => rows.find((r) => r.algorithm === algorithm && r.n === n);
+const header = ['n', 'algorithm', 'median ms', 'pairs', 'total weight', 'w / ours', 'mean gap', 'p95 gap', 'note'];
+const lines = rows.map((r) => {
+  const ours = find('ours', r.n)!;
+  return [
+    String(r.n),
+    r.algorithm,
+    r.ms === null ? '—' : r.ms.toFixed(1),
+    r.pairs === undefined ? '—' : String(r.pairs),
+    r.weight === undefined ? '—' : String(r.weight),
+    r.weight === undefined ? '—' : (r.weight / ours.weight!).toFixed(9),
+    r.meanGap === undefined ? '—' : r.meanGap.toFixed(1),
+    r.p95Gap === undefined ? '—' : r.p95Gap.toFixed(0),
+    r.note ??
+      (r.algorithm === 'ours' && r.upperBound !== undefined && r.upperBound !== r.weight
+        ? `gap to dual bound ${((r.upperBound - r.weight!) / r.upperBound).toExponential(2)}`
+        : r.algorithm === 'ours'
+          ? 'exact'
+          : ''),
+  ];
+});
+const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
+const fmt = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ');
+console.log(fmt(header));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const l of lines) console.log(fmt(l));
+
+const ours1k = find('ours', 1_000)!;
+const ref1k = find('edmonds-blossom', 1_000)!;
+const ours10k = find('ours', 10_000)!;
+const greedy10k = find('greedy-oldest-first', 10_000)!;
+const ours100k = find('ours', 100_000)!;
+console.log(
+  JSON.stringify({
+    n10k_ms: Number(ours10k.ms!.toFixed(2)),
+    n100k_ms: Number(ours100k.ms!.toFixed(2)),
+    // When the reference timed out, the speed-up is a lower bound (budget / ours).
+    speedup_vs_blossom_n1k: Number(((ref1k.ms ?? BLOSSOM_BUDGET_MS) / ours1k.ms!).toFixed(2)),
+    speedup_vs_blossom_n1k_is_lower_bound: ref1k.ms === null,
+    weight_ratio_vs_blossom_n1k: ref1k.weight === undefined ? null : ours1k.weight! / ref1k.weight,
+    mean_gap_vs_greedy: Number((ours10k.meanGap! / greedy10k.meanGap!).toFixed(4)),
+    n100k_gap_to_bound: (ours100k.upperBound! - ours100k.weight!) / ours100k.upperBound!,
+  }),
+);
