@@ -32,7 +32,11 @@ export interface StackOptions {
   label?: string;
   /** Keep the log directory even when the run went well. @defaultValue false */
   keepLogs?: boolean;
-  /** @defaultValue 'info' */
+  /**
+   * LOG_LEVEL of the API and the simulator. The projector and workers always log at
+   * `info` at least: their readiness is their "started" log line.
+   * @defaultValue 'info'
+   */
   logLevel?: string;
 }
 
@@ -147,7 +151,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       { url: `${simUrl}/ready` },
     );
     const api = service('api', 'apps/api/src/main.ts', appEnv, { url: `http://127.0.0.1:${apiPort}/ready` });
-    const projector = service('projector', 'apps/projector/src/main.ts', appEnv, {
+    const quietEnv = { ...appEnv, LOG_LEVEL: 'info' };
+    const projector = service('projector', 'apps/projector/src/main.ts', quietEnv, {
       logLine: /"msg":"projector started"/,
     });
     let workerCount = 0;
@@ -155,7 +160,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       service(
         `worker-${++workerCount}`,
         'apps/worker/src/main.ts',
-        roles ? { ...appEnv, WORKER_ROLES: roles } : appEnv,
+        roles ? { ...quietEnv, WORKER_ROLES: roles } : quietEnv,
         {
           logLine: /"msg":"workers started"/,
         },
