@@ -1,4 +1,5 @@
 import { UnsupportedEventStoreUrlError } from './errors.js';
+import { createEsdbEventStore, type EsdbEventStoreOptions } from './esdb/esdb-event-store.js';
 import { createMemoryEventStore } from './memory/memory-event-store.js';
 import { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store.js';
 import type { EventStore } from './types.js';
@@ -7,6 +8,8 @@ import type { EventStore } from './types.js';
 export interface CreateEventStoreOptions {
   /** Postgres adapter options (the connection comes from the URL). */
   postgres?: Omit<PostgresEventStoreOptions, 'connectionString' | 'pool'>;
+  /** EventStoreDB adapter options (the connection comes from the URL). */
+  esdb?: Omit<EsdbEventStoreOptions, 'connectionString'>;
 }
 
 export const SUPPORTED_EVENT_STORE_SCHEMES = [
@@ -20,7 +23,8 @@ export const SUPPORTED_EVENT_STORE_SCHEMES = [
 /**
  * Picks the adapter from the scheme of `EVENT_STORE_URL`:
  * `postgres://` / `postgresql://` → PostgreSQL (migrated on start), `memory://` → in-process
- * (tests only), `esdb://` / `esdb+discover://` → EventStoreDB (not available yet).
+ * (tests only), `esdb://` / `esdb+discover://` → EventStoreDB (gRPC; the URL is EventStoreDB's
+ * connection string, e.g. `esdb://eventstore:2113?tls=false`).
  */
 export async function createEventStore(url: string, options: CreateEventStoreOptions = {}): Promise<EventStore> {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
@@ -32,9 +36,7 @@ export async function createEventStore(url: string, options: CreateEventStoreOpt
       return createMemoryEventStore();
     case 'esdb':
     case 'esdb+discover':
-      throw new UnsupportedEventStoreUrlError(
-        `EVENT_STORE_URL scheme "${scheme}://": the EventStoreDB adapter is not available yet; use postgres:// or memory://`,
-      );
+      return createEsdbEventStore({ ...options.esdb, connectionString: url });
     default:
       throw new UnsupportedEventStoreUrlError(
         `EVENT_STORE_URL must start with one of ${SUPPORTED_EVENT_STORE_SCHEMES.join(', ')} (got ${
