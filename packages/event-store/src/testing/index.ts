@@ -1,5 +1,6 @@
 export {
   describeEventStoreContract,
+  type EventStoreContractOptions,
   type EventStoreFactory,
   type EventStoreUnderTest,
   eventually,
