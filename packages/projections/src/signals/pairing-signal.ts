@@ -20,8 +20,9 @@ export const createPairingQueue = (connection: Redis, redisPrefix: string): Queu
 
 /**
  * "Pool X changed": asks for a pairing pass. While a job for the pool is waiting, more
- * signals are dropped (deduplication); a change during a running pass is caught by the
- * pool's generation counter, which the worker re-checks before it finishes.
+ * signals are dropped (deduplication); a signal that arrives while the pool's job is
+ * running is kept and becomes the next job (`keepLastIfActive`), so at most one pass per
+ * pool runs at a time and none is lost. (The worker also re-checks the pool's generation.)
  */
 export async function signalPoolChanged(
   queue: Queue<PairingJobData>,
@@ -32,7 +33,7 @@ export async function signalPoolChanged(
     'pair',
     { tenantId, poolKey },
     {
-      deduplication: { id: pairingJobId(tenantId, poolKey) },
+      deduplication: { id: pairingJobId(tenantId, poolKey), keepLastIfActive: true },
       removeOnComplete: true,
       removeOnFail: 1000,
     },

@@ -78,8 +78,14 @@ describe('crash recovery (scheduler tick sweep)', () => {
     expect(game).toBeTruthy();
     const matchEvents = await stack.store.readStream(matchStream(matchId));
     expect(matchEvents.map((e) => e.type)).toEqual(['MatchCreated', 'GameCreated']);
-    expect((await entryState(a.userId, a.entryId)).gameId).toBe(game.data.gameId);
-    expect((await entryState(b.userId, b.entryId)).gameId).toBe(game.data.gameId);
+    // GameCreated lands before RecordGameStarted on the player streams: wait for both.
+    for (const side of [a, b]) {
+      const gameId = await stack.until(
+        async () => (await entryState(side.userId, side.entryId)).gameId ?? undefined,
+        'game on the entry',
+      );
+      expect(gameId).toBe(game.data.gameId);
+    }
   });
 
   it('only the first claim, and the other player cancelled meanwhile → the claim is released (entry searches again)', async () => {
