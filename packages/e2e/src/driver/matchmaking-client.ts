@@ -1,4 +1,4 @@
-import { playerToken } from '@mm/testing';
+import { type MintOptions, playerToken } from '@mm/testing';
 
 export interface HttpResult {
   status: number;
@@ -12,13 +12,17 @@ export interface HttpResult {
 export class MatchmakingClient {
   private readonly tokens = new Map<string, string>();
 
-  constructor(readonly baseUrl: string) {}
+  /** `mint`: signing options for a deployment with its own JWT settings (default: the test secret). */
+  constructor(
+    readonly baseUrl: string,
+    private readonly mint: MintOptions = {},
+  ) {}
 
   token(tenantId: string, userId: string): string {
     const k = `${tenantId}\u0000${userId}`;
     let token = this.tokens.get(k);
     if (!token) {
-      token = playerToken(tenantId, userId, { expiresIn: '2h' });
+      token = playerToken(tenantId, userId, { expiresIn: '2h', ...this.mint });
       this.tokens.set(k, token);
     }
     return token;

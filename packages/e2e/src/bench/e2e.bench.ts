@@ -1,0 +1,276 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '@mm/config';
+import { createEventStore, type EventStore, type RecordedEvent } from '@mm/event-store';
+import { TEST_JWT_AUDIENCE, TEST_JWT_ISSUER, TEST_JWT_SECRET } from '@mm/testing';
+import { MatchmakingClient } from '../driver/matchmaking-client.js';
+import { runPaced, seeded, sleep } from '../driver/pacing.js';
+import { type Stack, startStack } from '../stack/stack.js';
+import { type Summary, summarize } from './percentiles.js';
+
+/*
+ * pnpm bench:e2e — drives the stack over HTTP on loopback with simulated players.
+ *
+ * Method: the bench subscribes to the event store's global log (catch-up subscription,
+ * LISTEN/NOTIFY-driven for PostgreSQL) and notes, with its own monotonic clock, when it sees
+ * each of its players' QueueJoined and each MatchCreated / GameCreated. "Second compatible
+ * join → MatchCreated" is the time between seeing the later of the pair's two QueueJoined
+ * and seeing the MatchCreated: both go through the same subscriber, so delivery delays
+ * cancel out and no cross-process clock is involved. The same figure from the store's
+ * commit timestamps (recordedAt) is reported as a cross-check. "Visible" polls
+ * GET /v1/matchmaking/queue/{id} (read model) every 10 ms for a sample of matches, from
+ * the same start point, until it shows MATCHED with the match id.
+ */
+const HELP = `pnpm bench:e2e [--rate 200] [--duration 30] [--cancel 0.2] [--workers 2] [--pools 4]
+                [--url http://127.0.0.1:8003] [--in-flight 64] [--sim-error-rate 0] [--keep-logs]
+
+Without --url it starts its own stack (API, projector, workers, live-game-sim as processes on a
+fresh schema). With --url it drives a running stack: EVENT_STORE_URL/DATABASE_URL and
+EVENT_STORE_SCHEMA locate its log; JWT_SECRET/JWT_ISSUER/JWT_AUDIENCE sign the players' tokens.
+Progress on stderr; a table, then one JSON line (last line) on stdout.`;
+
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '200' },
+    duration: { type: 'string', default: '30' },
+    cancel: { type: 'string', default: '0.2' },
+    workers: { type: 'string', default: '2' },
+    pools: { type: 'string', default: '4' },
+    url: { type: 'string' },
+    'in-flight': { type: 'string', default: '64' },
+    'sim-error-rate': { type: 'string', default: '0' },
+    'keep-logs': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const rate = Number(args.rate);
+const duration = Number(args.duration);
+const cancelRate = Number(args.cancel);
+const workerCount = Number(args.workers);
+const poolCount = Math.max(1, Math.min(8, Number(args.pools)));
+const inFlight = Number(args['in-flight']);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const TIME_CONTROLS = ['3+0', '5+0', '10+0', '1+0', '3+2', '5+3', '10+5', '15+10'];
+const TENANT = 'bench';
+const runId = Date.now().toString(36);
+
+async function main(): Promise<void> {
+  let stack: Stack | undefined;
+  let store: EventStore;
+  let apiUrl: string;
+  let mint = {};
+  if (args.url) {
+    const config = loadConfig(process.env);
+    apiUrl = args.url.replace(/\/+$/, '');
+    store = await createEventStore(config.eventStoreUrl, {
+      postgres: { schema: config.EVENT_STORE_SCHEMA, poolSize: 2 },
+    });
+    mint = {
+      key: config.JWT_SECRET ?? TEST_JWT_SECRET,
+      issuer: config.JWT_ISSUER ?? TEST_JWT_ISSUER,
+      audience: config.JWT_AUDIENCE ?? TEST_JWT_AUDIENCE,
+    };
+  } else {
+    log(`starting the stack (${workerCount} workers)…`);
+    stack = await startStack({
+      workers: workerCount,
+      label: 'bench',
+      logLevel: 'warn',
+      keepLogs: args['keep-logs'],
+      env: { WORKER_INTERVAL_SECONDS: '1' },
+      simEnv: { SIM_ERROR_RATE: args['sim-error-rate'] },
+    });
+    apiUrl = stack.apiUrl;
+    store = stack.store;
+    log(`stack up: API ${apiUrl}, logs ${stack.logDir}`);
+  }
+  try {
+    const result = await run(apiUrl, store, mint, stack);
+    printTable(result);
+    console.log(JSON.stringify(result));
+  } finally {
+    if (stack) await stack.stop();
+    else await store.close();
+  }
+}
+
+interface Seen {
+  joinedAt: Map<string, { t: number; recordedAt: number; userId: string }>;
+}
+
+async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack | undefined) {
+  const client = new MatchmakingClient(apiUrl, mint);
+  const random = seeded(42);
+  const ours = (userId: unknown) => typeof userId === 'string' && userId.startsWith(`b${runId}-`);
+  const seen: Seen = { joinedAt: new Map() };
+  const matches = new Map<string, { later: { t: number; recordedAt: number; userId: string; entryId: string } }>();
+  const matchMs: number[] = [];
+  const matchStoreMs: number[] = [];
+  const gameMs: number[] = [];
+  const visibleMs: number[] = [];
+  const visibility: Promise<void>[] = [];
+  let visibleMisses = 0;
+  let matchCount = 0;
+  let gameCount = 0;
+  const pendingMatches = new Set<string>();
+
+  const onEvent = (event: RecordedEvent) => {
+    const t = performance.now();
+    // biome-ignore lint/suspicious/noExplicitAny: raw event data
+    const d: any = event.data;
+    if (event.type === 'QueueJoined' && ours(d.userId))
+      seen.joinedAt.set(d.queueEntryId, { t, recordedAt: event.recordedAt.getTime(), userId: d.userId });
+    else if (event.type === 'MatchCreated' && ours(d.white?.userId)) {
+      const w = seen.joinedAt.get(d.white.queueEntryId);
+      const b = seen.joinedAt.get(d.black.queueEntryId);
+      if (!w || !b) return;
+      const [later, entryId] = w.t >= b.t ? [w, d.white.queueEntryId] : [b, d.black.queueEntryId];
+      matchCount++;
+      pendingMatches.add(d.matchId);
+      matches.set(d.matchId, { later: { ...later, entryId } });
+      matchMs.push(t - later.t);
+      matchStoreMs.push(event.recordedAt.getTime() - Math.max(w.recordedAt, b.recordedAt));
+      // Sample visibility so the polling does not become the load it measures.
+      if (matchCount % 4 === 0 && visibility.length < 2000)
+        visibility.push(
+          (async () => {
+            const deadline = performance.now() + 10_000;
+            while (performance.now() < deadline) {
+              const res = await client.entry(TENANT, later.userId, entryId).catch(() => null);
+              if (res?.status === 200 && res.body.match_id === d.matchId) {
+                visibleMs.push(performance.now() - later.t);
+                return;
+              }
+              await sleep(10);
+            }
+            visibleMisses++;
+          })(),
+        );
+    } else if (event.type === 'GameCreated') {
+      const match = matches.get(d.matchId);
+      if (!match) return;
+      gameCount++;
+      pendingMatches.delete(d.matchId);
+      gameMs.push(t - match.later.t);
+    } else if (event.type === 'MatchAborted') pendingMatches.delete(d.matchId);
+  };
+  const subscription = store.subscribeToAll({
+    filter: { eventTypes: ['QueueJoined', 'MatchCreated', 'GameCreated', 'MatchAborted'] },
+    handler: onEvent,
+    onError: (error) => log(`subscription failed: ${String(error)}`),
+  });
+  await subscription.caughtUp;
+
+  const total = Math.round(rate * duration);
+  const joinHttpMs: number[] = [];
+  let accepted = 0;
+  let rejected = 0;
+  const rejectedByStatus: Record<string, number> = {};
+  const cancels = { ok: 0, refused: 0, other: 0 };
+  const cancelTasks: Promise<void>[] = [];
+  const progress = setInterval(
+    () =>
+      log(
+        `  joins ${accepted}/${total} accepted (${rejected} rejected), matches ${matchCount}, games ${gameCount}, cancels ${cancels.ok} ok / ${cancels.refused} refused`,
+      ),
+    2000,
+  );
+  log(`driving ${total} joins at ${rate}/s for ${duration} s over ${poolCount} pools, ${cancelRate * 100}% cancels…`);
+  const started = performance.now();
+  await runPaced(total, rate, inFlight, async (i) => {
+    const rating = 1450 + Math.floor(random() * 101); // everyone compatible from the first moment
+    const userId = `b${runId}-${i}_r${rating}`;
+    const timeControl = TIME_CONTROLS[i % poolCount]!;
+    const res = await client.join(TENANT, userId, timeControl, 'rated').catch(() => null);
+    if (res?.status !== 201) {
+      rejected++;
+      const key = res ? String(res.status) : 'network/timeout';
+      rejectedByStatus[key] = (rejectedByStatus[key] ?? 0) + 1;
+      return;
+    }
+    accepted++;
+    joinHttpMs.push(res.ms);
+    if (random() < cancelRate) {
+      const delay = random() * 2000;
+      cancelTasks.push(
+        sleep(delay).then(async () => {
+          const cancel = await client.cancel(TENANT, userId, res.body.queue_entry_id).catch(() => null);
+          if (cancel?.status === 200) cancels.ok++;
+          else if (cancel?.status === 409) cancels.refused++;
+          else cancels.other++;
+        }),
+      );
+    }
+  });
+  const joinSeconds = (performance.now() - started) / 1000;
+  await Promise.all(cancelTasks);
+  // Drain: games of the matches seen so far (retries/backoff) and the visibility probes.
+  const drainUntil = performance.now() + 20_000;
+  while (pendingMatches.size > 0 && performance.now() < drainUntil) await sleep(100);
+  await Promise.all(visibility);
+  clearInterval(progress);
+  await subscription.close();
+
+  const match = summarize(matchMs);
+  return {
+    bench: 'e2e',
+    mode: 'immediate',
+    workers: stack ? stack.workers.length : null,
+    target_joins_per_s: rate,
+    duration_s: duration,
+    pools: poolCount,
+    joins_attempted: total,
+    joins_accepted: accepted,
+    joins_rejected: rejected,
+    joins_rejected_by_status: rejectedByStatus,
+    accepted_joins_per_s: Math.round((accepted / joinSeconds) * 10) / 10,
+    join_http_ms: summarize(joinHttpMs),
+    cancels,
+    matches: matchCount,
+    games: gameCount,
+    matches_without_game_after_drain: pendingMatches.size,
+    second_join_to_match_created_ms: match,
+    second_join_to_match_created_store_ms: summarize(matchStoreMs),
+    second_join_to_game_created_ms: summarize(gameMs),
+    second_join_to_visible_in_get_ms: { ...summarize(visibleMs), sampled_every: 4, misses: visibleMisses },
+    goal_match_created: {
+      p50_le_50ms: match.p50 !== null && match.p50 <= 50,
+      p99_le_250ms: match.p99 !== null && match.p99 <= 250,
+    },
+  };
+}
+
+type Result = Awaited<ReturnType<typeof run>>;
+
+function printTable(r: Result): void {
+  const row = (label: string, s: Summary) =>
+    `  ${label.padEnd(44)} ${fmt(s.p50).padStart(9)} ${fmt(s.p99).padStart(9)} ${fmt(s.max).padStart(9)} ${String(s.count).padStart(7)}`;
+  const lines = [
+    '',
+    `e2e bench — ${r.mode} mode, ${r.workers ?? '?'} workers, ${r.pools} pools, target ${r.target_joins_per_s} joins/s for ${r.duration_s} s`,
+    `  joins accepted ${r.joins_accepted}/${r.joins_attempted} (${r.joins_rejected} rejected: ${JSON.stringify(r.joins_rejected_by_status)}) = ${r.accepted_joins_per_s} joins/s; cancels ${r.cancels.ok} ok, ${r.cancels.refused} refused (already matched)`,
+    `  matches ${r.matches}, games ${r.games}, still without game after drain ${r.matches_without_game_after_drain}`,
+    '',
+    `  ${'latency (ms)'.padEnd(44)} ${'p50'.padStart(9)} ${'p99'.padStart(9)} ${'max'.padStart(9)} ${'n'.padStart(7)}`,
+    row('join HTTP round trip', r.join_http_ms),
+    row('2nd compatible join → MatchCreated', r.second_join_to_match_created_ms),
+    row('  (same, from store commit timestamps)', r.second_join_to_match_created_store_ms),
+    row('2nd compatible join → GameCreated', r.second_join_to_game_created_ms),
+    row('2nd compatible join → visible in GET /queue/{id}', r.second_join_to_visible_in_get_ms),
+    '',
+    `  goal (MatchCreated p50 ≤ 50 ms, p99 ≤ 250 ms): p50 ${r.goal_match_created.p50_le_50ms ? 'met' : 'NOT met'}, p99 ${r.goal_match_created.p99_le_250ms ? 'met' : 'NOT met'}`,
+    '',
+  ];
+  console.log(lines.join('\n'));
+}
+
+const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(1));
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
