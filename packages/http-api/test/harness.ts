@@ -81,11 +81,14 @@ export async function startTestStack(
     ...env,
   });
   const logger = pino({ level: 'silent' });
-  const store = await createPostgresEventStore({
-    connectionString: db.connectionString,
-    schema: db.schema,
-    poolSize: 5,
-  });
+  // The postgres event store in the test schema, unless the caller brings another adapter.
+  const store =
+    overrides.store ??
+    (await createPostgresEventStore({
+      connectionString: db.connectionString,
+      schema: db.schema,
+      poolSize: 5,
+    }));
   const api = await buildApi(config, logger, { store, db: db.pool, redis, ...overrides });
   const projector = await startProjector({ config, logger, store, db: db.pool, redis });
   const server = api.app.listen(0, '127.0.0.1');
