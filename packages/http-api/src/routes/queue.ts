@@ -55,11 +55,12 @@ export function queueRoutes(deps: ApiDependencies): Router {
    */
   const findEntry = async (principal: Principal, queueEntryId: string): Promise<EntryView | null> => {
     const stream = playerStream(principal.tenantId, principal.userId);
-    const [row, last, checkpoint] = await Promise.all([
-      deps.queries.entry(principal.tenantId, queueEntryId),
+    // The checkpoint is read before the row, so the row is at least as new as the checkpoint.
+    const [last, checkpoint] = await Promise.all([
       deps.store.readStream(stream, { direction: 'backwards', maxCount: 1 }),
       deps.queries.checkpoint(),
     ]);
+    const row = await deps.queries.entry(principal.tenantId, queueEntryId);
     if (row && row.userId !== principal.userId) return null;
     if (row && (last.length === 0 || checkpoint >= last[0]!.position)) return entryViewFromRow(row);
     const { state } = await loadState(deps.store, stream, playerDecider);
