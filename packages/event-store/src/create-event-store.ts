@@ -1,5 +1,5 @@
 import { UnsupportedEventStoreUrlError } from './errors.js';
-import { createEsdbEventStore, type EsdbEventStoreOptions } from './esdb/esdb-event-store.js';
+import type { EsdbEventStoreOptions } from './esdb/esdb-event-store.js';
 import { createMemoryEventStore } from './memory/memory-event-store.js';
 import { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store.js';
 import type { EventStore } from './types.js';
@@ -36,7 +36,11 @@ export async function createEventStore(url: string, options: CreateEventStoreOpt
       return createMemoryEventStore();
     case 'esdb':
     case 'esdb+discover':
-      return createEsdbEventStore({ ...options.esdb, connectionString: url });
+      // Loaded on demand: the gRPC client is heavy and most processes use PostgreSQL.
+      return (await import('./esdb/esdb-event-store.js')).createEsdbEventStore({
+        ...options.esdb,
+        connectionString: url,
+      });
     default:
       throw new UnsupportedEventStoreUrlError(
         `EVENT_STORE_URL must start with one of ${SUPPORTED_EVENT_STORE_SCHEMES.join(', ')} (got ${
