@@ -110,6 +110,11 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
   const matches = new Map<string, { later: { t: number; recordedAt: number; userId: string; entryId: string } }>();
   const matchMs: number[] = [];
   const matchStoreMs: number[] = [];
+  // Breakdown from commit timestamps: later join → first claim (projector, signal, job pickup,
+  // pass) and first claim → MatchCreated (the commit protocol on the player and match streams).
+  const firstClaimAt = new Map<string, number>();
+  const joinToClaimMs: number[] = [];
+  const claimToMatchMs: number[] = [];
   const gameMs: number[] = [];
   const visibleMs: number[] = [];
   const visibility: Promise<void>[] = [];
@@ -124,7 +129,9 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
     const d: any = event.data;
     if (event.type === 'QueueJoined' && ours(d.userId))
       seen.joinedAt.set(d.queueEntryId, { t, recordedAt: event.recordedAt.getTime(), userId: d.userId });
-    else if (event.type === 'MatchCreated' && ours(d.white?.userId)) {
+    else if (event.type === 'QueueEntryMatched' && ours(d.userId)) {
+      if (!firstClaimAt.has(d.matchId)) firstClaimAt.set(d.matchId, event.recordedAt.getTime());
+    } else if (event.type === 'MatchCreated' && ours(d.white?.userId)) {
       const w = seen.joinedAt.get(d.white.queueEntryId);
       const b = seen.joinedAt.get(d.black.queueEntryId);
       if (!w || !b) return;
@@ -134,6 +141,12 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
       matches.set(d.matchId, { later: { ...later, entryId } });
       matchMs.push(t - later.t);
       matchStoreMs.push(event.recordedAt.getTime() - Math.max(w.recordedAt, b.recordedAt));
+      const claimedAt = firstClaimAt.get(d.matchId);
+      if (claimedAt !== undefined) {
+        joinToClaimMs.push(claimedAt - Math.max(w.recordedAt, b.recordedAt));
+        claimToMatchMs.push(event.recordedAt.getTime() - claimedAt);
+        firstClaimAt.delete(d.matchId);
+      }
       // Sample visibility so the polling does not become the load it measures.
       if (matchCount % 4 === 0 && visibility.length < 2000)
         visibility.push(
@@ -159,7 +172,7 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
     } else if (event.type === 'MatchAborted') pendingMatches.delete(d.matchId);
   };
   const subscription = store.subscribeToAll({
-    filter: { eventTypes: ['QueueJoined', 'MatchCreated', 'GameCreated', 'MatchAborted'] },
+    filter: { eventTypes: ['QueueJoined', 'QueueEntryMatched', 'MatchCreated', 'GameCreated', 'MatchAborted'] },
     handler: onEvent,
     onError: (error) => log(`subscription failed: ${String(error)}`),
   });
@@ -235,6 +248,10 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
     matches_without_game_after_drain: pendingMatches.size,
     second_join_to_match_created_ms: match,
     second_join_to_match_created_store_ms: summarize(matchStoreMs),
+    breakdown_store_ms: {
+      second_join_to_first_claim: summarize(joinToClaimMs),
+      first_claim_to_match_created: summarize(claimToMatchMs),
+    },
     second_join_to_game_created_ms: summarize(gameMs),
     second_join_to_visible_in_get_ms: { ...summarize(visibleMs), sampled_every: 4, misses: visibleMisses },
     goal_match_created: {
@@ -259,6 +276,8 @@ function printTable(r: Result): void {
     row('join HTTP round trip', r.join_http_ms),
     row('2nd compatible join → MatchCreated', r.second_join_to_match_created_ms),
     row('  (same, from store commit timestamps)', r.second_join_to_match_created_store_ms),
+    row('    of which: 2nd join → first claim', r.breakdown_store_ms.second_join_to_first_claim),
+    row('    of which: first claim → MatchCreated', r.breakdown_store_ms.first_claim_to_match_created),
     row('2nd compatible join → GameCreated', r.second_join_to_game_created_ms),
     row('2nd compatible join → visible in GET /queue/{id}', r.second_join_to_visible_in_get_ms),
     '',
