@@ -1,6 +1,6 @@
 import type { Config } from '@mm/config';
 import { createEventStore, type EventStore } from '@mm/event-store';
-import { createHttpRatingProvider, createLiveGameApi, fixedRatingProvider } from '@mm/integrations';
+import { liveGameApiFromConfig, ratingProviderFromConfig } from '@mm/integrations';
 import { createChallengeQueries, createQueueQueries, createQueueViewReader, migrateReadModels } from '@mm/projections';
 import { createGameCreationQueue, enqueueGameCreation } from '@mm/workers';
 import { createChallengeQueue, scheduleChallengeExpiry } from '@mm/workers/challenges';
@@ -63,20 +63,8 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
     gameCreation: {
       request: (tenantId, matchId) => enqueueGameCreation(gameCreationQueue, config, { tenantId, matchId }),
     },
-    ratings: config.RATING_API_URL
-      ? createHttpRatingProvider({
-          baseUrl: config.RATING_API_URL,
-          timeoutMs: config.RATING_API_TIMEOUT_SECONDS * 1000,
-          cacheTtlMs: config.RATING_CACHE_TTL_SECONDS * 1000,
-          fallback: config.RATING_FALLBACK,
-          logger,
-        })
-      : fixedRatingProvider(config.DEFAULT_RATING),
-    liveGame: createLiveGameApi({
-      baseUrl: config.LIVE_GAME_API_URL,
-      timeoutMs: config.LIVE_GAME_API_TIMEOUT_SECONDS * 1000,
-      ...(config.LIVE_GAME_API_TOKEN ? { token: config.LIVE_GAME_API_TOKEN } : {}),
-    }),
+    ratings: ratingProviderFromConfig(config, logger),
+    liveGame: liveGameApiFromConfig(config),
     authenticate: createAuthenticator({
       ...(config.JWT_SECRET ? { secret: config.JWT_SECRET } : {}),
       ...(config.JWT_PUBLIC_KEY ? { publicKey: config.JWT_PUBLIC_KEY } : {}),

@@ -1,3 +1,4 @@
+export * from './from-config.js';
 export * from './http.js';
 export * from './live-game/live-game-api.js';
 export * from './logger.js';

@@ -1,6 +1,6 @@
 import type { Config } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
-import { createLiveGameApi, type LiveGameApi } from '@mm/integrations';
+import { type LiveGameApi, liveGameApiFromConfig } from '@mm/integrations';
 import {
   bullPrefix,
   createPairingQueue,
@@ -80,13 +80,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const roles = new Set<WorkerRole>(options.roles ?? ['pairing', 'game-creation', 'scheduler']);
   const redis = options.redis ?? new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const db = options.db ?? new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
-  const liveGame =
-    options.liveGame ??
-    createLiveGameApi({
-      baseUrl: config.LIVE_GAME_API_URL,
-      timeoutMs: config.LIVE_GAME_API_TIMEOUT_SECONDS * 1000,
-      ...(config.LIVE_GAME_API_TOKEN ? { token: config.LIVE_GAME_API_TOKEN } : {}),
-    });
+  const liveGame = options.liveGame ?? liveGameApiFromConfig(config);
   const prefix = bullPrefix(config.REDIS_PREFIX);
   const pairingQueue = createPairingQueue(redis, config.REDIS_PREFIX);
   const gameCreationQueue = createGameCreationQueue(redis, config);

@@ -1,6 +1,6 @@
 import type { Config } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
-import { createHttpRatingProvider, fixedRatingProvider, type RatingProvider } from '@mm/integrations';
+import { type RatingProvider, ratingProviderFromConfig } from '@mm/integrations';
 import { bullPrefix, type ChallengeQueries, createChallengeQueries } from '@mm/projections';
 import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -36,17 +36,6 @@ export interface ChallengeWorkers {
   close(): Promise<void>;
 }
 
-const defaultRatings = (config: Config, logger: Logger): RatingProvider =>
-  config.RATING_API_URL
-    ? createHttpRatingProvider({
-        baseUrl: config.RATING_API_URL,
-        timeoutMs: config.RATING_API_TIMEOUT_SECONDS * 1000,
-        cacheTtlMs: config.RATING_CACHE_TTL_SECONDS * 1000,
-        fallback: config.RATING_FALLBACK,
-        logger,
-      })
-    : fixedRatingProvider(config.DEFAULT_RATING);
-
 /**
  * The challenge workers: expiry jobs (one per challenge, due at `expiresAt`) append
  * `ChallengeExpired` and release players left reserved by an accept that never
@@ -63,7 +52,7 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
   const db = options.db ?? new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
   if (!options.db) owned.push(() => db.end());
   const queries: ChallengeQueries = createChallengeQueries(db, config.READ_MODEL_SCHEMA);
-  const ratings = options.ratings ?? defaultRatings(config, logger);
+  const ratings = options.ratings ?? ratingProviderFromConfig(config, logger);
   const acceptGraceMs = options.acceptGraceMs ?? 30_000;
 
   const drive = (data: ChallengeJobData) =>
