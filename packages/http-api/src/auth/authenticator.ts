@@ -1,3 +1,4 @@
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ProblemError, problems } from '../errors/problem.js';
 
@@ -30,9 +31,10 @@ const ID = /^[\w.:@|+-]{1,128}$/;
  * public key as secret) are rejected.
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
-  const keys = new Map<jwt.Algorithm, string>();
-  if (options.secret) keys.set('HS256', options.secret);
-  if (options.publicKey) keys.set('RS256', options.publicKey.replaceAll('\\n', '\n'));
+  // Keys are parsed once: given a string, jsonwebtoken would parse it on every request.
+  const keys = new Map<jwt.Algorithm, KeyObject>();
+  if (options.secret) keys.set('HS256', createSecretKey(Buffer.from(options.secret, 'utf8')));
+  if (options.publicKey) keys.set('RS256', createPublicKey(options.publicKey.replaceAll('\\n', '\n')));
   if (keys.size === 0) throw new Error('JWT_SECRET or JWT_PUBLIC_KEY must be set: no token could ever be verified');
 
   return (header) => {

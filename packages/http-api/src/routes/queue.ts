@@ -15,6 +15,7 @@ import { parseOr400 } from '../middleware/validate.js';
 import { type EntryView, entryViewFromRow, entryViewFromStream, queueEntryBody } from './queue-entry-view.js';
 
 const ENTRY_ID = /^[\w-]{1,100}$/;
+const MEDIAN_WAIT_CACHE_MS = 5000;
 
 export const commandMetadata = (req: Request, principal: Principal): EventMetadata => ({
   tenantId: principal.tenantId,
@@ -34,12 +35,25 @@ export function queueRoutes(deps: ApiDependencies): Router {
   const pairing: PairingConfig = pairingSettings(deps.config);
   const pools = new Set(deps.config.POOLS);
 
+  /** A pool's recent median wait, recomputed at most every few seconds (it is a statistic, not a fact). */
+  const medianCache = new Map<string, { at: number; value: Promise<number | null> }>();
+  const recentMedianWait = (tenantId: string, poolKey: string, now: Date): Promise<number | null> => {
+    const key = `${tenantId}\u0000${poolKey}`;
+    const hit = medianCache.get(key);
+    if (hit && now.getTime() - hit.at < MEDIAN_WAIT_CACHE_MS) return hit.value;
+    const value = deps.queries.recentMedianWaitSeconds(tenantId, poolKey, now);
+    value.catch(() => medianCache.delete(key));
+    if (medianCache.size > 10_000) medianCache.clear();
+    medianCache.set(key, { at: now.getTime(), value });
+    return value;
+  };
+
   /** Live figures of a searching entry: place in its pool, and the wait still expected. */
   const liveFigures = async (principal: Principal, entry: EntryView, now: Date) => {
     if (entry.status !== 'SEARCHING') return undefined;
     const [position, median] = await Promise.all([
       deps.queueViews.position(principal.tenantId, entry.poolKey, entry.queueEntryId),
-      deps.queries.recentMedianWaitSeconds(principal.tenantId, entry.poolKey, now),
+      recentMedianWait(principal.tenantId, entry.poolKey, now),
     ]);
     const waited = (now.getTime() - entry.enqueuedAt.getTime()) / 1000;
     return {

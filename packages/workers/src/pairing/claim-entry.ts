@@ -1,5 +1,5 @@
-import { eventSchemas, type MatchCreatedData, playerStream } from '@mm/contracts';
-import { type ClaimQueueEntry, loadState, playerDecider } from '@mm/domain';
+import { eventSchemas, type MatchCreatedData, type PlayerEvent, playerStream } from '@mm/contracts';
+import { type ClaimQueueEntry, loadState, type PlayerState, playerDecider } from '@mm/domain';
 import type { Json } from '@mm/event-store';
 import { serviceMetadata, type WorkerContext } from '../context.js';
 import { matchEventId } from '../ids/deterministic-ids.js';
@@ -20,6 +20,8 @@ export interface ClaimInput {
    * derived from); null = whatever the revision, as long as the entry is searching.
    */
   atRevision: number | null;
+  /** The player's stream as the caller just read it, used for the first attempt (saves a read). */
+  loaded?: Awaited<ReturnType<typeof loadState<PlayerState, PlayerEvent>>>;
 }
 
 /**
@@ -42,7 +44,8 @@ export async function claimEntry(ctx: WorkerContext, input: ClaimInput): Promise
     decision,
   };
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const { state, revision } = await loadState(ctx.store, streamName, playerDecider);
+    const { state, revision } =
+      attempt === 1 && input.loaded ? input.loaded : await loadState(ctx.store, streamName, playerDecider);
     const decided = playerDecider.decide(command, state);
     if (!decided.ok) return { ok: false, code: decided.error.code };
     if (decided.events.length === 0) return { ok: true }; // already claimed by this match

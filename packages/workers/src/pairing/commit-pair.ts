@@ -67,6 +67,7 @@ export async function commitPair(
     decision,
     opponent: opponent(b),
     atRevision: revA,
+    loaded: stateA,
   });
   if (!first.ok) return { outcome: 'first_claim_failed', matchId, code: first.code };
 
@@ -77,6 +78,7 @@ export async function commitPair(
     decision,
     opponent: opponent(a),
     atRevision: revB,
+    loaded: stateB,
   });
   if (!second.ok) {
     await releaseClaim(ctx, tenantId, { userId: a.userId, queueEntryId: a.entryId }, matchId);
