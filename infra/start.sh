@@ -57,7 +57,7 @@ if curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; then
     live-game-sim    $LIVE_GAME_API_URL
     workers          $WORKERS
   Try it (README "Quick tour"):
-    TOKEN=\$(pnpm -s jwt tenant-1 alice)
+    TOKEN=\$(pnpm --silent jwt tenant-1 alice)
     curl -s -X POST http://127.0.0.1:$PORT/v1/matchmaking/queue -H "authorization: Bearer \$TOKEN" \\
          -H 'content-type: application/json' -d '{"time_control":"3+0","mode":"rated"}'
   Ctrl-C stops everything.
