@@ -1,8 +1,12 @@
 import type { MatchmakingEvent } from '@mm/contracts';
-import type pg from 'pg';
 
 /** An event as the read models see it: parsed data plus where it sits in the log. */
 export type ProjectedEvent = MatchmakingEvent & { tenantId: string; position: number };
+
+/** Where the handlers send their statements (a pg client, or a {@link SqlBatch}). Results are never read. */
+export interface StatementSink {
+  query(text: string, params?: unknown[]): Promise<unknown>;
+}
 
 export interface ReadModelTables {
   queueEntries: string;
@@ -25,7 +29,7 @@ export const readModelTables = (schema: string): ReadModelTables => {
  * Applies one event to the Postgres read models. Each statement only touches rows whose
  * `last_position` is older than the event, so a redelivered event changes nothing.
  */
-export async function applyToReadModels(db: pg.ClientBase, t: ReadModelTables, event: ProjectedEvent): Promise<void> {
+export async function applyToReadModels(db: StatementSink, t: ReadModelTables, event: ProjectedEvent): Promise<void> {
   const { tenantId, position } = event;
   switch (event.type) {
     case 'QueueJoined': {
@@ -208,7 +212,7 @@ export async function applyToReadModels(db: pg.ClientBase, t: ReadModelTables, e
 }
 
 async function updateEntry(
-  db: pg.ClientBase,
+  db: StatementSink,
   t: ReadModelTables,
   event: ProjectedEvent,
   queueEntryId: string,
@@ -223,7 +227,7 @@ async function updateEntry(
 }
 
 async function updateChallenge(
-  db: pg.ClientBase,
+  db: StatementSink,
   t: ReadModelTables,
   event: ProjectedEvent,
   challengeId: string,

@@ -3,6 +3,7 @@ import type { RecordedEvent } from '@mm/event-store';
 import type pg from 'pg';
 import type { BatchProjection } from '../runner/projection-runner.js';
 import { applyToReadModels, type ProjectedEvent, readModelTables } from './read-model-handlers.js';
+import { SqlBatch } from './sql-batch.js';
 
 export const READ_MODELS_PROJECTION = 'read-models';
 
@@ -15,7 +16,8 @@ export function toProjectedEvent(event: RecordedEvent): ProjectedEvent | null {
 
 /**
  * The Postgres read models (queue entries, matches, challenges). A batch and its
- * checkpoint commit in one transaction, so the tables always equal a prefix of the log.
+ * checkpoint commit in one transaction, so the tables always equal a prefix of the log;
+ * the batch goes to the server in one round trip (see {@link SqlBatch}).
  */
 export function createReadModelProjection(pool: pg.Pool, schema: string): BatchProjection {
   const tables = readModelTables(schema);
@@ -29,26 +31,18 @@ export function createReadModelProjection(pool: pg.Pool, schema: string): BatchP
       return rows[0] ? Number(rows[0].position) : undefined;
     },
     async applyBatch(events) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        for (const event of events) {
-          const projected = toProjectedEvent(event);
-          if (projected) await applyToReadModels(client, tables, projected);
-        }
-        await client.query(
-          `INSERT INTO ${tables.checkpoints} (name, position, updated_at) VALUES ($1, $2, now())
-           ON CONFLICT (name) DO UPDATE SET position = GREATEST(${tables.checkpoints}.position, EXCLUDED.position),
-             updated_at = now()`,
-          [READ_MODELS_PROJECTION, events[events.length - 1]!.position],
-        );
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
+      const batch = new SqlBatch();
+      for (const event of events) {
+        const projected = toProjectedEvent(event);
+        if (projected) await applyToReadModels(batch, tables, projected);
       }
+      await batch.query(
+        `INSERT INTO ${tables.checkpoints} (name, position, updated_at) VALUES ($1, $2, now())
+         ON CONFLICT (name) DO UPDATE SET position = GREATEST(${tables.checkpoints}.position, EXCLUDED.position),
+           updated_at = now()`,
+        [READ_MODELS_PROJECTION, events[events.length - 1]!.position],
+      );
+      await batch.run(pool);
     },
   };
 }
