@@ -1,3 +1,4 @@
+import { auditLog } from '@mm/audit';
 import { challengeStream, matchStream, playerStream } from '@mm/contracts';
 import { challengeDecider, challengerColour, handleCommand, matchDecider, playerDecider } from '@mm/domain';
 import type { EventMetadata } from '@mm/event-store';
@@ -799,5 +800,12 @@ describe('the challenge workers', () => {
 
   it('uses the configured queue', () => {
     expect(workers.queue.name).toBe(CHALLENGE_QUEUE);
+  });
+});
+
+describe('the log of every challenge test above', () => {
+  it('replays without a violation of I1–I5 (not "settled": some tests leave a flow mid-way on purpose)', async () => {
+    const { violations } = auditLog(await stack.allEvents());
+    expect(violations).toEqual([]);
   });
 });
