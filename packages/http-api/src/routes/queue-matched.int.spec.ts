@@ -51,6 +51,13 @@ describe('GET /v1/matchmaking/queue/{id} once matched (with the workers running)
     expect(a.match_id).toEqual(expect.any(String));
     expect([a.colour, b.colour].sort()).toEqual(['black', 'white']);
 
+    // /active keeps showing the game once it exists (the entry itself is no longer active)
+    const active = await stack.request('GET', '/v1/matchmaking/active', { token: alice!.token });
+    expect(active.body).toEqual({
+      queue_entry: null,
+      match: { match_id: a.match_id, game_id: a.game_id, colour: a.colour, opponent_id: 'bob', status: 'GAME_CREATED' },
+    });
+
     const summary = await stack.request('GET', '/internal/queues/summary', { token: adminToken(tenant) });
     expect(summary.body.pools).toEqual([
       expect.objectContaining({

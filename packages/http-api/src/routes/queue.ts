@@ -16,6 +16,7 @@ import { type EntryView, entryViewFromRow, entryViewFromStream, queueEntryBody }
 
 const ENTRY_ID = /^[\w-]{1,100}$/;
 const MEDIAN_WAIT_CACHE_MS = 5000;
+const RECENT_GAME_MS = 5 * 60_000;
 
 export const commandMetadata = (req: Request, principal: Principal): EventMetadata => ({
   tenantId: principal.tenantId,
@@ -215,6 +216,20 @@ export function queueRoutes(deps: ApiDependencies): Router {
         opponent_id: live.opponentId,
         status: match?.status === 'GAME_CREATED' ? 'GAME_CREATED' : 'CREATING_GAME',
       } as ActiveMatchmakingResponse['match'];
+    } else if (!active) {
+      // A client polling /active after its entry was matched still learns its game: the newest
+      // match whose game was created in the last RECENT_GAME_MS (the game itself lives in live-game-api).
+      const recent = await deps.queries.latestMatchOf(principal.tenantId, principal.userId);
+      if (recent?.status === 'GAME_CREATED' && now.getTime() - new Date(recent.decidedAt).getTime() < RECENT_GAME_MS) {
+        const white = recent.whiteUserId === principal.userId;
+        body.match = {
+          match_id: recent.matchId,
+          game_id: recent.gameId,
+          colour: white ? 'white' : 'black',
+          opponent_id: white ? recent.blackUserId : recent.whiteUserId,
+          status: 'GAME_CREATED',
+        };
+      }
     }
     res.json(body);
   });
