@@ -5,6 +5,7 @@ import type { ApiDependencies } from './dependencies.js';
 import { idempotency } from './idempotency/idempotency.js';
 import { requireAuth } from './middleware/auth.js';
 import { errorHandler, notFoundHandler, requireJson } from './middleware/errors.js';
+import { createApiMetrics } from './middleware/metrics.js';
 import { challengeRoutes } from './routes/challenges.js';
 import { healthRoutes } from './routes/health.js';
 import { internalRoutes } from './routes/internal.js';
@@ -30,10 +31,14 @@ export function createApp(deps: ApiDependencies): express.Express {
       },
       customLogLevel: (_req, res, error) =>
         error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
-      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/ready' },
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics' },
     }),
   );
+  const metrics = createApiMetrics();
+  app.use(metrics.middleware);
   app.use(healthRoutes(deps));
+  // Prometheus scrape endpoint (unauthenticated, like /health: expose it on the internal network only).
+  app.get('/metrics', metrics.handler);
 
   const limit = deps.config.REQUEST_BODY_LIMIT;
   app.use(requireJson, express.json({ limit, strict: true, type: 'application/json' }));

@@ -333,6 +333,24 @@ describe('Idempotency-Key', () => {
   });
 });
 
+describe('metrics', () => {
+  it('GET /metrics exposes request latency by route template (no ids in labels)', async () => {
+    const u = user();
+    const { body } = await join(u.token);
+    await stack.request('GET', `/v1/matchmaking/queue/${body.queue_entry_id}`, { token: u.token });
+    const res = await stack.request('GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.body).toContain(
+      'matchmaking_http_request_duration_seconds_count{method="GET",route="/v1/matchmaking/queue/:queueEntryId",status="200"}',
+    );
+    expect(res.body).toMatch(
+      /matchmaking_http_request_duration_seconds_count\{method="POST",route="\/v1\/matchmaking\/queue",status="201"\} \d+/,
+    );
+    expect(res.body).not.toContain(body.queue_entry_id);
+    expect(res.body).toContain('process_cpu_user_seconds_total');
+  });
+});
+
 describe('health', () => {
   it('GET /health and GET /ready', async () => {
     expect((await stack.request('GET', '/health')).body).toEqual({ status: 'ok' });
