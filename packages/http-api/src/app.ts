@@ -6,6 +6,7 @@ import { idempotency } from './idempotency/idempotency.js';
 import { requireAuth } from './middleware/auth.js';
 import { errorHandler, notFoundHandler, requireJson } from './middleware/errors.js';
 import { createApiMetrics } from './middleware/metrics.js';
+import { openApiDocument } from './openapi.js';
 import { challengeRoutes } from './routes/challenges.js';
 import { healthRoutes } from './routes/health.js';
 import { internalRoutes } from './routes/internal.js';
@@ -39,6 +40,10 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.use(healthRoutes(deps));
   // Prometheus scrape endpoint (unauthenticated, like /health: expose it on the internal network only).
   app.get('/metrics', metrics.handler);
+  const openapi = openApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
 
   const limit = deps.config.REQUEST_BODY_LIMIT;
   app.use(requireJson, express.json({ limit, strict: true, type: 'application/json' }));

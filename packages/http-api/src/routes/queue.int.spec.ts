@@ -351,6 +351,14 @@ describe('metrics', () => {
   });
 });
 
+describe('GET /openapi.json', () => {
+  it('serves the OpenAPI document', async () => {
+    const res = await stack.request('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.paths['/v1/matchmaking/queue'].post.responses['409']).toBeDefined();
+  });
+});
+
 describe('health', () => {
   it('GET /health and GET /ready', async () => {
     expect((await stack.request('GET', '/health')).body).toEqual({ status: 'ok' });
