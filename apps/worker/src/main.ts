@@ -18,15 +18,9 @@ async function main(): Promise<void> {
   const roles = process.env.WORKER_ROLES?.split(',')
     .map((r) => r.trim())
     .filter(Boolean) as WorkerRole[] | undefined;
-  const workers = await startWorkers({ config, logger, store, ...(roles?.length ? { roles } : {}) });
-  // Challenge expiry and accept completion; completed challenge matches go to our game-creation queue.
-  const challenges = await startChallengeWorkers({
-    config,
-    logger,
-    store,
-    gameCreation: gameCreationRequester(workers.gameCreationQueue, config),
-  });
 
+  // Signals are handled from the start: a SIGTERM while starting up still shuts down cleanly.
+  const running: { close(): Promise<void> }[] = [];
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -34,12 +28,26 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing running jobs, taking no new ones');
     // A job longer than this is abandoned; BullMQ hands it to another worker as stalled.
     setTimeout(() => process.exit(1), 30_000).unref();
-    await Promise.all([workers.close(), challenges.close()]);
+    await Promise.all(running.map((r) => r.close()));
     await store.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+
+  const workers = await startWorkers({ config, logger, store, ...(roles?.length ? { roles } : {}) });
+  running.push(workers);
+  // Challenge expiry and accept completion; completed challenge matches go to our game-creation queue.
+  running.push(
+    await startChallengeWorkers({
+      config,
+      logger,
+      store,
+      gameCreation: gameCreationRequester(workers.gameCreationQueue, config),
+    }),
+  );
+  if (stopping) return; // a signal arrived while starting: stop() closes what was started
+  logger.info({ roles: roles ?? 'all' }, 'worker process started');
 }
 
 main().catch((error: unknown) => {

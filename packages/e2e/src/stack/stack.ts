@@ -67,7 +67,7 @@ export interface Stack {
 }
 
 const tsxEnv = (): Record<string, string> => {
-  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'NODE_OPTIONS', 'PROF_DIR'];
   return Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
 };
 
@@ -162,7 +162,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         'apps/worker/src/main.ts',
         roles ? { ...quietEnv, WORKER_ROLES: roles } : quietEnv,
         {
-          logLine: /"msg":"workers started"/,
+          logLine: /"msg":"worker process started"/,
         },
       );
     const workers = Array.from({ length: options.workers ?? 2 }, (_, i) => newWorker(options.workerRoles?.[i]));
