@@ -74,9 +74,9 @@ export async function startTestStack(
     JWT_ISSUER: TEST_JWT_ISSUER,
     JWT_AUDIENCE: TEST_JWT_AUDIENCE,
     LIVE_GAME_API_URL: liveGame.url,
-    LIVE_GAME_API_TIMEOUT_SECONDS: '0.5',
+    LIVE_GAME_API_TIMEOUT_SECONDS: '2',
     RATING_API_URL: ratingApi.url,
-    RATING_API_TIMEOUT_SECONDS: '0.5',
+    RATING_API_TIMEOUT_SECONDS: '2',
     RATING_CACHE_TTL_SECONDS: '0',
     ...env,
   });
