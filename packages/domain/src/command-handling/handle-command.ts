@@ -3,7 +3,7 @@ import { eventSchemas, type MatchmakingEvent } from '@mm/contracts';
 import type { CurrentRevision, EventData, EventMetadata, EventStore, Json } from '@mm/event-store';
 import type { Decider } from '../decider/decider.js';
 import type { DomainError } from '../errors/domain-error.js';
-import { loadState } from './load-state.js';
+import { type LoadedState, loadState } from './load-state.js';
 
 /**
  * Event ids for the events a command produces. Pass deterministic ids when the command
@@ -29,6 +29,12 @@ export interface HandleCommandOptions<State, Command, Event extends MatchmakingE
   /** @defaultValue a random UUID per event */
   eventIds?: EventIds;
   retry?: RetryOptions;
+  /**
+   * The stream as the caller just read it: the first attempt decides on it instead of reading
+   * again (one round trip less). If the stream moved since, the append conflicts and the next
+   * attempt reads afresh, so a stale value costs a retry, never a wrong decision.
+   */
+  loaded?: Pick<LoadedState<State>, 'state' | 'revision'>;
 }
 
 /** An event as this call appended it: the envelope sent, with its stream and revision. */
@@ -76,7 +82,8 @@ export const handleCommand = async <State, Command, Event extends MatchmakingEve
   const baseDelayMs = options.retry?.baseDelayMs ?? 5;
 
   for (let attempt = 1; ; attempt++) {
-    const { state, revision } = await loadState(store, streamName, decider);
+    const { state, revision } =
+      attempt === 1 && options.loaded ? options.loaded : await loadState(store, streamName, decider);
     const decision = decider.decide(command, state);
     if (!decision.ok) return decision;
     if (decision.events.length === 0) return { ok: true, events: [], state, nextExpectedRevision: revision };

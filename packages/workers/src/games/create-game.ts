@@ -1,6 +1,6 @@
 import { type CreateGameRequest, type LiveGameApi, UpstreamError } from '@mm/integrations';
 import type { WorkerContext } from '../context.js';
-import { abortMatch, loadMatch, recordGameCreated, settlePlayers } from '../match/match-steps.js';
+import { abortMatch, loadMatchStream, recordGameCreated, settlePlayers } from '../match/match-steps.js';
 
 export type GameCreationOutcome =
   | { outcome: 'game_created'; gameId: string }
@@ -43,7 +43,8 @@ export async function createGameForMatch(
   job: GameCreationAttempt,
 ): Promise<GameCreationOutcome> {
   const { tenantId, matchId } = job;
-  const state = await loadMatch(ctx, matchId);
+  const loaded = await loadMatchStream(ctx, matchId);
+  const { state } = loaded;
   if (!state.match) return { outcome: 'match_not_found' };
   if (state.status !== 'created') {
     await settlePlayers(ctx, tenantId, state);
@@ -88,7 +89,9 @@ export async function createGameForMatch(
       : { outcome: 'already_settled', status: after.status };
   }
 
-  const after = await recordGameCreated(ctx, tenantId, matchId, gameId);
+  // Decides on the stream as read before the call (no second read); a concurrent abort makes
+  // the append conflict, and the retry reads again.
+  const after = await recordGameCreated(ctx, tenantId, matchId, gameId, loaded);
   await settlePlayers(ctx, tenantId, after);
   if (after.status === 'aborted') {
     // The abort won the race (only possible when two runs overlapped): the game is orphaned.

@@ -1,5 +1,6 @@
 import { type MatchAbortedData, type MatchCreatedData, matchStream, playerStream } from '@mm/contracts';
 import { handleCommand, loadState, type MatchState, matchDecider, playerDecider } from '@mm/domain';
+import type { CurrentRevision } from '@mm/event-store';
 import { serviceMetadata, type WorkerContext } from '../context.js';
 import { matchEventId } from '../ids/deterministic-ids.js';
 
@@ -16,7 +17,14 @@ import { matchEventId } from '../ids/deterministic-ids.js';
 const nowIso = (ctx: WorkerContext) => new Date(ctx.now()).toISOString();
 
 export const loadMatch = async (ctx: WorkerContext, matchId: string): Promise<MatchState> =>
-  (await loadState(ctx.store, matchStream(matchId), matchDecider)).state;
+  (await loadMatchStream(ctx, matchId)).state;
+
+/** The match stream's state with its revision (to hand to the next step, which then skips its read). */
+export const loadMatchStream = async (
+  ctx: WorkerContext,
+  matchId: string,
+): Promise<{ state: MatchState; revision: CurrentRevision }> =>
+  loadState(ctx.store, matchStream(matchId), matchDecider);
 
 /**
  * Writes `MatchCreated` (no-op if this decision is already there) and returns the match's
@@ -125,11 +133,13 @@ export async function recordGameCreated(
   tenantId: string,
   matchId: string,
   gameId: string,
+  loaded?: { state: MatchState; revision: CurrentRevision },
 ): Promise<MatchState> {
   const result = await handleCommand({
     store: ctx.store,
     streamName: matchStream(matchId),
     decider: matchDecider,
+    loaded,
     command: { type: 'RecordGameCreated', matchId, gameId, now: nowIso(ctx) },
     metadata: serviceMetadata(tenantId, matchId),
     eventIds: () => matchEventId(matchId, 'game-created'),
