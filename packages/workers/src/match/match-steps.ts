@@ -27,25 +27,26 @@ export const loadMatchStream = async (
   loadState(ctx.store, matchStream(matchId), matchDecider);
 
 /**
- * Writes `MatchCreated` (no-op if this decision is already there) and returns the match's
- * state. Another decision under the same id (a concurrent pass with a different colour
- * draw) is not an error here: the first one written is the match.
+ * Writes `MatchCreated` (no-op if an event with this match's id is already there). Another
+ * decision under the same id (a concurrent pass with a different colour draw) is not an
+ * error here: the first one written is the match.
+ *
+ * A queue match's stream is new, so the append assumes `no_stream` without reading it first
+ * (one round trip less per match). If it exists after all (a retried job, a concurrent pass
+ * with the same decision, the recovery sweep), the store recognises the event id and treats
+ * the append as the replay it is; any other conflict re-reads and decides again.
  */
-export async function createMatch(
-  ctx: WorkerContext,
-  tenantId: string,
-  decision: MatchCreatedData,
-): Promise<MatchState> {
+export async function createMatch(ctx: WorkerContext, tenantId: string, decision: MatchCreatedData): Promise<void> {
   const result = await handleCommand({
     store: ctx.store,
     streamName: matchStream(decision.matchId),
     decider: matchDecider,
+    loaded: { state: matchDecider.initialState(), revision: 'no_stream' },
     command: { type: 'CreateMatch', match: decision },
     metadata: serviceMetadata(tenantId, decision.matchId),
     eventIds: () => matchEventId(decision.matchId, 'created'),
   });
-  if (result.ok) return result.state;
-  if (result.error.code === 'MATCH_ALREADY_EXISTS') return loadMatch(ctx, decision.matchId);
+  if (result.ok || result.error.code === 'MATCH_ALREADY_EXISTS') return;
   throw new Error(`CreateMatch ${decision.matchId}: ${result.error.code} ${result.error.message}`);
 }
 
