@@ -33,6 +33,11 @@ export interface PostgresEventStoreOptions {
   /** Subscriptions re-read this often while committed events wait behind an older open transaction. @defaultValue 20 */
   heldBackPollMs?: number;
   /**
+   * A subscription's live reads start at least this far apart: under constant writes one read
+   * then brings several commits instead of one read per commit (see `CatchUpTiming`). @defaultValue 5
+   */
+  minReadIntervalMs?: number;
+  /**
    * `readAll` waits up to this long for transactions older than the newest committed event to
    * finish, so that a read right after an append sees it. It never returns an unsafe page;
    * after the wait it returns the safe prefix. @defaultValue 2000
@@ -121,6 +126,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   const statementPrefix = `mm-es:${schema}:`;
   const idlePollMs = options.idlePollMs ?? 1000;
   const heldBackPollMs = options.heldBackPollMs ?? 20;
+  const minReadIntervalMs = options.minReadIntervalMs ?? 5;
   const readAllSettleMs = options.readAllSettleMs ?? 2000;
   const changes = new ChangeSignal();
   const listener = new ChangeListener(
@@ -302,8 +308,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     subscribeToAll(subscribeOptions) {
       assertOpen();
       void listener.start();
-      const subscription = startCatchUpSubscription(source, subscribeOptions, { idlePollMs, heldBackPollMs }, (s) =>
-        subscriptions.delete(s),
+      const subscription = startCatchUpSubscription(
+        source,
+        subscribeOptions,
+        { idlePollMs, heldBackPollMs, minReadIntervalMs },
+        (s) => subscriptions.delete(s),
       );
       subscriptions.add(subscription);
       return subscription;

@@ -29,7 +29,27 @@ export interface CatchUpTiming {
   idlePollMs: number;
   /** Sleep between reads while committed events wait behind an older open transaction. */
   heldBackPollMs: number;
+  /**
+   * Live reads (not catch-up pages) start at least this long after the previous one. Under
+   * constant writes every commit's wake-up would otherwise start a read as soon as the last
+   * one returned — a read per commit, each bringing an event or two; spacing them lets one
+   * read bring every event committed meanwhile, at the cost of at most this much delay.
+   * The first change after a quiet spell is read at once. @defaultValue 0
+   */
+  minReadIntervalMs?: number;
 }
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 
 /**
  * The catch-up subscription loop shared by every adapter that reads the log by position:
@@ -70,12 +90,21 @@ export function startCatchUpSubscription(
     return { seen, page };
   };
 
+  const minReadIntervalMs = timing.minReadIntervalMs ?? 0;
+  let lastReadAt = Number.NEGATIVE_INFINITY;
+
   const run = async (): Promise<void> => {
     let cursor = lastPosition;
     const target = await source.head();
     let next: PendingRead | undefined;
     try {
       while (!abort.signal.aborted) {
+        if (!next && minReadIntervalMs > 0) {
+          const wait = lastReadAt + minReadIntervalMs - performance.now();
+          if (wait > 0) await sleep(wait, abort.signal);
+          if (abort.signal.aborted) return;
+        }
+        if (!next) lastReadAt = performance.now();
         const read = next ?? startRead(cursor);
         next = undefined;
         const page = await read.page;
