@@ -1,5 +1,6 @@
 import type { Config } from '@mm/config';
 import type { EventMetadata, EventStore } from '@mm/event-store';
+import type { LiveGameApi } from '@mm/integrations';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { GameCreationJobData } from './games/game-creation-queue.js';
@@ -12,6 +13,8 @@ export interface WorkerContext {
   gameCreationQueue: Queue<GameCreationJobData>;
   /** Clock in epoch ms (tests may pin it). */
   now: () => number;
+  /** live-game-api, where a step needs it (game creation; who is busy after a refusal). */
+  liveGame?: LiveGameApi;
 }
 
 /** Metadata of events our workers append: a service actor, correlated to the match (or entry) they are about. */

@@ -86,7 +86,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const gameCreationQueue = createGameCreationQueue(redis, config);
   const tickQueue = new Queue(TICK_QUEUE, { connection: redis, prefix });
   const reader = createQueueViewReader(redis, config.REDIS_PREFIX);
-  const ctx: WorkerContext = { config, logger, store, gameCreationQueue, now: options.now ?? Date.now };
+  const ctx: WorkerContext = { config, logger, store, gameCreationQueue, liveGame, now: options.now ?? Date.now };
   const passCtx: PairingPassContext = { ...ctx, redis, reader, modeOf: poolModes(config.WAVE_POOLS) };
   let closing = false;
   const workers: Worker[] = [];

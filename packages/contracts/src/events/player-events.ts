@@ -27,8 +27,12 @@ export const QueueJoinedData = z.object({
 export const QueueCancelledData = z.object({
   userId: Id,
   queueEntryId: Id,
-  /** `user`: the player cancelled; `challenge_accepted`: the player's challenge match took the entry's place. */
-  reason: z.enum(['user', 'challenge_accepted']),
+  /**
+   * `user`: the player cancelled; `challenge_accepted`: the player's challenge match took the
+   * entry's place; `active_game`: live-game-api refused a match because the player is already in
+   * a game, so the entry is not put back into the queue (the player is told why instead).
+   */
+  reason: z.enum(['user', 'challenge_accepted', 'active_game']),
   cancelledAt: Instant,
 });
 

@@ -21,6 +21,8 @@ export interface CancelQueueEntry {
   userId: string;
   queueEntryId: string;
   now: string;
+  /** @defaultValue 'user'; `active_game` when a worker ends the entry of a player who is busy in a game. */
+  reason?: 'user' | 'active_game';
 }
 
 export interface TimeOutQueueEntry {

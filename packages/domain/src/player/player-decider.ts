@@ -66,7 +66,7 @@ const cancelQueueEntry = (command: CancelQueueEntry, state: PlayerState): Result
         event('QueueCancelled', {
           userId: command.userId,
           queueEntryId: entry.queueEntryId,
-          reason: 'user',
+          reason: command.reason ?? 'user',
           cancelledAt: command.now,
         }),
       );

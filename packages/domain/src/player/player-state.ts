@@ -25,7 +25,7 @@ export interface QueueEntry {
   opponent: { userId: string; queueEntryId: string | null; rating: number } | null;
   /** When the entry ended for good: cancelled, timed out, or its game started. */
   endedAt: string | null;
-  cancelReason: 'user' | 'challenge_accepted' | null;
+  cancelReason: 'user' | 'challenge_accepted' | 'active_game' | null;
 }
 
 /** A match the player is in whose game has not started yet (at most one: I2). */

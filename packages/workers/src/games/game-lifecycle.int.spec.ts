@@ -82,6 +82,39 @@ describe('game creation and timeouts', () => {
     }
   });
 
+  it('after a refusal, a player live-game-api reports busy in a game leaves the queue (active_game); the other searches again', async () => {
+    const original = stack.liveGame.handle;
+    stack.liveGame.handle = (req, res) => {
+      if (req.method === 'POST') return json(res, 409, { detail: 'player already has an active game' });
+      if (req.url.startsWith('/internal/players/busy1/active-game')) return json(res, 200, { game_id: 'g-busy' });
+      return json(res, 404, {});
+    };
+    try {
+      const busyEntry = await stack.join('busy1', 2600);
+      const freeEntry = await stack.join('free1', 2600);
+      const ended = await stack.until(
+        async () =>
+          ofType(await stack.events(), 'QueueCancelled').find(
+            (e) => e.data.queueEntryId === busyEntry && e.data.reason === 'active_game',
+          ),
+        'the busy player’s entry ended with reason active_game',
+      );
+      expect(ended.data.userId).toBe('busy1');
+      const events = await stack.events();
+      const aborted = ofType(events, 'MatchAborted').filter((e) => e.data.reason === 'game_creation_rejected');
+      expect(aborted.length).toBeGreaterThan(0);
+      expect(ofType(events, 'QueueEntryReleased').some((e) => e.data.queueEntryId === freeEntry)).toBe(true);
+      expect(ofType(events, 'QueueCancelled').some((e) => e.data.queueEntryId === freeEntry)).toBe(false);
+      // no abort loop: busy1 is in exactly one (aborted) match
+      const busyMatches = ofType(events, 'MatchCreated').filter((m) =>
+        [m.data.white.userId, m.data.black.userId].includes('busy1'),
+      );
+      expect(busyMatches).toHaveLength(1);
+    } finally {
+      stack.liveGame.handle = original;
+    }
+  });
+
   it('an entry past MAX_QUEUE_TIME_SECONDS gets QueueTimedOut (scheduler tick)', async () => {
     const e = await stack.join('lonely', 3000); // nobody near
     const timedOut = await stack.until(

@@ -76,6 +76,8 @@ export async function abortMatch(
 /**
  * Puts both players of an aborted match back: queue entries search again with their
  * original enqueue time (`ReleaseQueueEntry`), challenge players get `ReleaseChallengeMatch`.
+ * After a refusal by live-game-api, a player it reports as already in a game has the entry
+ * ended instead (`QueueCancelled {reason: 'active_game'}`).
  * Call only once `MatchAborted` is on the match stream.
  */
 export async function releasePlayers(
@@ -124,6 +126,27 @@ export async function releasePlayers(
         metadata,
         eventIds,
       });
+      // live-game-api refused the game: a player it reports as busy in a game would only be
+      // refused again with every new opponent (an endless abort loop), so that entry ends here
+      // with the reason, instead of searching again (I5: "or told why not").
+      if (abortReason === 'game_creation_rejected' && ctx.liveGame) {
+        const busy = await ctx.liveGame.activeGame(tenantId, side.userId).catch(() => null);
+        if (!busy) return;
+        await handleCommand({
+          store: ctx.store,
+          streamName,
+          decider: playerDecider,
+          command: {
+            type: 'CancelQueueEntry',
+            userId: side.userId,
+            queueEntryId: side.queueEntryId,
+            reason: 'active_game',
+            now,
+          },
+          metadata,
+          eventIds: () => matchEventId(match.matchId, 'ended-busy', side.userId),
+        });
+      }
     }),
   );
 }
