@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * Every setting of the service, read from the environment (12-factor). Names and
  * defaults of the seed design are kept (PORT, DATABASE_URL, MAX_QUEUE_TIME_SECONDS, …);
- * the rest are ours. `docs/configuration.md` and the README table are generated from
+ * the rest are ours. The README's configuration table is generated from
  * the `describe()` texts here, so this file is the one place a setting is defined.
  */
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
