@@ -10,6 +10,7 @@ export interface EntryOutcome {
   matchId: string | null;
   gameId: string | null;
   colour: 'white' | 'black' | null;
+  /** Cancelled by the player (reason `user`). */
   cancelled: boolean;
 }
 
@@ -31,8 +32,10 @@ export function entryOutcomes(events: readonly RecordedEvent[]): Map<string, Ent
         cancelled: false,
       });
     else if (e.type === 'QueueCancelled') {
+      // Only the player's own cancel counts here; a worker ending the entry of a player who is
+      // busy in a game (`active_game`, after live-game-api refused a match) is not a cancel.
       const entry = out.get(d.queueEntryId);
-      if (entry) entry.cancelled = true;
+      if (entry && d.reason === 'user') entry.cancelled = true;
     } else if (e.type === 'QueueEntryGameStarted' && d.queueEntryId) {
       const entry = out.get(d.queueEntryId);
       if (entry) Object.assign(entry, { matchId: d.matchId, gameId: d.gameId, colour: d.colour });
