@@ -51,8 +51,14 @@ describe('GET /v1/matchmaking/queue/{id} once matched (with the workers running)
     expect(a.match_id).toEqual(expect.any(String));
     expect([a.colour, b.colour].sort()).toEqual(['black', 'white']);
 
-    // /active keeps showing the game once it exists (the entry itself is no longer active)
-    const active = await stack.request('GET', '/v1/matchmaking/active', { token: alice!.token });
+    // /active keeps showing the game once it exists (the entry itself is no longer active once
+    // the game start is on the player's stream, a moment after GameCreated)
+    let active = await stack.request('GET', '/v1/matchmaking/active', { token: alice!.token });
+    const activeDeadline = Date.now() + 10_000;
+    while (active.body.queue_entry !== null && Date.now() < activeDeadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      active = await stack.request('GET', '/v1/matchmaking/active', { token: alice!.token });
+    }
     expect(active.body).toEqual({
       queue_entry: null,
       match: { match_id: a.match_id, game_id: a.game_id, colour: a.colour, opponent_id: 'bob', status: 'GAME_CREATED' },
