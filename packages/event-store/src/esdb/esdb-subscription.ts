@@ -6,7 +6,7 @@ import {
   START,
   streamNameFilter,
 } from '@eventstore/db-client';
-import { SubscriptionClosedError } from '../errors.js';
+import { createCaughtUpSignal, settleRun } from '../subscription/subscription-lifecycle.js';
 import type { AllFilter, SubscribeOptions, Subscription } from '../types.js';
 import { type EsdbRecord, fromEsdbEvent, fromPosition, matchesFilter } from './envelope.js';
 
@@ -68,17 +68,7 @@ export function startEsdbSubscription(
 ): Subscription {
   const abort = new AbortController();
   let lastPosition = options.after ?? -1;
-  let isCaughtUp = false;
-  let resolveCaughtUp!: () => void;
-  let rejectCaughtUp!: (error: unknown) => void;
-  const caughtUp = new Promise<void>((resolve, reject) => {
-    resolveCaughtUp = () => {
-      isCaughtUp = true;
-      resolve();
-    };
-    rejectCaughtUp = reject;
-  });
-  caughtUp.catch(() => undefined);
+  const caughtUpSignal = createCaughtUpSignal();
   let current: AllStreamSubscription | undefined;
   const initialDelay = reconnect.initialDelayMs ?? 100;
   const maxDelay = reconnect.maxDelayMs ?? 5000;
@@ -96,12 +86,12 @@ export function startEsdbSubscription(
     let handled = 0;
     let caughtUpAt: number | undefined;
     const markCaughtUp = () => {
-      if (isCaughtUp) return;
+      if (caughtUpSignal.isCaughtUp) return;
       caughtUpAt = received + subscription.readableLength;
-      if (handled >= caughtUpAt) resolveCaughtUp();
+      if (handled >= caughtUpAt) caughtUpSignal.resolve();
     };
     subscription.on('caughtUp', markCaughtUp);
-    if (lastPosition >= target) resolveCaughtUp();
+    if (lastPosition >= target) caughtUpSignal.resolve();
     try {
       for await (const resolved of subscription as AsyncIterable<{ event?: EsdbRecord }>) {
         received++;
@@ -118,8 +108,11 @@ export function startEsdbSubscription(
           lastPosition = event.position;
         }
         handled++;
-        if (!isCaughtUp && (lastPosition >= target || (caughtUpAt !== undefined && handled >= caughtUpAt)))
-          resolveCaughtUp();
+        if (
+          !caughtUpSignal.isCaughtUp &&
+          (lastPosition >= target || (caughtUpAt !== undefined && handled >= caughtUpAt))
+        )
+          caughtUpSignal.resolve();
       }
     } finally {
       subscription.off('caughtUp', markCaughtUp);
@@ -153,19 +146,10 @@ export function startEsdbSubscription(
     }
   };
 
-  const done = run().then(
-    () => {
-      if (!isCaughtUp) rejectCaughtUp(new SubscriptionClosedError());
-    },
-    (error: unknown) => {
-      abort.abort();
-      if (!isCaughtUp) rejectCaughtUp(error);
-      options.onError?.(error);
-    },
-  );
+  const done = settleRun(run(), abort, caughtUpSignal, options.onError);
 
   const subscription: Subscription = {
-    caughtUp,
+    caughtUp: caughtUpSignal.caughtUp,
     get lastPosition() {
       return lastPosition;
     },

@@ -1,6 +1,6 @@
-import { SubscriptionClosedError } from '../errors.js';
 import type { AllFilter, RecordedEvent, SubscribeOptions, Subscription } from '../types.js';
 import type { ChangeSignal } from './change-signal.js';
+import { createCaughtUpSignal, settleRun } from './subscription-lifecycle.js';
 
 /** One page of the global log, as an adapter reads it for a subscription. */
 export interface LogPage {
@@ -65,18 +65,7 @@ export function startCatchUpSubscription(
   const batchSize = options.batchSize ?? 500;
   const abort = new AbortController();
   let lastPosition = options.after ?? -1;
-  let resolveCaughtUp!: () => void;
-  let rejectCaughtUp!: (error: unknown) => void;
-  let isCaughtUp = false;
-  const caughtUp = new Promise<void>((resolve, reject) => {
-    resolveCaughtUp = () => {
-      isCaughtUp = true;
-      resolve();
-    };
-    rejectCaughtUp = reject;
-  });
-  // Nobody has to await caughtUp; a rejection after close/error must not crash the process.
-  caughtUp.catch(() => undefined);
+  const caughtUpSignal = createCaughtUpSignal();
 
   /** A read in flight; `seen` is the change version before it started (so no wake-up is lost). */
   interface PendingRead {
@@ -121,7 +110,7 @@ export function startCatchUpSubscription(
         }
         if (abort.signal.aborted) return;
         if (!full) cursor = Math.max(cursor, page.scannedTo);
-        if (!isCaughtUp && cursor >= target) resolveCaughtUp();
+        if (!caughtUpSignal.isCaughtUp && cursor >= target) caughtUpSignal.resolve();
         if (full) continue;
         await source.changes.wait(read.seen, page.heldBack ? timing.heldBackPollMs : timing.idlePollMs, abort.signal);
       }
@@ -131,19 +120,10 @@ export function startCatchUpSubscription(
     }
   };
 
-  const done = run().then(
-    () => {
-      if (!isCaughtUp) rejectCaughtUp(new SubscriptionClosedError());
-    },
-    (error: unknown) => {
-      abort.abort();
-      if (!isCaughtUp) rejectCaughtUp(error);
-      options.onError?.(error);
-    },
-  );
+  const done = settleRun(run(), abort, caughtUpSignal, options.onError);
 
   const subscription: Subscription = {
-    caughtUp,
+    caughtUp: caughtUpSignal.caughtUp,
     get lastPosition() {
       return lastPosition;
     },
