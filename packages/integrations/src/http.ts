@@ -103,9 +103,6 @@ function attempt(
       Math.max(0, deadline - Date.now()),
     );
     request.on('error', (error) => {
-      // Also fires after our own destroy() on timeout: settled already, nothing to do (and
-      // no retry may start then — nobody would handle its outcome).
-      if (settled) return;
       // A kept-alive socket the server closed just as we reused it: once more on a fresh one
       // (both calls are safe to repeat: GETs, and game creation carries an idempotency key).
       if (
