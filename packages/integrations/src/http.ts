@@ -1,3 +1,5 @@
+import { type Dispatcher, request } from 'undici';
+
 /** A failed call to a service we depend on. `retryable` says whether trying again may help. */
 export class UpstreamError extends Error {
   readonly code = 'UPSTREAM_ERROR';
@@ -20,16 +22,22 @@ export interface JsonResponse {
 /**
  * One HTTP call with a hard timeout. Network errors and timeouts become retryable
  * {@link UpstreamError}s; the caller decides what a status means.
+ *
+ * undici's `request` rather than `fetch`: the same connection pool and keep-alive handling
+ * (it honours the server's `Keep-Alive: timeout` hint and closes idle sockets 1 s before it),
+ * at about a fifth of the CPU per call — fetch builds WHATWG streams for every request, which
+ * made it the largest item in the API's profile.
  */
 export async function requestJson(
   service: string,
   url: string,
   init: { method?: string; body?: unknown; headers?: Record<string, string>; timeoutMs: number },
 ): Promise<JsonResponse> {
-  let response: Response;
+  let status: number;
+  let text: string;
   try {
-    response = await fetch(url, {
-      method: init.method ?? 'GET',
+    const response = await request(url, {
+      method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
       headers: {
         accept: 'application/json',
         ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -38,15 +46,18 @@ export async function requestJson(
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
       signal: AbortSignal.timeout(init.timeoutMs),
     });
+    status = response.statusCode;
+    // The body is read under the same deadline: a server that stalls mid-body is a timeout too.
+    text = await response.body.text();
   } catch (error) {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+    const name = error instanceof Error ? error.name : '';
+    const timedOut = name === 'TimeoutError' || name === 'AbortError';
     throw new UpstreamError(
       service,
       timedOut ? `no answer within ${init.timeoutMs} ms` : `unreachable (${(error as Error).message})`,
       true,
     );
   }
-  const text = await response.text().catch(() => '');
   let body: unknown = null;
   if (text) {
     try {
@@ -55,7 +66,7 @@ export async function requestJson(
       body = text;
     }
   }
-  return { status: response.status, body };
+  return { status, body };
 }
 
 /** 408, 425, 429 and 5xx may succeed later; other 4xx will not. */

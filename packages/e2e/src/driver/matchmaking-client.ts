@@ -1,3 +1,4 @@
+import { type Dispatcher, request } from 'undici';
 import { type MintOptions, playerToken } from '@mm/testing';
 
 export interface HttpResult {
@@ -30,8 +31,10 @@ export class MatchmakingClient {
 
   async request(method: string, path: string, tenantId: string, userId: string, body?: unknown): Promise<HttpResult> {
     const started = performance.now();
-    const response = await fetch(this.baseUrl + path, {
-      method,
+    // undici's request, not fetch: the driver shares the machine with the stack it measures, and
+    // fetch costs about five times the CPU per call.
+    const response = await request(this.baseUrl + path, {
+      method: method as Dispatcher.HttpMethod,
       headers: {
         authorization: `Bearer ${this.token(tenantId, userId)}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -39,12 +42,12 @@ export class MatchmakingClient {
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     });
-    const text = await response.text();
+    const text = await response.body.text();
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {}
-    return { status: response.status, body: parsed, ms: performance.now() - started };
+    return { status: response.statusCode, body: parsed, ms: performance.now() - started };
   }
 
   join(tenantId: string, userId: string, timeControl: string, mode: 'rated' | 'casual'): Promise<HttpResult> {

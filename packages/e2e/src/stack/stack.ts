@@ -67,7 +67,7 @@ export interface Stack {
 }
 
 const tsxEnv = (): Record<string, string> => {
-  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'NODE_OPTIONS', 'PROF_DIR'];
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'NODE_OPTIONS', 'PROF_DIR', 'PROF_CPU_ONLY'];
   return Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
 };
 
