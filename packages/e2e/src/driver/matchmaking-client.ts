@@ -1,5 +1,5 @@
-import { type Dispatcher, request } from 'undici';
 import { type MintOptions, playerToken } from '@mm/testing';
+import { type Dispatcher, request } from 'undici';
 
 export interface HttpResult {
   status: number;
