@@ -31,7 +31,7 @@ export async function sweepStuckMatches(ctx: WorkerContext, db: pg.Pool): Promis
     `SELECT q.tenant_id, q.user_id, q.match_id
        FROM ${t.queueEntries} q
        LEFT JOIN ${t.matches} m ON m.tenant_id = q.tenant_id AND m.match_id = q.match_id
-      WHERE q.status = 'MATCHED' AND q.match_id IS NOT NULL AND q.ended_at < $1::timestamptz
+      WHERE q.status = 'MATCHED' AND q.game_id IS NULL AND q.match_id IS NOT NULL AND q.ended_at < $1::timestamptz
         AND (m.match_id IS NULL OR m.status = 'ABORTED')
       ORDER BY q.ended_at
       LIMIT ${SWEEP_LIMIT}`,
