@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Config } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import { type LiveGameApi, liveGameApiFromConfig } from '@mm/integrations';
@@ -10,7 +11,7 @@ import {
   type PairingJobData,
   signalPoolChanged,
 } from '@mm/projections';
-import { DelayedError, type Job, Queue, Worker } from 'bullmq';
+import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -18,7 +19,7 @@ import type { WorkerContext } from './context.js';
 import { createGameForMatch, type GameCreationOutcome } from './games/create-game.js';
 import { createGameCreationQueue, GAME_CREATION_QUEUE, type GameCreationJobData } from './games/game-creation-queue.js';
 import { type PairingPassContext, type PassResult, runPairingPass } from './pairing/pairing-pass.js';
-import { poolLockKey, tryLockPool } from './pairing/pool-lock.js';
+import { poolLockKey, releasePoolLock } from './pairing/pool-lock.js';
 import { poolModes } from './pairing/wave.js';
 import { type SweepResult, sweepStuckMatches } from './recovery/sweep.js';
 
@@ -61,8 +62,6 @@ export interface Workers {
 const MAX_ROUNDS_PER_JOB = 3;
 /** The per-pool lock outlives any sane pass and expires soon after a crash. */
 const POOL_LOCK_TTL_MS = 5_000;
-/** When the pool is locked by another pass, look again after this. */
-const LOCKED_RETRY_MS = 100;
 
 interface PairingJobResult {
   generation: number;
@@ -91,27 +90,36 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   let closing = false;
   const workers: Worker[] = [];
 
-  const processPairing = async (job: Job<PairingJobData>, token?: string): Promise<PairingJobResult> => {
+  const processPairing = async (job: Job<PairingJobData>): Promise<PairingJobResult> => {
     const { tenantId, poolKey } = job.data;
-    const lock = await tryLockPool(redis, poolLockKey(config.REDIS_PREFIX, tenantId, poolKey), POOL_LOCK_TTL_MS);
-    if (!lock) {
-      // Another pass holds the pool: come back shortly (this job keeps the pool's deduplication).
-      await job.moveToDelayed(Date.now() + LOCKED_RETRY_MS, token);
-      throw new DelayedError();
+    // Lock, generation and snapshot in one Redis round trip.
+    const lock = {
+      key: poolLockKey(config.REDIS_PREFIX, tenantId, poolKey),
+      token: randomUUID(),
+      ttlMs: POOL_LOCK_TTL_MS,
+    };
+    const first = await reader.lockAndSnapshot(tenantId, poolKey, lock);
+    if (!first.locked) {
+      // Another pass holds the pool. It looks at the pool's generation after its pass and
+      // passes again if the pool changed (the change that signalled this job bumped the
+      // generation before the signal), and its 'completed' handler re-checks once more
+      // after releasing the lock — so this job has nothing left to do. Waiting and
+      // retrying instead cost a delayed-job round trip and up to 100 ms for the new entry.
+      // A holder that died keeps the lock until its TTL; the scheduler tick signals again.
+      return { generation: -1, more: false, skipped: 'locked' };
     }
     try {
-      let generation = await reader.generation(tenantId, poolKey);
+      let { generation, entries } = first;
       for (let round = 1; ; round++) {
-        const result = await runPairingPass(passCtx, { tenantId, poolKey });
+        const result = await runPairingPass(passCtx, { tenantId, poolKey }, entries);
         if (result.more || round >= MAX_ROUNDS_PER_JOB) return { generation, more: result.more };
         // A signal that arrived while this job was active was dropped by the deduplication;
         // the generation counter tells us the pool changed, so pass again.
-        const after = await reader.generation(tenantId, poolKey);
-        if (after === generation) return { generation, more: false };
-        generation = after;
+        if ((await reader.generation(tenantId, poolKey)) === generation) return { generation, more: false };
+        ({ generation, entries } = await reader.read(tenantId, poolKey));
       }
     } finally {
-      await lock.release();
+      await releasePoolLock(redis, lock.key, lock.token);
     }
   };
 

@@ -105,39 +105,39 @@ export function queueRoutes(deps: ApiDependencies): Router {
     }
     const pool = makePool(body.time_control, body.mode);
 
-    if (deps.config.ACTIVE_GAME_CHECK) {
-      try {
-        const active = await deps.liveGame.activeGame(principal.tenantId, principal.userId);
-        if (active) {
-          throw new ProblemError(
-            409,
-            'ACTIVE_GAME_EXISTS',
-            'An active game exists',
-            `Finish game ${active.gameId} first.`,
-            {
-              game_id: active.gameId,
-            },
-          );
-        }
-      } catch (error) {
-        if (!(error instanceof UpstreamError)) throw error;
-        if (deps.config.ACTIVE_GAME_CHECK_ON_FAILURE === 'reject') {
-          throw problems.unavailable('Could not check for an active game; retry shortly.');
-        }
-        req.log.warn(
-          { err: error },
-          'active-game check failed: allowing the join (ACTIVE_GAME_CHECK_ON_FAILURE=allow)',
-        );
-      }
+    // Both upstream calls at once (one round trip of latency instead of two); a failure of
+    // either is reported as before, the active-game answer first.
+    const [active, rating] = await Promise.allSettled([
+      deps.config.ACTIVE_GAME_CHECK
+        ? deps.liveGame.activeGame(principal.tenantId, principal.userId)
+        : Promise.resolve(null),
+      deps.ratings.ratingFor({ tenantId: principal.tenantId, userId: principal.userId, pool: pool.key }),
+    ]);
+    if (active.status === 'fulfilled' && active.value) {
+      throw new ProblemError(
+        409,
+        'ACTIVE_GAME_EXISTS',
+        'An active game exists',
+        `Finish game ${active.value.gameId} first.`,
+        {
+          game_id: active.value.gameId,
+        },
+      );
     }
-
-    let rating: Awaited<ReturnType<typeof deps.ratings.ratingFor>>;
-    try {
-      rating = await deps.ratings.ratingFor({ tenantId: principal.tenantId, userId: principal.userId, pool: pool.key });
-    } catch (error) {
-      if (error instanceof RatingUnavailableError)
+    if (active.status === 'rejected') {
+      if (!(active.reason instanceof UpstreamError)) throw active.reason;
+      if (deps.config.ACTIVE_GAME_CHECK_ON_FAILURE === 'reject') {
+        throw problems.unavailable('Could not check for an active game; retry shortly.');
+      }
+      req.log.warn(
+        { err: active.reason },
+        'active-game check failed: allowing the join (ACTIVE_GAME_CHECK_ON_FAILURE=allow)',
+      );
+    }
+    if (rating.status === 'rejected') {
+      if (rating.reason instanceof RatingUnavailableError)
         throw problems.unavailable('The rating service is unavailable; retry shortly.');
-      throw error;
+      throw rating.reason;
     }
 
     const now = clock();
@@ -150,8 +150,8 @@ export function queueRoutes(deps: ApiDependencies): Router {
         userId: principal.userId,
         queueEntryId: randomUUID(),
         pool,
-        rating: rating.rating,
-        ratingSource: rating.source,
+        rating: rating.value.rating,
+        ratingSource: rating.value.source,
         ratingRange: body.rating_range ?? null,
         now: now.toISOString(),
       },

@@ -172,10 +172,13 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       const failure = results.find(([error]) => error);
       if (failure) throw failure[0];
       // Only after every change landed: a failed batch is redelivered from the old checkpoint.
-      await redis.set(keys.checkpoint(), String(batch[batch.length - 1]!.position));
-      if (options.onPoolChanged) {
-        for (const { tenantId, poolKey } of changed.values()) await options.onPoolChanged(tenantId, poolKey);
-      }
+      // The pools are signalled at the same time (the views are what the pass reads; a signal
+      // that fails fails the batch, which is then re-applied and signalled again).
+      const onPoolChanged = options.onPoolChanged;
+      await Promise.all([
+        redis.set(keys.checkpoint(), String(batch[batch.length - 1]!.position)),
+        ...(onPoolChanged ? [...changed.values()].map((p) => onPoolChanged(p.tenantId, p.poolKey)) : []),
+      ]);
     },
   };
 }

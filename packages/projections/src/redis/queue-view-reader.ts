@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { parsePoolMember, queueViewKeys } from './queue-view-keys.js';
+import { POOL_SNAPSHOT } from './scripts.js';
 
 /** A searching entry as the pairing worker needs it. */
 export interface QueueViewEntry {
@@ -12,6 +13,9 @@ export interface QueueViewEntry {
   colourHistory: ('white' | 'black')[];
 }
 
+/** What {@link createQueueViewReader}'s `lockAndSnapshot` read. */
+export type PoolRead = { locked: false } | { locked: true; generation: number; entries: QueueViewEntry[] };
+
 interface RecentItem {
   opponentId: string;
   at: string;
@@ -21,6 +25,51 @@ interface RecentItem {
 /** Reads the queue views written by the queue-view projection. */
 export function createQueueViewReader(redis: Redis, prefix: string) {
   const keys = queueViewKeys(prefix);
+  redis.defineCommand('mmPoolSnapshot', { numberOfKeys: 3, lua: POOL_SNAPSHOT });
+  const r = redis as Redis & { mmPoolSnapshot(...args: (string | number)[]): Promise<unknown[]> };
+
+  const readPool = async (
+    tenantId: string,
+    poolKey: string,
+    lock: { key: string; token: string; ttlMs: number } | null,
+  ): Promise<PoolRead> => {
+    const reply = await r.mmPoolSnapshot(
+      lock?.key ?? keys.generation(tenantId, poolKey), // unused without a lock (still a declared key)
+      keys.generation(tenantId, poolKey),
+      keys.byTime(tenantId, poolKey),
+      lock?.token ?? '',
+      lock?.ttlMs ?? 0,
+      `${prefix}:e:${encodeURIComponent(tenantId)}:`,
+      `${prefix}:u:${encodeURIComponent(tenantId)}:`,
+    );
+    if (reply[0] !== 1) return { locked: false };
+    const entries = (reply.slice(2) as [string, string, string, string, string | null, string[]][]).map(
+      ([entryId, userId, enq, rating, range, recentJson]): QueueViewEntry => {
+        const history = recentJson.map((s) => JSON.parse(s) as RecentItem);
+        return {
+          entryId,
+          userId,
+          rating: Number(rating),
+          enqueuedAt: Number(enq),
+          ratingRange: range ? (JSON.parse(range) as QueueViewEntry['ratingRange']) : null,
+          recentOpponents: history.map((h) => ({ userId: h.opponentId, at: Date.parse(h.at) })),
+          // oldest first, most recent last
+          colourHistory: history.map((h) => h.colour).reverse(),
+        };
+      },
+    );
+    return { locked: true, generation: Number(reply[1]), entries };
+  };
+
+  const readUnlocked = async (
+    tenantId: string,
+    poolKey: string,
+  ): Promise<{ generation: number; entries: QueueViewEntry[] }> => {
+    const read = await readPool(tenantId, poolKey, null);
+    if (!read.locked) throw new Error('unreachable: a read without a lock always answers');
+    return { generation: read.generation, entries: read.entries };
+  };
+
   return {
     /** Every pool with searching entries. */
     async activePools(): Promise<{ tenantId: string; poolKey: string }[]> {
@@ -44,38 +93,23 @@ export function createQueueViewReader(redis: Redis, prefix: string) {
 
     /** The pool's searching entries, oldest first, with each user's recent opponents and colours. */
     async snapshot(tenantId: string, poolKey: string): Promise<QueueViewEntry[]> {
-      const ids = await redis.zrange(keys.byTime(tenantId, poolKey), '0', '-1');
-      if (ids.length === 0) return [];
-      const read = redis.pipeline();
-      for (const id of ids) read.hmget(keys.entry(tenantId, id), 'user', 'enq', 'rating', 'range', 'status');
-      const rows = ((await read.exec()) ?? []).map(([, v]) => v as (string | null)[]);
-      const users = [...new Set(rows.map((r) => r[0]).filter((u): u is string => typeof u === 'string'))];
-      const recentRead = redis.pipeline();
-      for (const u of users) recentRead.lrange(keys.recent(tenantId, u), 0, -1);
-      const recent = new Map<string, RecentItem[]>();
-      ((await recentRead.exec()) ?? []).forEach(([, v], i) => {
-        recent.set(
-          users[i]!,
-          ((v as string[]) ?? []).map((s) => JSON.parse(s) as RecentItem),
-        );
-      });
-      const entries: QueueViewEntry[] = [];
-      ids.forEach((entryId, i) => {
-        const [user, enq, rating, range, status] = rows[i] ?? [];
-        if (!user || status !== 'SEARCHING') return; // removed between the two reads
-        const history = recent.get(user) ?? [];
-        entries.push({
-          entryId,
-          userId: user,
-          rating: Number(rating),
-          enqueuedAt: Number(enq),
-          ratingRange: range ? (JSON.parse(range) as QueueViewEntry['ratingRange']) : null,
-          recentOpponents: history.map((h) => ({ userId: h.opponentId, at: Date.parse(h.at) })),
-          // oldest first, most recent last
-          colourHistory: history.map((h) => h.colour).reverse(),
-        });
-      });
-      return entries;
+      return (await readUnlocked(tenantId, poolKey)).entries;
+    },
+
+    /** The snapshot with the pool's generation, read together (one round trip). */
+    read: readUnlocked,
+
+    /**
+     * Takes the pool's pass lock (SET NX PX with `lock.token`) and, if it got it, reads the
+     * pool's generation and snapshot — all in one round trip. `locked: false` means another
+     * pass holds the pool (nothing was read).
+     */
+    lockAndSnapshot(
+      tenantId: string,
+      poolKey: string,
+      lock: { key: string; token: string; ttlMs: number },
+    ): Promise<PoolRead> {
+      return readPool(tenantId, poolKey, lock);
     },
   };
 }

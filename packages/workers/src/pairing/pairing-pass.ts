@@ -2,7 +2,7 @@ import { pairingSettings } from '@mm/config';
 import { playerStream } from '@mm/contracts';
 import { handleCommand, playerDecider } from '@mm/domain';
 import { type PoolEntry, pairPool } from '@mm/pairing';
-import type { QueueViewReader } from '@mm/projections';
+import type { QueueViewEntry, QueueViewReader } from '@mm/projections';
 import type { Redis } from 'ioredis';
 import { serviceMetadata, type WorkerContext } from '../context.js';
 import { timeoutEventId } from '../ids/deterministic-ids.js';
@@ -58,10 +58,12 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 export async function runPairingPass(
   ctx: PairingPassContext,
   pool: { tenantId: string; poolKey: string },
+  /** The pool's view as the caller just read it (with the pool lock); read here if absent. */
+  read?: QueueViewEntry[],
 ): Promise<PassResult> {
   const { tenantId, poolKey } = pool;
   const { config, logger } = ctx;
-  const snapshot = await ctx.reader.snapshot(tenantId, poolKey);
+  const snapshot = read ?? (await ctx.reader.snapshot(tenantId, poolKey));
   const now = ctx.now();
   const result: PassResult = {
     searching: snapshot.length,

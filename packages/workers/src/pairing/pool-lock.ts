@@ -11,6 +11,11 @@ export const poolLockKey = (prefix: string, tenantId: string, poolKey: string): 
  * optimisation only (fewer lost claim races): the commit protocol is correct without it,
  * and the lock expires by itself when its holder dies.
  */
+/** Releases a pool lock taken with `token` (no-op if it expired and someone else holds it now). */
+export async function releasePoolLock(redis: Redis, key: string, token: string): Promise<void> {
+  await redis.eval(RELEASE, 1, key, token);
+}
+
 export async function tryLockPool(
   redis: Redis,
   key: string,
@@ -20,8 +25,6 @@ export async function tryLockPool(
   const ok = await redis.set(key, token, 'PX', ttlMs, 'NX');
   if (ok !== 'OK') return null;
   return {
-    async release() {
-      await redis.eval(RELEASE, 1, key, token);
-    },
+    release: () => releasePoolLock(redis, key, token),
   };
 }
