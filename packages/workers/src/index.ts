@@ -18,7 +18,7 @@ export { type ClaimInput, type ClaimResult, claimEntry } from './pairing/claim-e
 export { type CommitOutcome, commitPair, releaseClaim } from './pairing/commit-pair.js';
 export { buildQueueMatch, type PairDecisionInput } from './pairing/explanation.js';
 export { type PairingPassContext, type PassResult, runPairingPass } from './pairing/pairing-pass.js';
-export { poolLockKey, tryLockPool } from './pairing/pool-lock.js';
+export { poolLockKey, releasePoolLockIfUnchanged } from './pairing/pool-lock.js';
 export { decidePass, type PassDecision, type PoolMode, poolModes } from './pairing/wave.js';
 export { type ClaimRecovery, recoverClaim } from './recovery/recover-claim.js';
 export { type SweepResult, sweepStuckMatches } from './recovery/sweep.js';

@@ -9,6 +9,7 @@ import {
   migrateReadModels,
   PAIRING_QUEUE,
   type PairingJobData,
+  queueViewKeys,
   signalPoolChanged,
 } from '@mm/projections';
 import { type Job, Queue, Worker } from 'bullmq';
@@ -19,7 +20,7 @@ import type { WorkerContext } from './context.js';
 import { createGameForMatch, type GameCreationOutcome } from './games/create-game.js';
 import { createGameCreationQueue, GAME_CREATION_QUEUE, type GameCreationJobData } from './games/game-creation-queue.js';
 import { type PairingPassContext, type PassResult, runPairingPass } from './pairing/pairing-pass.js';
-import { poolLockKey, releasePoolLock } from './pairing/pool-lock.js';
+import { type PoolLock, poolLockKey, releasePoolLockIfUnchanged } from './pairing/pool-lock.js';
 import { poolModes } from './pairing/wave.js';
 import { type SweepResult, sweepStuckMatches } from './recovery/sweep.js';
 
@@ -87,39 +88,45 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const reader = createQueueViewReader(redis, config.REDIS_PREFIX);
   const ctx: WorkerContext = { config, logger, store, gameCreationQueue, liveGame, now: options.now ?? Date.now };
   const passCtx: PairingPassContext = { ...ctx, redis, reader, modeOf: poolModes(config.WAVE_POOLS) };
-  let closing = false;
   const workers: Worker[] = [];
 
   const processPairing = async (job: Job<PairingJobData>): Promise<PairingJobResult> => {
     const { tenantId, poolKey } = job.data;
     // Lock, generation and snapshot in one Redis round trip.
-    const lock = {
+    const lock: PoolLock = {
       key: poolLockKey(config.REDIS_PREFIX, tenantId, poolKey),
       token: randomUUID(),
-      ttlMs: POOL_LOCK_TTL_MS,
+      generationKey: queueViewKeys(config.REDIS_PREFIX).generation(tenantId, poolKey),
     };
-    const first = await reader.lockAndSnapshot(tenantId, poolKey, lock);
+    const first = await reader.lockAndSnapshot(tenantId, poolKey, { ...lock, ttlMs: POOL_LOCK_TTL_MS });
     if (!first.locked) {
-      // Another pass holds the pool. It looks at the pool's generation after its pass and
+      // Another pass holds the pool. Its release checks the pool's generation atomically and
       // passes again if the pool changed (the change that signalled this job bumped the
-      // generation before the signal), and its 'completed' handler re-checks once more
-      // after releasing the lock — so this job has nothing left to do. Waiting and
+      // generation before the signal), so this job has nothing left to do. Waiting and
       // retrying instead cost a delayed-job round trip and up to 100 ms for the new entry.
       // A holder that died keeps the lock until its TTL; the scheduler tick signals again.
       return { generation: -1, more: false, skipped: 'locked' };
     }
+    let released = false;
     try {
       let { generation, entries } = first;
       for (let round = 1; ; round++) {
         const result = await runPairingPass(passCtx, { tenantId, poolKey }, entries);
-        if (result.more || round >= MAX_ROUNDS_PER_JOB) return { generation, more: result.more };
-        // A signal that arrived while this job was active was dropped by the deduplication;
-        // the generation counter tells us the pool changed, so pass again.
-        if ((await reader.generation(tenantId, poolKey)) === generation) return { generation, more: false };
+        const last = result.more || round >= MAX_ROUNDS_PER_JOB;
+        const after = await releasePoolLockIfUnchanged(redis, lock, last ? null : generation);
+        released = after.released;
+        if (last) {
+          // Enough for one job: the pool's next job takes the rest (a signal while this job is
+          // active is kept by the deduplication as the next job).
+          if (result.more || after.generation !== generation) await signalPoolChanged(pairingQueue, tenantId, poolKey);
+          return { generation, more: result.more };
+        }
+        if (released) return { generation, more: false };
+        // The pool changed under the pass (a join, a cancel…): pass again, still holding the lock.
         ({ generation, entries } = await reader.read(tenantId, poolKey));
       }
     } finally {
-      await releasePoolLock(redis, lock.key, lock.token);
+      if (!released) await releasePoolLockIfUnchanged(redis, lock, null).catch(() => undefined);
     }
   };
 
@@ -151,18 +158,6 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
       lockDuration: 10_000,
       stalledInterval: 5_000,
       maxStalledCount: 10,
-    });
-    worker.on('completed', (job, result) => {
-      if (closing || !result || result.skipped) return;
-      const { tenantId, poolKey } = job.data;
-      // The pool changed after our last look (or the batch limit was hit): pass again. The
-      // job is finished, so this signal is not swallowed by the deduplication.
-      void reader
-        .generation(tenantId, poolKey)
-        .then((now) =>
-          now !== result.generation || result.more ? signalPoolChanged(pairingQueue, tenantId, poolKey) : undefined,
-        )
-        .catch((error: unknown) => logger.error({ err: error, tenantId, poolKey }, 're-signalling a pool failed'));
     });
     worker.on('failed', (job, error) =>
       logger.error({ err: error, pool: job?.data }, 'pairing job failed (the scheduler tick signals the pool again)'),
@@ -206,7 +201,6 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     pass: (tenantId, poolKey) => runPairingPass(passCtx, { tenantId, poolKey }),
     tick,
     async close() {
-      closing = true;
       // Worker#close waits for the running jobs and takes no new ones (graceful shutdown).
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all([pairingQueue.close(), gameCreationQueue.close(), tickQueue.close()]);

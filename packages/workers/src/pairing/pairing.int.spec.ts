@@ -1,6 +1,8 @@
 import { matchStream, playerStream } from '@mm/contracts';
+import { queueViewKeys } from '@mm/projections';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
+import { poolLockKey, releasePoolLockIfUnchanged } from './pool-lock.js';
 
 let stack: WorkerStack;
 beforeAll(async () => {
@@ -94,5 +96,41 @@ describe('pairing workers (BullMQ, PostgreSQL event store, Redis views)', () => 
     await stack.settle();
     const farStream = await stack.store.readStream(playerStream(TENANT, 'far'));
     expect(farStream.map((e) => e.type)).toEqual(['QueueJoined']);
+  });
+
+  it('a pool locked by a pass that died is paired once the lock expires (the tick signals it again)', async () => {
+    const lockKey = poolLockKey(stack.config.REDIS_PREFIX, TENANT, POOL.key);
+    await stack.redis.set(lockKey, 'a-dead-holder', 'PX', 1500);
+    const lockedAt = Date.now();
+    await stack.join('late1', 1700);
+    await stack.join('late2', 1710);
+    const match = await stack.until(async () => {
+      const created = ofType(await stack.events(), 'MatchCreated').find((e) => e.data.white.userId.startsWith('late'));
+      return created?.data;
+    }, 'the pair after the lock expired');
+    // Jobs that found the pool locked completed without pairing: nothing before the expiry.
+    expect(Date.parse(match.decidedAt)).toBeGreaterThanOrEqual(lockedAt + 1400);
+    expect([match.white.userId, match.black.userId].sort()).toEqual(['late1', 'late2']);
+  });
+});
+
+describe('releasePoolLockIfUnchanged', () => {
+  it('releases only while the pool generation is the one the pass saw, atomically', async () => {
+    const generationKey = queueViewKeys(stack.config.REDIS_PREFIX).generation(TENANT, 'lock-test');
+    const lock = { key: `${stack.config.REDIS_PREFIX}:lock:test`, token: 'mine', generationKey };
+    await stack.redis.set(generationKey, '5');
+    await stack.redis.set(lock.key, 'mine', 'PX', 5000);
+
+    await stack.redis.incr(generationKey); // the pool changed during the pass
+    expect(await releasePoolLockIfUnchanged(stack.redis, lock, 5)).toEqual({ released: false, generation: 6 });
+    expect(await stack.redis.get(lock.key)).toBe('mine');
+
+    expect(await releasePoolLockIfUnchanged(stack.redis, lock, 6)).toEqual({ released: true, generation: 6 });
+    expect(await stack.redis.get(lock.key)).toBeNull();
+
+    // someone else's lock (ours expired) is left alone; null = release whatever the generation
+    await stack.redis.set(lock.key, 'theirs', 'PX', 5000);
+    expect(await releasePoolLockIfUnchanged(stack.redis, lock, null)).toEqual({ released: true, generation: 6 });
+    expect(await stack.redis.get(lock.key)).toBe('theirs');
   });
 });
