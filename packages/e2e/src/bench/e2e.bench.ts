@@ -5,6 +5,7 @@ import { TEST_JWT_AUDIENCE, TEST_JWT_ISSUER, TEST_JWT_SECRET } from '@mm/testing
 import { MatchmakingClient } from '../driver/matchmaking-client.js';
 import { runPaced, seeded, sleep } from '../driver/pacing.js';
 import { type Stack, startStack } from '../stack/stack.js';
+import { startCpuWindow } from './cpu-usage.js';
 import { type Summary, summarize } from './percentiles.js';
 
 /*
@@ -197,6 +198,18 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
     2000,
   );
   log(`driving ${total} joins at ${rate}/s for ${duration} s over ${poolCount} pools, ${cancelRate * 100}% cancels…`);
+  const pids = (...ps: { pid: number | undefined }[]) => ps.flatMap((p) => (p.pid === undefined ? [] : [p.pid]));
+  const cpu = startCpuWindow(
+    (): Record<string, number[]> =>
+      stack
+        ? {
+            api: pids(stack.api),
+            projector: pids(stack.projector),
+            worker: pids(...stack.workers),
+            'live-game-sim': pids(stack.sim),
+          }
+        : {},
+  );
   const started = performance.now();
   await runPaced(total, rate, inFlight, async (i) => {
     const rating = 1450 + Math.floor(random() * 101); // everyone compatible from the first moment
@@ -229,6 +242,7 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
   const drainUntil = performance.now() + 20_000;
   while (pendingMatches.size > 0 && performance.now() < drainUntil) await sleep(100);
   await Promise.all(visibility);
+  const cpuReport = cpu.stop();
   clearInterval(progress);
   await subscription.close();
 
@@ -258,6 +272,20 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
     },
     second_join_to_game_created_ms: summarize(gameMs),
     second_join_to_visible_in_get_ms: { ...summarize(visibleMs), sampled_every: 4, misses: visibleMisses },
+    // CPU while driving and draining: per process group, the driver (this process, with the
+    // rating-api double), and the whole machine (PostgreSQL, Redis, everything) — per match.
+    cpu: {
+      wall_s: round1(cpuReport.wallSeconds),
+      machine_busy_cores: cpuReport.machineBusyCores === null ? null : round2(cpuReport.machineBusyCores),
+      ms_per_match: Object.fromEntries(
+        [...Object.entries(cpuReport.seconds), ['machine', cpuReport.machineBusySeconds] as const].map(
+          ([name, seconds]) => [
+            name,
+            seconds === null || matchCount === 0 ? null : round1((seconds * 1000) / matchCount),
+          ],
+        ),
+      ),
+    },
     goal_match_created: {
       p50_le_50ms: match.p50 !== null && match.p50 <= 50,
       p99_le_250ms: match.p99 !== null && match.p99 <= 250,
@@ -285,12 +313,19 @@ function printTable(r: Result): void {
     row('2nd compatible join → GameCreated', r.second_join_to_game_created_ms),
     row('2nd compatible join → visible in GET /queue/{id}', r.second_join_to_visible_in_get_ms),
     '',
+    `  CPU per match (ms, while driving and draining; machine = all processes incl. PostgreSQL and Redis, ${r.cpu.machine_busy_cores ?? '—'} cores busy):`,
+    `    ${Object.entries(r.cpu.ms_per_match)
+      .map(([name, ms]) => `${name} ${ms === null ? '—' : ms}`)
+      .join(' · ')}`,
+    '',
     `  goal (MatchCreated p50 ≤ 50 ms, p99 ≤ 250 ms): p50 ${r.goal_match_created.p50_le_50ms ? 'met' : 'NOT met'}, p99 ${r.goal_match_created.p99_le_250ms ? 'met' : 'NOT met'}`,
     '',
   ];
   console.log(lines.join('\n'));
 }
 
+const round1 = (v: number) => Math.round(v * 10) / 10;
+const round2 = (v: number) => Math.round(v * 100) / 100;
 const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(1));
 
 main().catch((error: unknown) => {
