@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { migrateReadModels } from './postgres/migrate.js';
 import { createReadModelProjection } from './postgres/read-model-projection.js';
 import { createQueueViewProjection } from './redis/queue-view-projection.js';
-import { type BatchProjection, type RunningProjection, runProjection } from './runner/projection-runner.js';
+import { type BatchProjection, type RunningProjection, runProjections } from './runner/projection-runner.js';
 import { createPairingQueue, type PairingJobData, signalPoolChanged } from './signals/pairing-signal.js';
 
 export interface ProjectorOptions {
@@ -32,8 +32,9 @@ export interface Projector {
 
 /**
  * apps/projector's work: the Postgres read models and the Redis queue views (plus the
- * "pool changed" signal to the pairing workers), each from its own checkpoint. A
- * projection that fails (database down, …) is restarted from its checkpoint with backoff.
+ * "pool changed" signal to the pairing workers), each from its own checkpoint, fed by one
+ * subscription. A projection that fails (database down, …) is restarted from its checkpoint
+ * with backoff.
  */
 export async function startProjector(options: ProjectorOptions): Promise<Projector> {
   const { config, logger, store } = options;
@@ -52,49 +53,49 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   ];
 
   let closed = false;
-  const running = new Map<string, RunningProjection>();
+  let running: RunningProjection | undefined;
 
-  const start = async (projection: BatchProjection, delay: number): Promise<RunningProjection> => {
-    const run = await runProjection(store, projection, {
+  // One subscription feeds both (each event read and parsed once); a failure of either
+  // restarts both, each from its own checkpoint, with backoff.
+  const start = async (delay: number): Promise<RunningProjection> => {
+    const run = await runProjections(store, projections, {
       batchSize: config.PROJECTOR_BATCH_SIZE,
       onError: (error) => {
         if (closed) return;
         const next = Math.min(delay * 2, 30_000);
-        logger.error({ err: error, projection: projection.name, retryInMs: delay }, 'projection failed; restarting');
+        logger.error({ err: error, retryInMs: delay }, 'projections failed; restarting');
         setTimeout(() => {
-          if (!closed) void start(projection, next).catch((e: unknown) => logger.error({ err: e }, 'restart failed'));
+          if (!closed) void start(next).catch((e: unknown) => logger.error({ err: e }, 'restart failed'));
         }, delay).unref();
       },
     });
-    running.set(projection.name, run);
+    running = run;
     void run.caughtUp.then(
-      () => logger.info({ projection: projection.name, position: run.position() }, 'projection caught up'),
+      () =>
+        logger.info({ projections: projections.map((p) => p.name), position: run.position() }, 'projections caught up'),
       () => undefined,
     );
     return run;
   };
 
-  const runs = await Promise.all(projections.map((p) => start(p, options.restartDelayMs ?? 500)));
+  const first = await start(options.restartDelayMs ?? 500);
   const waitFor = async (position: number) => {
-    for (const name of running.keys()) {
-      for (;;) {
-        const run = running.get(name)!;
-        try {
-          await run.waitFor(position);
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, 50)); // failed run: wait for its restart
-        }
+    for (;;) {
+      try {
+        await running!.waitFor(position);
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50)); // failed run: wait for its restart
       }
     }
   };
 
   return {
-    caughtUp: Promise.all(runs.map((r) => r.caughtUp)).then(() => undefined),
+    caughtUp: first.caughtUp,
     waitFor,
     async close() {
       closed = true;
-      await Promise.all([...running.values()].map((r) => r.close()));
+      await running?.close();
       await pairingQueue.close();
       if (!options.redis) redis.disconnect();
       if (!options.db) await db.end();

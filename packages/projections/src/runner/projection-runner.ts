@@ -41,41 +41,72 @@ export const matchmakingCategories: AllFilter = { categories: ['player', 'match'
  * events; live, a batch closes as soon as the subscription has nothing more to hand over
  * (next macrotask), so latency stays at one round trip.
  */
-export async function runProjection(
+export function runProjection(
   store: EventStore,
   projection: BatchProjection,
   options: RunProjectionOptions = {},
 ): Promise<RunningProjection> {
+  return runProjections(store, [projection], options);
+}
+
+/**
+ * Feeds several projections from one subscription (one read and one parse of every event,
+ * not one per projection), starting at the lowest of their checkpoints; each projection skips
+ * what it already has. Every batch goes to each projection's own chain, so a fast projection
+ * (the Redis views) does not wait for a slow one (the Postgres read models) — except that the
+ * subscription waits for all of them when a full batch is buffered (back-pressure while
+ * catching up). The first failure of any projection stops the run (restart it: each projection
+ * resumes from its own checkpoint). `position()` is the lowest applied position.
+ */
+export async function runProjections(
+  store: EventStore,
+  projections: readonly BatchProjection[],
+  options: RunProjectionOptions = {},
+): Promise<RunningProjection> {
+  if (projections.length === 0) throw new Error('runProjections: no projection');
   const batchSize = options.batchSize ?? 500;
-  const start = (await projection.loadCheckpoint()) ?? -1;
-  let applied = start;
+  const applied = (await Promise.all(projections.map((p) => p.loadCheckpoint()))).map((c) => c ?? -1);
+  const start = Math.min(...applied);
   let buffer: RecordedEvent[] = [];
-  let chain: Promise<void> = Promise.resolve();
+  const chains: Promise<void>[] = projections.map(() => Promise.resolve());
   let scheduled = false;
   let failed: unknown;
   const waiters = new Set<{ position: number; resolve: () => void; reject: (e: unknown) => void }>();
+  const lowest = () => Math.min(...applied);
+
+  const settleWaiters = () => {
+    const position = lowest();
+    for (const waiter of waiters) {
+      if (position >= waiter.position) {
+        waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  };
+
+  const all = () => Promise.all(chains).then(() => undefined);
 
   const flush = (): Promise<void> => {
     scheduled = false;
-    if (buffer.length === 0) return chain;
+    if (buffer.length === 0) return all();
     const batch = buffer;
     buffer = [];
-    chain = chain.then(async () => {
-      if (failed) return;
-      try {
-        await projection.applyBatch(batch);
-        applied = batch[batch.length - 1]!.position;
-        for (const waiter of waiters) {
-          if (applied >= waiter.position) {
-            waiters.delete(waiter);
-            waiter.resolve();
-          }
+    projections.forEach((projection, i) => {
+      chains[i] = chains[i]!.then(async () => {
+        if (failed) return;
+        const from = applied[i]!;
+        const events = batch[0]!.position > from ? batch : batch.filter((e) => e.position > from);
+        if (events.length === 0) return;
+        try {
+          await projection.applyBatch(events);
+          applied[i] = events[events.length - 1]!.position;
+          settleWaiters();
+        } catch (error) {
+          fail(error);
         }
-      } catch (error) {
-        fail(error);
-      }
+      });
     });
-    return chain;
+    return all();
   };
 
   let subscription: Subscription | undefined;
@@ -112,13 +143,13 @@ export async function runProjection(
       .then(() => {
         if (failed) throw failed;
       }),
-    position: () => applied,
+    position: lowest,
     waitFor(position) {
       if (failed) return Promise.reject(failed);
-      if (applied >= position) return Promise.resolve();
+      if (lowest() >= position) return Promise.resolve();
       return new Promise((resolve, reject) => waiters.add({ position, resolve, reject }));
     },
-    done: sub.done.then(() => chain),
+    done: sub.done.then(() => all()),
     async close() {
       await sub.close();
       await flush();
