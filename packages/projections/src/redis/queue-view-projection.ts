@@ -16,7 +16,7 @@ const RECENT_TTL_SECONDS = 7 * 86_400;
 export interface QueueViewProjectionOptions {
   redis: Redis;
   prefix: string;
-  /** Called once per batch for every pool that gained a searching entry. */
+  /** Called once per batch for every pool that gained a searching entry and has two or more. */
   onPoolChanged?: (tenantId: string, poolKey: string) => Promise<void>;
 }
 
@@ -103,12 +103,17 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
         });
       }
 
-      const changed = new Map<string, { tenantId: string; poolKey: string }>();
+      // Pools that gained a searching entry, with the pipeline index of each such change (its
+      // reply is the pool's size afterwards).
+      const added: { index: number; tenantId: string; poolKey: string }[] = [];
+      let commands = 0;
       const pipeline = r.pipeline() as unknown as Scripted & { exec(): Promise<unknown> };
       const applyEntry = (tenantId: string, entryId: string, position: number, op: Op, fields: (string | number)[]) => {
         const entryKey = keys.entry(tenantId, entryId);
         const pool = poolOf.get(entryKey);
         if (!pool) return; // the entry was never seen (e.g. a view rebuilt mid-way): nothing to move
+        if (op.op === 'add') added.push({ index: commands, tenantId, poolKey: pool });
+        commands++;
         pipeline.mmApplyEntry(
           entryKey,
           keys.byTime(tenantId, pool),
@@ -123,7 +128,6 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
           ENDED_TTL_SECONDS,
           ...fields,
         );
-        if (op.op === 'add') changed.set(poolMember(tenantId, pool), { tenantId, poolKey: pool });
       };
 
       let heldIndex = 0;
@@ -141,6 +145,7 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
         } else if (target) {
           applyEntry(event.tenantId, target.entryId, event.position, target.op, []);
           if (event.type === 'ChallengeMatchClaimed') {
+            commands++;
             pipeline.set(
               keys.held(event.tenantId, event.data.matchId, event.data.userId),
               target.entryId,
@@ -157,6 +162,7 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
             [d.white, d.black, 'white'],
             [d.black, d.white, 'black'],
           ] as const) {
+            commands++;
             pipeline.mmPushRecent(
               keys.recent(event.tenantId, me.userId),
               keys.recentPosition(event.tenantId, me.userId),
@@ -171,6 +177,12 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       const results = ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
       const failure = results.find(([error]) => error);
       if (failure) throw failure[0];
+      // A pool is signalled only when one of its additions left two or more searching entries:
+      // a lone entry has nobody to be paired with (its timeout, window widening and wave passes
+      // come from the scheduler tick), so the pass it would cost is skipped.
+      const changed = new Map<string, { tenantId: string; poolKey: string }>();
+      for (const { index, tenantId, poolKey } of added)
+        if (Number(results[index]?.[1]) >= 2) changed.set(poolMember(tenantId, poolKey), { tenantId, poolKey });
       // Only after every change landed: a failed batch is redelivered from the old checkpoint.
       // The pools are signalled at the same time (the views are what the pass reads; a signal
       // that fails fails the batch, which is then re-applied and signalled again).

@@ -7,10 +7,12 @@
  * KEYS: entry, byTime, byRating, pools, generation
  * ARGV: position, op (add|remove|status), status, entryId, poolMember, ttlSeconds,
  *       [user, pool, enq, rating, range] (only for a new entry)
+ * Returns the number of searching entries in the pool afterwards (also for a redelivered
+ * event, which changes nothing): the projector signals a pool only when a pair is possible.
  */
 export const APPLY_ENTRY = `
 local cur = redis.call('HGET', KEYS[1], 'pos')
-if cur and tonumber(cur) >= tonumber(ARGV[1]) then return 0 end
+if cur and tonumber(cur) >= tonumber(ARGV[1]) then return redis.call('ZCARD', KEYS[2]) end
 redis.call('HSET', KEYS[1], 'pos', ARGV[1], 'status', ARGV[3])
 if ARGV[7] then
   redis.call('HSET', KEYS[1], 'user', ARGV[7], 'pool', ARGV[8], 'enq', ARGV[9], 'rating', ARGV[10], 'range', ARGV[11])
@@ -29,7 +31,7 @@ elseif ARGV[2] == 'remove' then
   redis.call('EXPIRE', KEYS[1], ARGV[6])
   if removed == 1 then redis.call('INCR', KEYS[5]) end
 end
-return 1
+return redis.call('ZCARD', KEYS[2])
 `;
 
 /** KEYS: recent list, its position key. ARGV: position, item (JSON), keep, ttlSeconds */
