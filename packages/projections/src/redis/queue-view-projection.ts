@@ -106,14 +106,12 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       // Pools that gained a searching entry, with the pipeline index of each such change (its
       // reply is the pool's size afterwards).
       const added: { index: number; tenantId: string; poolKey: string }[] = [];
-      let commands = 0;
-      const pipeline = r.pipeline() as unknown as Scripted & { exec(): Promise<unknown> };
+      const pipeline = r.pipeline() as unknown as Scripted & { exec(): Promise<unknown>; length: number };
       const applyEntry = (tenantId: string, entryId: string, position: number, op: Op, fields: (string | number)[]) => {
         const entryKey = keys.entry(tenantId, entryId);
         const pool = poolOf.get(entryKey);
         if (!pool) return; // the entry was never seen (e.g. a view rebuilt mid-way): nothing to move
-        if (op.op === 'add') added.push({ index: commands, tenantId, poolKey: pool });
-        commands++;
+        if (op.op === 'add') added.push({ index: pipeline.length, tenantId, poolKey: pool });
         pipeline.mmApplyEntry(
           entryKey,
           keys.byTime(tenantId, pool),
@@ -145,7 +143,6 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
         } else if (target) {
           applyEntry(event.tenantId, target.entryId, event.position, target.op, []);
           if (event.type === 'ChallengeMatchClaimed') {
-            commands++;
             pipeline.set(
               keys.held(event.tenantId, event.data.matchId, event.data.userId),
               target.entryId,
@@ -162,7 +159,6 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
             [d.white, d.black, 'white'],
             [d.black, d.white, 'black'],
           ] as const) {
-            commands++;
             pipeline.mmPushRecent(
               keys.recent(event.tenantId, me.userId),
               keys.recentPosition(event.tenantId, me.userId),

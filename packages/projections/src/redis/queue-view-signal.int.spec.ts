@@ -10,6 +10,7 @@ let redis: Redis;
 const prefix = randomRedisPrefix('signal');
 const tenant = 't-signal';
 const pool = makePool('5+0', 'rated');
+const otherPool = makePool('10+0', 'casual');
 const metadata = {
   tenantId: tenant,
   correlationId: 'c',
@@ -51,12 +52,12 @@ describe('pool-changed signal of the queue views', () => {
       applied = events.at(-1)!.position;
       return signals.splice(0);
     };
-    const join = (userId: string, entry: string) =>
+    const join = (userId: string, entry: string, inPool = pool) =>
       step(userId, {
         type: 'JoinQueue',
         userId,
         queueEntryId: entry,
-        pool,
+        pool: inPool,
         rating: 1500,
         ratingSource: 'default',
         ratingRange: null,
@@ -69,8 +70,11 @@ describe('pool-changed signal of the queue views', () => {
       await step('b', { type: 'CancelQueueEntry', userId: 'b', queueEntryId: 'e-b', now: new Date().toISOString() }),
     ).toEqual([]); // a removal never creates a pair
     expect(await join('c', 'e-c')).toEqual([`${tenant}/${pool.key}`]);
+    expect(await join('d', 'e-d', otherPool)).toEqual([]); // alone in its pool
 
-    // a redelivered batch changes nothing and signals again (a crash may have lost the first signal)
+    // a redelivered batch changes nothing and signals again (a crash may have lost the first
+    // signal) — only the pool with a possible pair
+
     await projection.applyBatch(await store.readAll({ maxCount: 100 }));
     expect(signals.splice(0)).toEqual([`${tenant}/${pool.key}`]);
   });
