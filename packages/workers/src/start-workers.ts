@@ -142,7 +142,18 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     );
 
   const tick = async (): Promise<{ signalled: number; sweep: SweepResult | null }> => {
-    const pools = await reader.activePools();
+    // Only pools where time alone can change the outcome get a pass: two or more entries
+    // (windows widen, cool-downs end), an entry due for its timeout, or a wave pool (its wave
+    // may be due). A lone entry that is not due would cost a pass for nothing — once a second
+    // for every such pool of every tenant.
+    const now = ctx.now();
+    const dueBefore = now - config.MAX_QUEUE_TIME_SECONDS * 1000;
+    const pools = (await reader.poolStats(await reader.activePools())).filter(
+      (p) =>
+        p.size >= 2 ||
+        (p.oldestEnqueuedAt !== null && p.oldestEnqueuedAt <= dueBefore) ||
+        (p.size >= 1 && passCtx.modeOf(p.poolKey).kind === 'wave'),
+    );
     for (const { tenantId, poolKey } of pools) await signalPoolChanged(pairingQueue, tenantId, poolKey);
     const sweep = await sweepStuckMatches(ctx, db);
     return { signalled: pools.length, sweep };

@@ -76,6 +76,30 @@ export function createQueueViewReader(redis: Redis, prefix: string) {
       return (await redis.smembers(keys.pools())).map(parsePoolMember);
     },
 
+    /**
+     * Size and oldest enqueue time (ms) of each pool, in one round trip; oldest is null for
+     * an empty pool.
+     */
+    async poolStats(
+      pools: readonly { tenantId: string; poolKey: string }[],
+    ): Promise<{ tenantId: string; poolKey: string; size: number; oldestEnqueuedAt: number | null }[]> {
+      if (pools.length === 0) return [];
+      const read = redis.pipeline();
+      for (const { tenantId, poolKey } of pools) {
+        read.zcard(keys.byTime(tenantId, poolKey));
+        read.zrange(keys.byTime(tenantId, poolKey), '0', '0', 'WITHSCORES');
+      }
+      const replies = (await read.exec()) ?? [];
+      return pools.map((pool, i) => {
+        const [sizeError, size] = replies[2 * i] ?? [];
+        const [oldestError, oldest] = replies[2 * i + 1] ?? [];
+        if (sizeError) throw sizeError;
+        if (oldestError) throw oldestError;
+        const first = oldest as string[];
+        return { ...pool, size: Number(size), oldestEnqueuedAt: first.length === 2 ? Number(first[1]) : null };
+      });
+    },
+
     /** Bumped on every change of the pool; compare before and after a pass. */
     async generation(tenantId: string, poolKey: string): Promise<number> {
       return Number((await redis.get(keys.generation(tenantId, poolKey))) ?? 0);
