@@ -20,6 +20,10 @@ export const queueViewKeys = (prefix: string) => ({
   byRating: (tenant: string, pool: string) => `${prefix}:q:${part(tenant)}:${part(pool)}:r`,
   generation: (tenant: string, pool: string) => `${prefix}:q:${part(tenant)}:${part(pool)}:gen`,
   entry: (tenant: string, entryId: string) => `${prefix}:e:${part(tenant)}:${part(entryId)}`,
+  /** What `entry` puts before the encoded entry id (for scripts that derive entry keys). */
+  entryPrefix: (tenant: string) => `${prefix}:e:${part(tenant)}:`,
+  /** What `recent` puts before the encoded user id (its key ends with `:recent`). */
+  userPrefix: (tenant: string) => `${prefix}:u:${part(tenant)}:`,
   pools: () => `${prefix}:pools`,
   recent: (tenant: string, user: string) => `${prefix}:u:${part(tenant)}:${part(user)}:recent`,
   recentPosition: (tenant: string, user: string) => `${prefix}:u:${part(tenant)}:${part(user)}:pos`,

@@ -39,8 +39,8 @@ export function createQueueViewReader(redis: Redis, prefix: string) {
       keys.byTime(tenantId, poolKey),
       lock?.token ?? '',
       lock?.ttlMs ?? 0,
-      `${prefix}:e:${encodeURIComponent(tenantId)}:`,
-      `${prefix}:u:${encodeURIComponent(tenantId)}:`,
+      keys.entryPrefix(tenantId),
+      keys.userPrefix(tenantId),
     );
     if (reply[0] !== 1) return { locked: false };
     const entries = (reply.slice(2) as [string, string, string, string, string | null, string[]][]).map(
