@@ -11,6 +11,7 @@ import { createGameCreationQueue } from '../games/game-creation-queue.js';
 import { queueMatchId } from '../ids/deterministic-ids.js';
 import { claimEntry } from '../pairing/claim-entry.js';
 import { buildQueueMatch } from '../pairing/explanation.js';
+import { poolLockKey } from '../pairing/pool-lock.js';
 
 let stack: WorkerStack;
 let ctx: WorkerContext;
@@ -32,8 +33,22 @@ afterAll(async () => {
 const entryState = async (userId: string, entryId: string) =>
   (await loadState(stack.store, playerStream(TENANT, userId), playerDecider)).state.entries[entryId]!;
 
-/** What a worker that died mid-commit leaves behind: the claims of `claimed`, no MatchCreated. */
+/**
+ * What a worker that died mid-commit leaves behind: the claims of `claimed`, no MatchCreated.
+ * Like that worker, it holds the pool's pass lock meanwhile, so a live pass cannot pair the two
+ * players first (the lock is dropped at the end instead of waiting for its TTL).
+ */
 async function crashAfterClaims(users: [string, string], claimed: 'first' | 'both', rating = 1500) {
+  const lockKey = poolLockKey(stack.config.REDIS_PREFIX, TENANT, POOL.key);
+  await stack.redis.set(lockKey, 'a-worker-that-died', 'PX', 10_000);
+  try {
+    return await claimAsADyingWorker(users, claimed, rating);
+  } finally {
+    await stack.redis.del(lockKey);
+  }
+}
+
+async function claimAsADyingWorker(users: [string, string], claimed: 'first' | 'both', rating: number) {
   const [ea, eb] = [await stack.join(users[0], rating), await stack.join(users[1], rating)];
   const now = Date.now();
   const [pair] = pairPool(
