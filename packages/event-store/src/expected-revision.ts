@@ -25,3 +25,14 @@ export const assertAppendable = (streamName: string, events: readonly unknown[])
   if (streamName.length === 0) throw new RangeError('appendToStream: empty stream name');
   if (events.length === 0) throw new RangeError(`appendToStream(${streamName}): at least one event is required`);
 };
+
+/** Rejects a multi-stream append the port does not allow: empty, a stream named twice, or an empty part. */
+export const assertMultiAppendable = (appends: readonly { streamName: string; events: readonly unknown[] }[]): void => {
+  if (appends.length === 0) throw new RangeError('appendToStreams: at least one stream is required');
+  const seen = new Set<string>();
+  for (const { streamName, events } of appends) {
+    assertAppendable(streamName, events);
+    if (seen.has(streamName)) throw new RangeError(`appendToStreams: stream ${streamName} is named twice`);
+    seen.add(streamName);
+  }
+};

@@ -79,6 +79,14 @@ export interface AppendResult {
   position: number;
 }
 
+/** One stream's part of {@link EventStore.appendToStreams}. */
+export interface StreamAppend {
+  streamName: string;
+  events: EventData[];
+  /** @defaultValue 'any' */
+  expectedRevision?: ExpectedRevision;
+}
+
 export interface ReadStreamOptions {
   /** @defaultValue 'forwards' */
   direction?: 'forwards' | 'backwards';
@@ -133,6 +141,18 @@ export interface Subscription {
 export interface EventStore {
   /** Appends events atomically. Throws {@link WrongExpectedRevisionError} on a revision mismatch. */
   appendToStream(streamName: string, events: EventData[], options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Optional capability: appends to several distinct streams in one transaction, all or
+   * nothing. Each part has exactly the semantics of {@link appendToStream} (its own expected
+   * revision; a replay of events already stored there returns the original result). If any
+   * part fails, nothing is written and that part's error is thrown
+   * ({@link WrongExpectedRevisionError} names its stream). Results are in the order given.
+   *
+   * Adapters whose store has no multi-stream transactions (EventStoreDB) leave it undefined;
+   * callers then append stream by stream and keep their invariants by other means (claims and
+   * compensation, ARCHITECTURE.md).
+   */
+  appendToStreams?(appends: StreamAppend[]): Promise<AppendResult[]>;
   /** Reads a stream; a stream that does not exist reads as `[]`. */
   readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Revision of the stream's last event, or `no_stream`. */

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@mm/config';
 import { createEventStore, type EventStore, type RecordedEvent } from '@mm/event-store';
@@ -24,10 +25,14 @@ import { type Summary, summarize } from './percentiles.js';
  */
 const HELP = `pnpm bench:e2e [--rate 200] [--duration 30] [--cancel 0.2] [--workers 2] [--pools 4]
                 [--url http://127.0.0.1:8003] [--in-flight 64] [--sim-error-rate 0] [--keep-logs]
+                [--trace matches.csv]
 
 Without --url it starts its own stack (API, projector, workers, live-game-sim as processes on a
 fresh schema). With --url it drives a running stack: EVENT_STORE_URL/DATABASE_URL and
 EVENT_STORE_SCHEMA locate its log; JWT_SECRET/JWT_ISSUER/JWT_AUDIENCE sign the players' tokens.
+--trace writes one CSV row per match (seconds since the bench started, second join →
+MatchCreated, and from the store's timestamps: second join → first claim, first claim →
+MatchCreated, all in ms) to find what the slow tail lines up with.
 Progress on stderr; a table, then one JSON line (last line) on stdout.`;
 
 const { values: args } = parseArgs({
@@ -41,6 +46,7 @@ const { values: args } = parseArgs({
     'in-flight': { type: 'string', default: '64' },
     'sim-error-rate': { type: 'string', default: '0' },
     'keep-logs': { type: 'boolean', default: false },
+    trace: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -125,6 +131,8 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
   let gameCount = 0;
   const pendingMatches = new Set<string>();
 
+  const traceRows: string[] = ['t_s,match_ms,join_to_claim_store_ms,claim_to_match_store_ms'];
+  const traceStart = performance.now();
   const onEvent = (event: RecordedEvent) => {
     const t = performance.now();
     // biome-ignore lint/suspicious/noExplicitAny: raw event data
@@ -149,6 +157,15 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
         claimToMatchMs.push(event.recordedAt.getTime() - claimedAt);
         firstClaimAt.delete(d.matchId);
       }
+      if (args.trace)
+        traceRows.push(
+          [
+            ((t - traceStart) / 1000).toFixed(3),
+            (t - later.t).toFixed(1),
+            claimedAt === undefined ? '' : claimedAt - Math.max(w.recordedAt, b.recordedAt),
+            claimedAt === undefined ? '' : event.recordedAt.getTime() - claimedAt,
+          ].join(','),
+        );
       // Sample visibility so the polling does not become the load it measures.
       if (matchCount % 4 === 0 && visibility.length < 2000)
         visibility.push(
@@ -245,6 +262,10 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
   const cpuReport = cpu.stop();
   clearInterval(progress);
   await subscription.close();
+  if (args.trace) {
+    writeFileSync(args.trace, `${traceRows.join('\n')}\n`);
+    log(`per-match timings: ${args.trace}`);
+  }
 
   const match = summarize(matchMs);
   return {

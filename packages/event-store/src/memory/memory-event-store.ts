@@ -1,5 +1,10 @@
 import { EventIdConflictError, WrongExpectedRevisionError } from '../errors.js';
-import { assertAppendable, categoryOf, satisfiesExpectedRevision } from '../expected-revision.js';
+import {
+  assertAppendable,
+  assertMultiAppendable,
+  categoryOf,
+  satisfiesExpectedRevision,
+} from '../expected-revision.js';
 import { startCatchUpSubscription } from '../subscription/catch-up-subscription.js';
 import { ChangeSignal } from '../subscription/change-signal.js';
 import type {
@@ -12,6 +17,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
   Subscription,
 } from '../types.js';
 
@@ -64,9 +70,16 @@ export function createMemoryEventStore(): EventStore {
     return stored as RecordedEvent[];
   };
 
-  const append = (streamName: string, events: EventData[], options?: AppendOptions): AppendResult => {
-    assertOpen();
-    assertAppendable(streamName, events);
+  /**
+   * Checks one append against the current state without writing: the replayed result, or the
+   * events to write. Throws the append's error. Split from the write so that a multi-stream
+   * append checks every part before it writes any.
+   */
+  const check = (
+    streamName: string,
+    events: EventData[],
+    options?: AppendOptions,
+  ): { replayed: AppendResult } | { write: () => AppendResult } => {
     const expected = options?.expectedRevision ?? 'any';
     const stream = streams.get(streamName) ?? [];
     const current: CurrentRevision = stream.length === 0 ? 'no_stream' : stream.length - 1;
@@ -80,33 +93,57 @@ export function createMemoryEventStore(): EventStore {
         expected === first - 1;
       if (!originalSatisfied) throw new WrongExpectedRevisionError(streamName, expected, current);
       const last = replay[replay.length - 1]!;
-      return { nextExpectedRevision: last.revision, position: last.position };
+      return { replayed: { nextExpectedRevision: last.revision, position: last.position } };
     }
     if (!satisfiesExpectedRevision(expected, current))
       throw new WrongExpectedRevisionError(streamName, expected, current);
-    const recordedAt = new Date();
-    const recorded = events.map(
-      (event, index): RecordedEvent => ({
-        id: event.id,
-        streamName,
-        revision: stream.length + index,
-        position: nextPosition++,
-        type: event.type,
-        schemaVersion: event.schemaVersion ?? 1,
-        data: structuredClone(event.data),
-        metadata: structuredClone(event.metadata),
-        recordedAt,
-      }),
-    );
-    for (const event of recorded) {
-      stream.push(event);
-      log.push(event);
-      byId.set(event.id, event);
-    }
-    streams.set(streamName, stream);
+    return {
+      write: () => {
+        const recordedAt = new Date();
+        const recorded = events.map(
+          (event, index): RecordedEvent => ({
+            id: event.id,
+            streamName,
+            revision: stream.length + index,
+            position: nextPosition++,
+            type: event.type,
+            schemaVersion: event.schemaVersion ?? 1,
+            data: structuredClone(event.data),
+            metadata: structuredClone(event.metadata),
+            recordedAt,
+          }),
+        );
+        for (const event of recorded) {
+          stream.push(event);
+          log.push(event);
+          byId.set(event.id, event);
+        }
+        streams.set(streamName, stream);
+        const last = recorded[recorded.length - 1]!;
+        return { nextExpectedRevision: last.revision, position: last.position };
+      },
+    };
+  };
+
+  const append = (streamName: string, events: EventData[], options?: AppendOptions): AppendResult => {
+    assertOpen();
+    assertAppendable(streamName, events);
+    const checked = check(streamName, events, options);
+    if ('replayed' in checked) return checked.replayed;
+    const result = checked.write();
     changes.notify();
-    const last = recorded[recorded.length - 1]!;
-    return { nextExpectedRevision: last.revision, position: last.position };
+    return result;
+  };
+
+  // All parts are checked before any is written, and nothing else runs in between (the store is
+  // synchronous inside), so this is as atomic as one transaction.
+  const appendMany = (appends: StreamAppend[]): AppendResult[] => {
+    assertOpen();
+    assertMultiAppendable(appends);
+    const checked = appends.map((part) => check(part.streamName, part.events, part));
+    const results = checked.map((part) => ('replayed' in part ? part.replayed : part.write()));
+    if (checked.some((part) => 'write' in part)) changes.notify();
+    return results;
   };
 
   const copy = (event: RecordedEvent): RecordedEvent => structuredClone(event);
@@ -134,6 +171,10 @@ export function createMemoryEventStore(): EventStore {
   return {
     async appendToStream(streamName, events, options) {
       return append(streamName, events, options);
+    },
+
+    async appendToStreams(appends) {
+      return appendMany(appends);
     },
 
     async readStream(streamName, options: ReadStreamOptions = {}) {

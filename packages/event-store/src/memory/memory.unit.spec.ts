@@ -2,10 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { describeEventStoreContract, sampleEvent } from '../testing/index.js';
 import { createMemoryEventStore } from './memory-event-store.js';
 
-describeEventStoreContract('memory', async () => {
-  const store = createMemoryEventStore();
-  return { store, teardown: () => store.close() };
-});
+describeEventStoreContract(
+  'memory',
+  async () => {
+    const store = createMemoryEventStore();
+    return { store, teardown: () => store.close() };
+  },
+  { multiStreamAppend: true },
+);
 
 describe('memory event store', () => {
   it('keeps stored events immune to later mutation of the appended or read objects', async () => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { EventIdConflictError, WrongExpectedRevisionError } from '../errors.js';
-import { assertAppendable } from '../expected-revision.js';
+import { assertAppendable, assertMultiAppendable } from '../expected-revision.js';
 import { type LogPage, type LogSource, startCatchUpSubscription } from '../subscription/catch-up-subscription.js';
 import { ChangeSignal } from '../subscription/change-signal.js';
 import type {
@@ -11,6 +11,7 @@ import type {
   EventStore,
   ExpectedRevision,
   RecordedEvent,
+  StreamAppend,
   Subscription,
 } from '../types.js';
 import { ChangeListener } from './change-listener.js';
@@ -123,6 +124,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
   const table = `${quoteIdentifier(schema)}.events`;
   const appendSql = `SELECT next_expected_revision, last_position FROM ${quoteIdentifier(schema)}.append_events($1, $2, $3::jsonb, $4, false)`;
+  const appendManySql = `SELECT append_index, next_expected_revision, last_position FROM ${quoteIdentifier(schema)}.append_to_streams($1::jsonb, $2)`;
   const statementPrefix = `mm-es:${schema}:`;
   const idlePollMs = options.idlePollMs ?? 1000;
   const heldBackPollMs = options.heldBackPollMs ?? 20;
@@ -166,6 +168,51 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     if (closed) throw new Error('event store is closed');
   };
 
+  const eventsPayload = (events: EventData[]) =>
+    events.map((event) => ({
+      id: event.id,
+      type: event.type,
+      schemaVersion: event.schemaVersion ?? 1,
+      data: event.data,
+      metadata: event.metadata,
+    }));
+
+  /**
+   * Runs an append statement, retrying after a lost unique-key race (the retry sets
+   * p_check_ids, which then reports the typed outcome against the committed winner), and
+   * maps the function's typed errors. `part` picks the failing part of a multi-stream append
+   * from the error's HINT.
+   */
+  const runAppend = async <Row extends pg.QueryResultRow>(
+    statement: { name: string; text: string; values: unknown[] },
+    part: (hint: string | undefined) => { streamName: string; expected: ExpectedRevision; events: EventData[] },
+  ): Promise<Row[]> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await pool.query<Row>({ ...statement, values: [...statement.values, attempt > 0] });
+        announceAppend();
+        return result.rows;
+      } catch (error) {
+        const { code: sqlState, detail, hint } = error as { code?: string; detail?: string; hint?: string };
+        if (sqlState === 'ES001') {
+          const { streamName, expected } = part(hint);
+          const actual: CurrentRevision = detail === 'no_stream' || detail === undefined ? 'no_stream' : Number(detail);
+          throw new WrongExpectedRevisionError(streamName, expected, actual);
+        }
+        if (sqlState === 'ES002') {
+          const { streamName, events } = part(hint);
+          throw new EventIdConflictError(
+            streamName,
+            events.map((event) => event.id),
+          );
+        }
+        // 23505: a concurrent append won the race on (stream, revision) or on an event id.
+        if (sqlState === '23505' && attempt < MAX_APPEND_ATTEMPTS) continue;
+        throw error;
+      }
+    }
+  };
+
   const appendToStream = async (
     streamName: string,
     events: EventData[],
@@ -174,43 +221,41 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     assertOpen();
     assertAppendable(streamName, events);
     const expected = appendOptions?.expectedRevision ?? 'any';
-    const code = expectedCode(expected);
-    const payload = JSON.stringify(
-      events.map((event) => ({
-        id: event.id,
-        type: event.type,
-        schemaVersion: event.schemaVersion ?? 1,
-        data: event.data,
-        metadata: event.metadata,
-      })),
+    const rows = await runAppend<{ next_expected_revision: string; last_position: string }>(
+      {
+        name: `${statementPrefix}append`,
+        text: appendSql,
+        values: [streamName, expectedCode(expected), JSON.stringify(eventsPayload(events))],
+      },
+      () => ({ streamName, expected, events }),
     );
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const result = await pool.query<{ next_expected_revision: string; last_position: string }>({
-          name: `${statementPrefix}append`,
-          text: appendSql,
-          values: [streamName, code, payload, attempt > 0],
-        });
-        const row = result.rows[0]!;
-        announceAppend();
-        return { nextExpectedRevision: Number(row.next_expected_revision), position: Number(row.last_position) };
-      } catch (error) {
-        const { code: sqlState, detail } = error as { code?: string; detail?: string };
-        if (sqlState === 'ES001') {
-          const actual: CurrentRevision = detail === 'no_stream' || detail === undefined ? 'no_stream' : Number(detail);
-          throw new WrongExpectedRevisionError(streamName, expected, actual);
-        }
-        if (sqlState === 'ES002')
-          throw new EventIdConflictError(
-            streamName,
-            events.map((event) => event.id),
-          );
-        // 23505: a concurrent append won the race on (stream, revision) or on an event id. The
-        // retry runs the id check and the revision check against the committed winner.
-        if (sqlState === '23505' && attempt < MAX_APPEND_ATTEMPTS) continue;
-        throw error;
-      }
-    }
+    const row = rows[0]!;
+    return { nextExpectedRevision: Number(row.next_expected_revision), position: Number(row.last_position) };
+  };
+
+  const appendToStreams = async (appends: StreamAppend[]): Promise<AppendResult[]> => {
+    assertOpen();
+    assertMultiAppendable(appends);
+    const payload = appends.map((part) => ({
+      streamName: part.streamName,
+      expectedRevision: expectedCode(part.expectedRevision ?? 'any'),
+      events: eventsPayload(part.events),
+    }));
+    const rows = await runAppend<{ append_index: number; next_expected_revision: string; last_position: string }>(
+      { name: `${statementPrefix}append-many`, text: appendManySql, values: [JSON.stringify(payload)] },
+      (hint) => {
+        const part = appends[Number(hint)];
+        if (!part) throw new Error(`append_to_streams: failing part not identified (hint ${String(hint)})`);
+        return { streamName: part.streamName, expected: part.expectedRevision ?? 'any', events: part.events };
+      },
+    );
+    const results: AppendResult[] = new Array(appends.length);
+    for (const row of rows)
+      results[row.append_index] = {
+        nextExpectedRevision: Number(row.next_expected_revision),
+        position: Number(row.last_position),
+      };
+    return results;
   };
 
   const filterValues = (filter: AllFilter | undefined): { shape: string; values: unknown[] } => {
@@ -263,6 +308,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     schema,
     listener,
     appendToStream,
+    appendToStreams,
 
     async readStream(streamName, readOptions = {}) {
       assertOpen();

@@ -25,16 +25,23 @@ afterAll(async () => {
 const open = (options: Partial<PostgresEventStoreOptions> = {}) =>
   createPostgresEventStore({ connectionString: url, schema, poolSize: 12, ...options });
 
-describeEventStoreContract('postgres', async () => {
-  const store = await open();
-  return { store, teardown: () => store.close() };
-});
+describeEventStoreContract(
+  'postgres',
+  async () => {
+    const store = await open();
+    return { store, teardown: () => store.close() };
+  },
+  { multiStreamAppend: true },
+);
 
 describe('postgres event store', () => {
   it('migrations are idempotent and recorded in their own table', async () => {
     await migrateEventStore({ connection: url, schema });
     const result = await admin.query(`SELECT name FROM ${quoteIdentifier(schema)}.event_store_migrations`);
-    expect(result.rows.map((row) => row.name)).toEqual(['1700000000000_create-events']);
+    expect(result.rows.map((row) => row.name)).toEqual([
+      '1700000000000_create-events',
+      '1700000000001_append-to-streams',
+    ]);
   });
 
   it('does not deliver past an open transaction; delivers it and everything after once it commits', async () => {

@@ -96,6 +96,12 @@ export interface EventStoreContractOptions {
    * @defaultValue 'global'
    */
   eventIdScope?: 'global' | 'stream';
+  /**
+   * Whether the adapter offers the optional `appendToStreams` (one transaction over several
+   * streams). The suite checks the declaration both ways, and the multi-stream tests run when true.
+   * @defaultValue false
+   */
+  multiStreamAppend?: boolean;
 }
 
 /**
@@ -109,6 +115,7 @@ export function describeEventStoreContract(
   options: EventStoreContractOptions = {},
 ): void {
   const globalIds = (options.eventIdScope ?? 'global') === 'global';
+  const multiStream = options.multiStreamAppend ?? false;
   describe(`EventStore contract: ${name}`, () => {
     let store: EventStore;
     let teardown: () => Promise<void>;
@@ -230,6 +237,111 @@ export function describeEventStoreContract(
           return store.readStream(stream('f2'));
         });
         expect(defaulted!.schemaVersion).toBe(1);
+      });
+    });
+
+    it(`appendToStreams is ${multiStream ? 'offered' : 'not offered'}, as the adapter declares`, () => {
+      expect(typeof store.appendToStreams).toBe(multiStream ? 'function' : 'undefined');
+    });
+
+    describe.runIf(multiStream)('appendToStreams (one transaction over several streams)', () => {
+      const appendMany: NonNullable<EventStore['appendToStreams']> = (appends) => store.appendToStreams!(appends);
+
+      it('appends to every stream, each at its expected revision, with increasing positions', async () => {
+        await store.appendToStream(stream('m1'), [sampleEvent()]);
+        const parts = [
+          { streamName: stream('m1'), events: [sampleEvent('A')], expectedRevision: 0 },
+          {
+            streamName: stream('m2'),
+            events: [sampleEvent('B'), sampleEvent('C')],
+            expectedRevision: 'no_stream' as const,
+          },
+          { streamName: stream('m3'), events: [sampleEvent('D')] },
+        ];
+        const results = await appendMany(parts);
+        expect(results.map((result) => result.nextExpectedRevision)).toEqual([1, 1, 0]);
+        expectStrictlyIncreasing(results.map((result) => result.position));
+        const log = await readAllPages(store, { filter: { categories: [category] } });
+        expect(log.map((event) => event.type)).toEqual(['SomethingHappened', 'A', 'B', 'C', 'D']);
+        expect(log.slice(1).map((event) => [event.streamName, event.revision])).toEqual([
+          [stream('m1'), 1],
+          [stream('m2'), 0],
+          [stream('m2'), 1],
+          [stream('m3'), 0],
+        ]);
+        expect(results.map((result) => result.position)).toEqual([
+          log[1]!.position,
+          log[3]!.position,
+          log[4]!.position,
+        ]);
+      });
+
+      it('all or nothing: one stale part fails the whole append, naming its stream, and nothing is written', async () => {
+        await store.appendToStream(stream('n2'), [sampleEvent(), sampleEvent()]);
+        const error = await captureError(
+          appendMany([
+            { streamName: stream('n1'), events: [sampleEvent()], expectedRevision: 'no_stream' },
+            { streamName: stream('n2'), events: [sampleEvent()], expectedRevision: 0 },
+            { streamName: stream('n3'), events: [sampleEvent()], expectedRevision: 'no_stream' },
+          ]),
+        );
+        expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+        expect(error).toMatchObject({ streamName: stream('n2'), expected: 0, actual: 1 });
+        expect(await store.streamRevision(stream('n1'))).toBe('no_stream');
+        expect(await store.streamRevision(stream('n2'))).toBe(1);
+        expect(await store.streamRevision(stream('n3'))).toBe('no_stream');
+      });
+
+      it('a re-send returns the original results without duplicating; a different append at the same revisions conflicts', async () => {
+        const parts = [
+          { streamName: stream('r1'), events: [sampleEvent()], expectedRevision: 'no_stream' as const },
+          { streamName: stream('r2'), events: [sampleEvent()], expectedRevision: 'no_stream' as const },
+        ];
+        const original = await appendMany(parts);
+        expect(await appendMany(parts)).toEqual(original);
+        expect(await store.readStream(stream('r1'))).toHaveLength(1);
+        const other = await captureError(
+          appendMany([
+            { streamName: stream('r1'), events: [sampleEvent()], expectedRevision: 'no_stream' },
+            { streamName: stream('r3'), events: [sampleEvent()], expectedRevision: 'no_stream' },
+          ]),
+        );
+        expect(other).toMatchObject({ code: 'WRONG_EXPECTED_REVISION', streamName: stream('r1') });
+        expect(await store.streamRevision(stream('r3'))).toBe('no_stream');
+      });
+
+      it('rejects an empty append, an empty part and a stream named twice', async () => {
+        await expect(appendMany([])).rejects.toThrow();
+        await expect(appendMany([{ streamName: stream('x'), events: [] }])).rejects.toThrow();
+        await expect(
+          appendMany([
+            { streamName: stream('x'), events: [sampleEvent()] },
+            { streamName: stream('x'), events: [sampleEvent()] },
+          ]),
+        ).rejects.toThrow(/twice/);
+        expect(await store.streamRevision(stream('x'))).toBe('no_stream');
+      });
+
+      it('racing appends that share a stream at the same revision: exactly one commits, entirely', async () => {
+        const racers = 10;
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: racers }, (_, racer) =>
+            appendMany([
+              { streamName: stream('own'), events: [sampleEvent('Own', { racer })], expectedRevision: 'any' },
+              { streamName: stream('contended'), events: [sampleEvent()], expectedRevision: 'no_stream' },
+              { streamName: stream(`private${racer}`), events: [sampleEvent()], expectedRevision: 'no_stream' },
+            ]),
+          ),
+        );
+        const winners = outcomes.flatMap((outcome, racer) => (outcome.status === 'fulfilled' ? [racer] : []));
+        expect(winners).toHaveLength(1);
+        for (const outcome of outcomes)
+          if (outcome.status === 'rejected')
+            expect(outcome.reason).toMatchObject({ code: 'WRONG_EXPECTED_REVISION', streamName: stream('contended') });
+        const own = await store.readStream(stream('own'));
+        expect(own.map((event) => (event.data as { racer: number }).racer)).toEqual(winners);
+        for (let racer = 0; racer < racers; racer++)
+          expect(await store.streamRevision(stream(`private${racer}`))).toBe(winners.includes(racer) ? 0 : 'no_stream');
       });
     });
 
