@@ -180,3 +180,25 @@ export async function startWorkerStack(env: Record<string, string> = {}): Promis
 export const ofType = (events: RecordedEvent[], type: string): (RecordedEvent & { data: any })[] =>
   // biome-ignore lint/suspicious/noExplicitAny: see above
   events.filter((e) => e.type === type) as (RecordedEvent & { data: any })[];
+
+/**
+ * The store with its append calls recorded by method. `multi: false` hides `appendToStreams`,
+ * so callers take the path of a store without multi-stream transactions (EventStoreDB).
+ */
+export const countingStore = (store: EventStore, multi = true): { calls: string[]; store: EventStore } => {
+  const calls: string[] = [];
+  const counted: EventStore = {
+    ...store,
+    appendToStream: (...args) => {
+      calls.push('appendToStream');
+      return store.appendToStream(...args);
+    },
+    appendToStreams: multi
+      ? (appends) => {
+          calls.push('appendToStreams');
+          return store.appendToStreams!(appends);
+        }
+      : undefined,
+  };
+  return { calls, store: counted };
+};

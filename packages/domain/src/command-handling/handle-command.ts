@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventSchemas, type MatchmakingEvent } from '@mm/contracts';
-import type { CurrentRevision, EventData, EventMetadata, EventStore, Json } from '@mm/event-store';
+import type { CurrentRevision, EventData, EventMetadata, EventStore, Json, StreamAppend } from '@mm/event-store';
 import type { Decider } from '../decider/decider.js';
 import type { DomainError } from '../errors/domain-error.js';
 import { type LoadedState, loadState } from './load-state.js';
@@ -67,6 +67,61 @@ const eventIdFor = (eventIds: EventIds | undefined, index: number, event: Matchm
   return id;
 };
 
+/** The envelopes to append for decided events (data validated against the contracts schema). */
+const toEventData = (
+  events: readonly MatchmakingEvent[],
+  metadata: EventMetadata,
+  eventIds: EventIds | undefined,
+): EventData[] =>
+  events.map((event, index) => {
+    const { schemaVersion, schema } = eventSchemas[event.type];
+    return {
+      id: eventIdFor(eventIds, index, event),
+      type: event.type,
+      schemaVersion,
+      data: schema.parse(event.data) as Json,
+      metadata,
+    };
+  });
+
+export type DecideAppendResult<State> =
+  | {
+      ok: true;
+      /** What to append, at the revision the decision was made on; null when there is nothing to do. */
+      append: StreamAppend | null;
+      /** State after the decided events. */
+      state: State;
+    }
+  | { ok: false; error: DomainError };
+
+/**
+ * Decide → envelopes, without appending: for a caller that commits several streams' decisions
+ * together (`EventStore.appendToStreams`). The append expects the stream at the revision the
+ * state was loaded at, so a stale state makes the commit conflict instead of deciding wrongly.
+ */
+export const decideAppend = <State, Command, Event extends MatchmakingEvent>(
+  options: Pick<
+    HandleCommandOptions<State, Command, Event>,
+    'streamName' | 'decider' | 'command' | 'metadata' | 'eventIds'
+  > & {
+    loaded: Pick<LoadedState<State>, 'state' | 'revision'>;
+  },
+): DecideAppendResult<State> => {
+  const { state, revision } = options.loaded;
+  const decision = options.decider.decide(options.command, state);
+  if (!decision.ok) return decision;
+  if (decision.events.length === 0) return { ok: true, append: null, state };
+  return {
+    ok: true,
+    append: {
+      streamName: options.streamName,
+      events: toEventData(decision.events, options.metadata, options.eventIds),
+      expectedRevision: revision === 'no_stream' ? 'no_stream' : revision,
+    },
+    state: decision.events.reduce(options.decider.evolve, state),
+  };
+};
+
 /**
  * Read → fold → decide → append with the expected revision. On a concurrent write
  * (`WrongExpectedRevisionError`) the whole cycle is re-run on fresh state, a few times,
@@ -88,16 +143,7 @@ export const handleCommand = async <State, Command, Event extends MatchmakingEve
     if (!decision.ok) return decision;
     if (decision.events.length === 0) return { ok: true, events: [], state, nextExpectedRevision: revision };
 
-    const toAppend: EventData[] = decision.events.map((event, index) => {
-      const { schemaVersion, schema } = eventSchemas[event.type];
-      return {
-        id: eventIdFor(eventIds, index, event),
-        type: event.type,
-        schemaVersion,
-        data: schema.parse(event.data) as Json,
-        metadata,
-      };
-    });
+    const toAppend = toEventData(decision.events, metadata, eventIds);
 
     try {
       const appended = await store.appendToStream(streamName, toAppend, {

@@ -1,6 +1,12 @@
 import { type CreateGameRequest, type LiveGameApi, UpstreamError } from '@mm/integrations';
 import type { WorkerContext } from '../context.js';
-import { abortMatch, loadMatchStream, recordGameCreated, settlePlayers } from '../match/match-steps.js';
+import {
+  abortMatch,
+  loadMatchStream,
+  recordGameCreated,
+  recordGameCreatedWithPlayers,
+  settlePlayers,
+} from '../match/match-steps.js';
 
 export type GameCreationOutcome =
   | { outcome: 'game_created'; gameId: string }
@@ -34,7 +40,8 @@ export class GameCreationRetry extends Error {
  * (retry, stalled job, scheduler re-drive) only finishes what is missing:
  * - aborted → release the players (again); game created → record it on both players (again);
  * - otherwise `POST /internal/games` with idempotency key = match id (a retry after a lost
- *   reply gets the same game), then `GameCreated` and `RecordGameStarted` on both players;
+ *   reply gets the same game), then `GameCreated` and `RecordGameStarted` on both players
+ *   (one transaction where the store can);
  * - a non-retryable rejection, or a retryable failure on the last attempt, → `MatchAborted`
  *   and both players back in the queue with their original enqueue time (I5).
  */
@@ -89,8 +96,11 @@ export async function createGameForMatch(
       : { outcome: 'already_settled', status: after.status };
   }
 
-  // Decides on the stream as read before the call (no second read); a concurrent abort makes
-  // the append conflict, and the retry reads again.
+  // One transaction for the match and both players where the store can; it decides on the
+  // match stream as read before the call, so a concurrent abort makes it conflict (nothing
+  // written) and the step by step path below reads again.
+  const together = await recordGameCreatedWithPlayers(ctx, tenantId, matchId, gameId, loaded);
+  if (together) return { outcome: 'game_created', gameId: together.gameId ?? gameId };
   const after = await recordGameCreated(ctx, tenantId, matchId, gameId, loaded);
   await settlePlayers(ctx, tenantId, after);
   if (after.status === 'aborted') {

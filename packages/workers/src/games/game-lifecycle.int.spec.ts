@@ -19,9 +19,12 @@ const entry = async (userId: string, entryId: string) =>
 describe('game creation and timeouts', () => {
   it('permanent live-game failure (retries exhausted) → MatchAborted, both players searching again with their original enqueue time', async () => {
     const original = stack.liveGame.handle;
-    let calls = 0;
-    stack.liveGame.handle = (_req, res) => {
-      calls++;
+    // live-game-api calls by match id: the released players may be paired again (and call
+    // again) before the test looks, so only the first match's calls are counted
+    const calls = new Map<string, number>();
+    stack.liveGame.handle = (req, res) => {
+      const matchId = (req.body as { metadata?: { match_id?: string } } | null)?.metadata?.match_id ?? '';
+      calls.set(matchId, (calls.get(matchId) ?? 0) + 1);
       json(res, 503, { detail: 'down' });
     };
     const e1 = await stack.join('ab1', 1500);
@@ -32,7 +35,7 @@ describe('game creation and timeouts', () => {
       const [t1, t2] = [(await entry('ab1', e1)).enqueuedAt, (await entry('ab2', e2)).enqueuedAt];
       const aborted = await stack.until(async () => ofType(await stack.events(), 'MatchAborted')[0], 'MatchAborted');
       expect(aborted.data).toMatchObject({ reason: 'game_creation_failed', attempts: 3 });
-      expect(calls).toBe(3); // GAME_CREATION_ATTEMPTS
+      expect(calls.get(aborted.data.matchId)).toBe(3); // GAME_CREATION_ATTEMPTS
       const matchEvents = await stack.store.readStream(matchStream(aborted.data.matchId));
       expect(matchEvents.map((e) => e.type)).toEqual(['MatchCreated', 'MatchAborted']);
       released = await stack.until(async () => {
@@ -71,11 +74,14 @@ describe('game creation and timeouts', () => {
     try {
       await stack.join('rj1', 1900);
       await stack.join('rj2', 1900);
-      const aborted = await stack.until(
-        async () =>
-          ofType(await stack.events(), 'MatchAborted').find((e) => e.data.reason === 'game_creation_rejected'),
-        'rejected match',
-      );
+      // (the previous test's players may be paired again meanwhile: look at rj1's match only)
+      const aborted = await stack.until(async () => {
+        const events = await stack.events();
+        const theirs = ofType(events, 'MatchCreated').find((m) => m.data.white.userId.startsWith('rj'));
+        return ofType(events, 'MatchAborted').find(
+          (e) => e.data.matchId === theirs?.data.matchId && e.data.reason === 'game_creation_rejected',
+        );
+      }, 'rejected match');
       expect(aborted.data.attempts).toBe(1);
     } finally {
       stack.liveGame.handle = original;

@@ -1,6 +1,6 @@
 import { type MatchAbortedData, type MatchCreatedData, matchStream, playerStream } from '@mm/contracts';
-import { handleCommand, loadState, type MatchState, matchDecider, playerDecider } from '@mm/domain';
-import type { CurrentRevision } from '@mm/event-store';
+import { decideAppend, handleCommand, loadState, type MatchState, matchDecider, playerDecider } from '@mm/domain';
+import { type CurrentRevision, isWrongExpectedRevision, type StreamAppend } from '@mm/event-store';
 import { serviceMetadata, type WorkerContext } from '../context.js';
 import { matchEventId } from '../ids/deterministic-ids.js';
 
@@ -48,6 +48,21 @@ export async function createMatch(ctx: WorkerContext, tenantId: string, decision
   });
   if (result.ok || result.error.code === 'MATCH_ALREADY_EXISTS') return;
   throw new Error(`CreateMatch ${decision.matchId}: ${result.error.code} ${result.error.message}`);
+}
+
+/** `MatchCreated` on the new match stream (expected: no stream), to commit with other appends. */
+export function createMatchAppend(tenantId: string, decision: MatchCreatedData): StreamAppend {
+  const decided = decideAppend({
+    streamName: matchStream(decision.matchId),
+    decider: matchDecider,
+    loaded: { state: matchDecider.initialState(), revision: 'no_stream' },
+    command: { type: 'CreateMatch', match: decision },
+    metadata: serviceMetadata(tenantId, decision.matchId),
+    eventIds: () => matchEventId(decision.matchId, 'created'),
+  });
+  if (!decided.ok) throw new Error(`CreateMatch ${decision.matchId}: ${decided.error.code} ${decided.error.message}`);
+  if (!decided.append) throw new Error(`CreateMatch ${decision.matchId} decided nothing`);
+  return decided.append;
 }
 
 /**
@@ -172,6 +187,70 @@ export async function recordGameCreated(
   if (result.error.code === 'MATCH_ABORTED' || result.error.code === 'GAME_ALREADY_CREATED')
     return loadMatch(ctx, matchId);
   throw new Error(`RecordGameCreated ${matchId}: ${result.error.code} ${result.error.message}`);
+}
+
+/**
+ * `GameCreated` on the match stream and `RecordGameStarted` on both players in one transaction,
+ * where the store can (`appendToStreams`): one round trip instead of three, and the players'
+ * streams never lag the match. Each stream is pinned to the revision it was read at. Returns
+ * the match state after, or null when it did not commit (no multi-stream appends, a stream
+ * moved, or a decider refused): then nothing was written and the caller takes the step by step
+ * path ({@link recordGameCreated}, {@link settlePlayers}), which handles every race.
+ */
+export async function recordGameCreatedWithPlayers(
+  ctx: WorkerContext,
+  tenantId: string,
+  matchId: string,
+  gameId: string,
+  loaded: { state: MatchState; revision: CurrentRevision },
+): Promise<MatchState | null> {
+  if (!ctx.store.appendToStreams) return null;
+  const now = nowIso(ctx);
+  const metadata = serviceMetadata(tenantId, matchId);
+  const created = decideAppend({
+    streamName: matchStream(matchId),
+    decider: matchDecider,
+    loaded,
+    command: { type: 'RecordGameCreated', matchId, gameId, now },
+    metadata,
+    eventIds: () => matchEventId(matchId, 'game-created'),
+  });
+  const match = created.ok ? created.state.match : null;
+  if (!created.ok || !created.append || !match) return null;
+  const started = await Promise.all(
+    (['white', 'black'] as const).map(async (colour) => {
+      const side = match[colour];
+      const streamName = playerStream(tenantId, side.userId);
+      return decideAppend({
+        streamName,
+        decider: playerDecider,
+        loaded: await loadState(ctx.store, streamName, playerDecider),
+        command: {
+          type: 'RecordGameStarted',
+          userId: side.userId,
+          queueEntryId: match.source === 'queue' ? side.queueEntryId : null,
+          matchId,
+          gameId,
+          colour,
+          now,
+        },
+        metadata,
+        eventIds: (index) => matchEventId(matchId, `game-started-${index}`, side.userId),
+      });
+    }),
+  );
+  const appends = [created.append];
+  for (const player of started) {
+    if (!player.ok) return null;
+    if (player.append) appends.push(player.append);
+  }
+  try {
+    await ctx.store.appendToStreams(appends);
+  } catch (error) {
+    if (isWrongExpectedRevision(error)) return null;
+    throw error;
+  }
+  return created.state;
 }
 
 /** `RecordGameStarted` on both players (ends their live match; a queue entry gets its game and colour). */

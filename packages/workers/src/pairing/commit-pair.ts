@@ -1,10 +1,11 @@
 import { playerStream } from '@mm/contracts';
-import { handleCommand, loadState, playerDecider } from '@mm/domain';
+import { decideAppend, handleCommand, loadState, playerDecider } from '@mm/domain';
+import { isWrongExpectedRevision, type StreamAppend } from '@mm/event-store';
 import type { Pair } from '@mm/pairing';
 import { serviceMetadata, type WorkerContext } from '../context.js';
 import { enqueueGameCreation } from '../games/game-creation-queue.js';
 import { matchEventId, queueMatchId } from '../ids/deterministic-ids.js';
-import { createMatch } from '../match/match-steps.js';
+import { createMatch, createMatchAppend } from '../match/match-steps.js';
 import { claimEntry } from './claim-entry.js';
 import { buildQueueMatch } from './explanation.js';
 
@@ -16,10 +17,18 @@ export type CommitOutcome =
   /** The first claim lost (cancel, timeout or another match won the race); nothing to undo. */
   | { outcome: 'first_claim_failed'; matchId: string; code: string }
   /** The second claim lost; the first entry was released (`opponent_unavailable`). */
-  | { outcome: 'second_claim_failed'; matchId: string; code: string };
+  | { outcome: 'second_claim_failed'; matchId: string; code: string }
+  /** (one-transaction commit) A player's stream moved after it was read; nothing was written. */
+  | { outcome: 'claim_conflict'; matchId: string; code: string };
 
 /**
- * Commits one pair of a pass (ARCHITECTURE I2/I3, optimistic concurrency on the player streams):
+ * Commits one pair of a pass (ARCHITECTURE I2/I3, optimistic concurrency on the player streams).
+ *
+ * Where the store appends to several streams in one transaction (PostgreSQL), both claims and
+ * `MatchCreated` are one append, each player stream pinned to the revision it was read at:
+ * all three are written or none (a cancel, timeout or other match on either stream since the
+ * read wins, and nothing needs undoing). One round trip instead of three. Otherwise
+ * (EventStoreDB) claims and compensation keep the same invariants:
  *
  * 0. read both player streams; if an entry is not searching any more, skip (no writes).
  *    The match id is derived from both entry ids and both streams' revisions (`revA`, `revB`);
@@ -59,6 +68,43 @@ export async function commitPair(
   );
   const decision = buildQueueMatch({ matchId, poolKey: input.poolKey, pair, decidedAt: input.decidedAt });
   const opponent = (e: typeof a) => ({ userId: e.userId, queueEntryId: e.entryId, rating: e.rating });
+
+  if (ctx.store.appendToStreams) {
+    const claims = [
+      { side: a, loaded: stateA!, other: b },
+      { side: b, loaded: stateB!, other: a },
+    ].map(({ side, loaded, other }) =>
+      decideAppend({
+        streamName: playerStream(tenantId, side.userId),
+        decider: playerDecider,
+        command: {
+          type: 'ClaimQueueEntry',
+          userId: side.userId,
+          queueEntryId: side.entryId,
+          matchId,
+          opponent: opponent(other),
+          now: new Date(ctx.now()).toISOString(),
+          decision,
+        },
+        loaded,
+        metadata: serviceMetadata(tenantId, matchId),
+        eventIds: () => matchEventId(matchId, 'claimed', side.entryId),
+      }),
+    );
+    for (const claim of claims) {
+      if (!claim.ok) return { outcome: 'first_claim_failed', matchId, code: claim.error.code };
+      if (!claim.append) throw new Error(`claim of a searching entry decided nothing (match ${matchId})`);
+    }
+    const created = createMatchAppend(tenantId, decision);
+    try {
+      await ctx.store.appendToStreams([...claims.map((claim) => (claim as { append: StreamAppend }).append), created]);
+    } catch (error) {
+      if (!isWrongExpectedRevision(error)) throw error;
+      return { outcome: 'claim_conflict', matchId, code: 'STREAM_MOVED' };
+    }
+    await enqueueGameCreation(ctx.gameCreationQueue, ctx.config, { tenantId, matchId });
+    return { outcome: 'matched', matchId };
+  }
 
   const first = await claimEntry(ctx, {
     tenantId,
