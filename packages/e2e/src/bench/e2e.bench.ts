@@ -23,13 +23,17 @@ import { type Summary, summarize } from './percentiles.js';
  * waited, for a sample of matches, from
  * the same start point, until it shows MATCHED with the match id.
  */
-const HELP = `pnpm bench:e2e [--rate 200] [--duration 30] [--cancel 0.2] [--workers 2] [--pools 4]
+const HELP = `pnpm bench:e2e [--rate 200] [--duration 30] [--warmup 10] [--cancel 0.2] [--workers 2] [--pools 4]
                 [--url http://127.0.0.1:8003] [--in-flight 64] [--sim-error-rate 0] [--keep-logs]
                 [--trace matches.csv]
 
 Without --url it starts its own stack (API, projector, workers, live-game-sim as processes on a
 fresh schema). With --url it drives a running stack: EVENT_STORE_URL/DATABASE_URL and
 EVENT_STORE_SCHEMA locate its log; JWT_SECRET/JWT_ISSUER/JWT_AUDIENCE sign the players' tokens.
+--warmup drives the same load for that many seconds first, with other players, and leaves it
+out of the figures: processes just started run cold (JIT, pools, caches) and use more CPU for
+their first seconds. Its MatchCreated latencies are reported on their own line and in the
+JSON ("warmup"); --warmup 0 measures from the first join.
 --trace writes one CSV row per match (seconds since the bench started, second join →
 MatchCreated, and from the store's timestamps: second join → first claim, first claim →
 MatchCreated, all in ms) to find what the slow tail lines up with.
@@ -39,6 +43,7 @@ const { values: args } = parseArgs({
   options: {
     rate: { type: 'string', default: '200' },
     duration: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '10' },
     cancel: { type: 'string', default: '0.2' },
     workers: { type: 'string', default: '2' },
     pools: { type: 'string', default: '4' },
@@ -56,6 +61,7 @@ if (args.help) {
 }
 const rate = Number(args.rate);
 const duration = Number(args.duration);
+const warmup = Number(args.warmup);
 const cancelRate = Number(args.cancel);
 const workerCount = Number(args.workers);
 const poolCount = Math.max(1, Math.min(8, Number(args.pools)));
@@ -106,15 +112,27 @@ async function main(): Promise<void> {
   }
 }
 
+type Phase = 'warmup' | 'measured';
+
 interface Seen {
-  joinedAt: Map<string, { t: number; recordedAt: number; userId: string }>;
+  joinedAt: Map<string, { t: number; recordedAt: number; userId: string; phase: Phase }>;
 }
 
 async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack | undefined) {
   const client = new MatchmakingClient(apiUrl, mint);
   const random = seeded(42);
-  const ours = (userId: unknown) => typeof userId === 'string' && userId.startsWith(`b${runId}-`);
+  // Measured players are b<run>-…, warm-up players w<run>-…; a match counts for a phase only
+  // when both players belong to it (the few pairs across the boundary count for neither).
+  const phaseOf = (userId: unknown): Phase | null =>
+    typeof userId !== 'string'
+      ? null
+      : userId.startsWith(`b${runId}-`)
+        ? 'measured'
+        : userId.startsWith(`w${runId}-`)
+          ? 'warmup'
+          : null;
   const seen: Seen = { joinedAt: new Map() };
+  const warmupMatchMs: number[] = [];
   const matches = new Map<string, { later: { t: number; recordedAt: number; userId: string; entryId: string } }>();
   const matchMs: number[] = [];
   const matchStoreMs: number[] = [];
@@ -131,21 +149,28 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
   let gameCount = 0;
   const pendingMatches = new Set<string>();
 
-  const traceRows: string[] = ['t_s,match_ms,join_to_claim_store_ms,claim_to_match_store_ms'];
+  const traceRows: string[] = ['t_s,phase,match_ms,join_to_claim_store_ms,claim_to_match_store_ms'];
   const traceStart = performance.now();
   const onEvent = (event: RecordedEvent) => {
     const t = performance.now();
     // biome-ignore lint/suspicious/noExplicitAny: raw event data
     const d: any = event.data;
-    if (event.type === 'QueueJoined' && ours(d.userId))
-      seen.joinedAt.set(d.queueEntryId, { t, recordedAt: event.recordedAt.getTime(), userId: d.userId });
-    else if (event.type === 'QueueEntryMatched' && ours(d.userId)) {
+    const phase = phaseOf(event.type === 'MatchCreated' ? d.white?.userId : d.userId);
+    if (event.type === 'QueueJoined' && phase)
+      seen.joinedAt.set(d.queueEntryId, { t, recordedAt: event.recordedAt.getTime(), userId: d.userId, phase });
+    else if (event.type === 'QueueEntryMatched' && phase === 'measured') {
       if (!firstClaimAt.has(d.matchId)) firstClaimAt.set(d.matchId, event.recordedAt.getTime());
-    } else if (event.type === 'MatchCreated' && ours(d.white?.userId)) {
+    } else if (event.type === 'MatchCreated' && phase) {
       const w = seen.joinedAt.get(d.white.queueEntryId);
       const b = seen.joinedAt.get(d.black.queueEntryId);
-      if (!w || !b) return;
+      if (!w || !b || w.phase !== b.phase) return;
       const [later, entryId] = w.t >= b.t ? [w, d.white.queueEntryId] : [b, d.black.queueEntryId];
+      if (phase === 'warmup') {
+        warmupMatchMs.push(t - later.t);
+        if (args.trace)
+          traceRows.push([((t - traceStart) / 1000).toFixed(3), phase, (t - later.t).toFixed(1), '', ''].join(','));
+        return;
+      }
       matchCount++;
       pendingMatches.add(d.matchId);
       matches.set(d.matchId, { later: { ...later, entryId } });
@@ -161,6 +186,7 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
         traceRows.push(
           [
             ((t - traceStart) / 1000).toFixed(3),
+            phase,
             (t - later.t).toFixed(1),
             claimedAt === undefined ? '' : claimedAt - Math.max(w.recordedAt, b.recordedAt),
             claimedAt === undefined ? '' : event.recordedAt.getTime() - claimedAt,
@@ -214,6 +240,41 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
       ),
     2000,
   );
+  const drive = (prefix: string, count: number, record: boolean) =>
+    runPaced(count, rate, inFlight, async (i) => {
+      const rating = 1450 + Math.floor(random() * 101); // everyone compatible from the first moment
+      const userId = `${prefix}${runId}-${i}_r${rating}`;
+      const timeControl = TIME_CONTROLS[i % poolCount]!;
+      const res = await client.join(TENANT, userId, timeControl, 'rated').catch(() => null);
+      if (res?.status !== 201) {
+        if (!record) return;
+        rejected++;
+        const key = res ? String(res.status) : 'network/timeout';
+        rejectedByStatus[key] = (rejectedByStatus[key] ?? 0) + 1;
+        return;
+      }
+      if (record) {
+        accepted++;
+        joinHttpMs.push(res.ms);
+      }
+      if (random() < cancelRate) {
+        const delay = random() * 2000;
+        cancelTasks.push(
+          sleep(delay).then(async () => {
+            const cancel = await client.cancel(TENANT, userId, res.body.queue_entry_id).catch(() => null);
+            if (!record) return;
+            if (cancel?.status === 200) cancels.ok++;
+            else if (cancel?.status === 409) cancels.refused++;
+            else cancels.other++;
+          }),
+        );
+      }
+    });
+  const warmupTotal = Math.round(rate * warmup);
+  if (warmupTotal > 0) {
+    log(`warming up: ${warmupTotal} joins at ${rate}/s for ${warmup} s (not in the figures)…`);
+    await drive('w', warmupTotal, false);
+  }
   log(`driving ${total} joins at ${rate}/s for ${duration} s over ${poolCount} pools, ${cancelRate * 100}% cancels…`);
   const pids = (...ps: { pid: number | undefined }[]) => ps.flatMap((p) => (p.pid === undefined ? [] : [p.pid]));
   const cpu = startCpuWindow(
@@ -228,31 +289,7 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
         : {},
   );
   const started = performance.now();
-  await runPaced(total, rate, inFlight, async (i) => {
-    const rating = 1450 + Math.floor(random() * 101); // everyone compatible from the first moment
-    const userId = `b${runId}-${i}_r${rating}`;
-    const timeControl = TIME_CONTROLS[i % poolCount]!;
-    const res = await client.join(TENANT, userId, timeControl, 'rated').catch(() => null);
-    if (res?.status !== 201) {
-      rejected++;
-      const key = res ? String(res.status) : 'network/timeout';
-      rejectedByStatus[key] = (rejectedByStatus[key] ?? 0) + 1;
-      return;
-    }
-    accepted++;
-    joinHttpMs.push(res.ms);
-    if (random() < cancelRate) {
-      const delay = random() * 2000;
-      cancelTasks.push(
-        sleep(delay).then(async () => {
-          const cancel = await client.cancel(TENANT, userId, res.body.queue_entry_id).catch(() => null);
-          if (cancel?.status === 200) cancels.ok++;
-          else if (cancel?.status === 409) cancels.refused++;
-          else cancels.other++;
-        }),
-      );
-    }
-  });
+  await drive('b', total, true);
   const joinSeconds = (performance.now() - started) / 1000;
   await Promise.all(cancelTasks);
   // Drain: games of the matches seen so far (retries/backoff) and the visibility probes.
@@ -286,6 +323,7 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
     games: gameCount,
     matches_without_game_after_drain: pendingMatches.size,
     second_join_to_match_created_ms: match,
+    warmup: { seconds: warmup, joins: warmupTotal, second_join_to_match_created_ms: summarize(warmupMatchMs) },
     second_join_to_match_created_store_ms: summarize(matchStoreMs),
     breakdown_store_ms: {
       second_join_to_first_claim: summarize(joinToClaimMs),
@@ -328,6 +366,7 @@ function printTable(r: Result): void {
     `  ${'latency (ms)'.padEnd(44)} ${'p50'.padStart(9)} ${'p99'.padStart(9)} ${'max'.padStart(9)} ${'n'.padStart(7)}`,
     row('join HTTP round trip', r.join_http_ms),
     row('2nd compatible join → MatchCreated', r.second_join_to_match_created_ms),
+    row(`  (during the ${r.warmup.seconds} s warm-up, not counted)`, r.warmup.second_join_to_match_created_ms),
     row('  (same, from store commit timestamps)', r.second_join_to_match_created_store_ms),
     row('    of which: 2nd join → first claim', r.breakdown_store_ms.second_join_to_first_claim),
     row('    of which: first claim → MatchCreated', r.breakdown_store_ms.first_claim_to_match_created),
