@@ -139,10 +139,15 @@ export async function applyToReadModels(db: StatementSink, t: ReadModelTables, e
          WHERE tenant_id = $1 AND match_id = $2 AND last_position < $5`,
         [tenantId, event.data.matchId, event.data.gameId, event.data.createdAt, position],
       );
-      await db.query(
-        `UPDATE ${t.queueEntries} SET game_id = $3 WHERE tenant_id = $1 AND match_id = $2 AND status = 'MATCHED'`,
-        [tenantId, event.data.matchId, event.data.gameId],
-      );
+      // By match id alone: entries carry a match id only while claimed by it (a release clears
+      // it, and no GameCreated follows an abort). A `status = 'MATCHED'` filter here let the
+      // planner pick the by-status partial index on a not yet analysed table and filter every
+      // matched entry of the tenant (3 ms per event after 20 s of the bench).
+      await db.query(`UPDATE ${t.queueEntries} SET game_id = $3 WHERE tenant_id = $1 AND match_id = $2`, [
+        tenantId,
+        event.data.matchId,
+        event.data.gameId,
+      ]);
       await db.query(`UPDATE ${t.challenges} SET game_id = $3 WHERE tenant_id = $1 AND match_id = $2`, [
         tenantId,
         event.data.matchId,
