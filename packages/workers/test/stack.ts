@@ -15,6 +15,8 @@ import {
 } from '@mm/testing';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
+import type { WorkerContext } from '../src/context.js';
+import { createGameCreationQueue } from '../src/games/game-creation-queue.js';
 import { type StartWorkersOptions, startWorkers, type Workers } from '../src/start-workers.js';
 
 export const TENANT = 'tenant-w';
@@ -202,3 +204,12 @@ export const countingStore = (store: EventStore, multi = true): { calls: string[
   };
   return { calls, store: counted };
 };
+
+/** A worker context on the stack (silent logger, its own game-creation queue: close it after). */
+export const workerContext = (stack: WorkerStack): WorkerContext => ({
+  config: stack.config,
+  logger: pino({ level: 'silent' }),
+  store: stack.store,
+  gameCreationQueue: createGameCreationQueue(stack.redis, stack.config),
+  now: Date.now,
+});

@@ -3,25 +3,18 @@ import { loadState, playerDecider } from '@mm/domain';
 import type { LiveGameApi } from '@mm/integrations';
 import { defaultPairingConfig, type PoolEntry, pairPool } from '@mm/pairing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countingStore, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
+import { countingStore, POOL, startWorkerStack, TENANT, type WorkerStack, workerContext } from '../../test/stack.js';
 import type { WorkerContext } from '../context.js';
 import { abortMatch } from '../match/match-steps.js';
 import { commitPair } from '../pairing/commit-pair.js';
 import { createGameForMatch } from './create-game.js';
-import { createGameCreationQueue } from './game-creation-queue.js';
 
 // live-game-api is not ours: an in-process stand-in answers createGame here.
 let stack: WorkerStack;
 let baseCtx: WorkerContext;
 beforeAll(async () => {
   stack = await startWorkerStack();
-  baseCtx = {
-    config: stack.config,
-    logger: (await import('pino')).pino({ level: 'silent' }),
-    store: stack.store,
-    gameCreationQueue: createGameCreationQueue(stack.redis, stack.config),
-    now: Date.now,
-  };
+  baseCtx = workerContext(stack);
 });
 afterAll(async () => {
   await baseCtx?.gameCreationQueue.close();

@@ -37,33 +37,28 @@ export const loadMatchStream = async (
  * the append as the replay it is; any other conflict re-reads and decides again.
  */
 export async function createMatch(ctx: WorkerContext, tenantId: string, decision: MatchCreatedData): Promise<void> {
-  const result = await handleCommand({
-    store: ctx.store,
-    streamName: matchStream(decision.matchId),
-    decider: matchDecider,
-    loaded: { state: matchDecider.initialState(), revision: 'no_stream' },
-    command: { type: 'CreateMatch', match: decision },
-    metadata: serviceMetadata(tenantId, decision.matchId),
-    eventIds: () => matchEventId(decision.matchId, 'created'),
-  });
+  const result = await handleCommand({ store: ctx.store, ...createMatchCommand(tenantId, decision) });
   if (result.ok || result.error.code === 'MATCH_ALREADY_EXISTS') return;
   throw new Error(`CreateMatch ${decision.matchId}: ${result.error.code} ${result.error.message}`);
 }
 
 /** `MatchCreated` on the new match stream (expected: no stream), to commit with other appends. */
 export function createMatchAppend(tenantId: string, decision: MatchCreatedData): StreamAppend {
-  const decided = decideAppend({
-    streamName: matchStream(decision.matchId),
-    decider: matchDecider,
-    loaded: { state: matchDecider.initialState(), revision: 'no_stream' },
-    command: { type: 'CreateMatch', match: decision },
-    metadata: serviceMetadata(tenantId, decision.matchId),
-    eventIds: () => matchEventId(decision.matchId, 'created'),
-  });
+  const decided = decideAppend(createMatchCommand(tenantId, decision));
   if (!decided.ok) throw new Error(`CreateMatch ${decision.matchId}: ${decided.error.code} ${decided.error.message}`);
   if (!decided.append) throw new Error(`CreateMatch ${decision.matchId} decided nothing`);
   return decided.append;
 }
+
+/** `CreateMatch` on a match stream assumed new (see {@link createMatch}), with the match's event id. */
+const createMatchCommand = (tenantId: string, decision: MatchCreatedData) => ({
+  streamName: matchStream(decision.matchId),
+  decider: matchDecider,
+  loaded: { state: matchDecider.initialState(), revision: 'no_stream' as const },
+  command: { type: 'CreateMatch' as const, match: decision },
+  metadata: serviceMetadata(tenantId, decision.matchId),
+  eventIds: () => matchEventId(decision.matchId, 'created'),
+});
 
 /**
  * Writes `MatchAborted` unless the game exists. Returns the state after: `aborted`, or

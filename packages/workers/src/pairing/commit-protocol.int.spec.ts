@@ -3,22 +3,23 @@ import { loadState, playerDecider } from '@mm/domain';
 import type { EventStore } from '@mm/event-store';
 import { defaultPairingConfig, type PoolEntry, pairPool } from '@mm/pairing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countingStore, ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
+import {
+  countingStore,
+  ofType,
+  POOL,
+  startWorkerStack,
+  TENANT,
+  type WorkerStack,
+  workerContext,
+} from '../../test/stack.js';
 import type { WorkerContext } from '../context.js';
-import { createGameCreationQueue } from '../games/game-creation-queue.js';
 import { commitPair } from './commit-pair.js';
 
 let stack: WorkerStack;
 let baseCtx: WorkerContext;
 beforeAll(async () => {
   stack = await startWorkerStack();
-  baseCtx = {
-    config: stack.config,
-    logger: (await import('pino')).pino({ level: 'silent' }),
-    store: stack.store,
-    gameCreationQueue: createGameCreationQueue(stack.redis, stack.config),
-    now: Date.now,
-  };
+  baseCtx = workerContext(stack);
 });
 afterAll(async () => {
   await baseCtx?.gameCreationQueue.close();

@@ -3,11 +3,9 @@ import { pairingSettings } from '@mm/config';
 import { matchStream, playerStream } from '@mm/contracts';
 import { loadState, playerDecider } from '@mm/domain';
 import { defaultPairingConfig, type PoolEntry, pairPool } from '@mm/pairing';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
+import { ofType, POOL, startWorkerStack, TENANT, type WorkerStack, workerContext } from '../../test/stack.js';
 import type { WorkerContext } from '../context.js';
-import { createGameCreationQueue } from '../games/game-creation-queue.js';
 import { queueMatchId } from '../ids/deterministic-ids.js';
 import { claimEntry } from '../pairing/claim-entry.js';
 import { buildQueueMatch } from '../pairing/explanation.js';
@@ -17,13 +15,7 @@ let stack: WorkerStack;
 let ctx: WorkerContext;
 beforeAll(async () => {
   stack = await startWorkerStack();
-  ctx = {
-    config: stack.config,
-    logger: pino({ level: 'silent' }),
-    store: stack.store,
-    gameCreationQueue: createGameCreationQueue(stack.redis, stack.config),
-    now: Date.now,
-  };
+  ctx = workerContext(stack);
 });
 afterAll(async () => {
   await ctx?.gameCreationQueue.close();
