@@ -207,7 +207,9 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
           );
         }
         // 23505: a concurrent append won the race on (stream, revision) or on an event id.
-        if (sqlState === '23505' && attempt < MAX_APPEND_ATTEMPTS) continue;
+        // 40P01: two multi-stream appends took the same streams in opposite orders; PostgreSQL
+        // rolled this one back whole, so it can run again.
+        if ((sqlState === '23505' || sqlState === '40P01') && attempt < MAX_APPEND_ATTEMPTS) continue;
         throw error;
       }
     }

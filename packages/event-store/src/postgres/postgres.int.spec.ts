@@ -117,6 +117,38 @@ describe('postgres event store', () => {
     }
   });
 
+  it('a multi-stream append that deadlocks with another transaction is run again, not failed', async () => {
+    const store = await open();
+    const category = `dl${randomBytes(4).toString('hex')}`;
+    const [x, y] = [`${category}-x`, `${category}-y`];
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      // The other transaction holds y's first revision uncommitted…
+      await other.query('BEGIN');
+      const appendSql = `SELECT last_position FROM ${quoteIdentifier(schema)}.append_events($1, -2, $2::jsonb, false, false)`;
+      await other.query(appendSql, [y, JSON.stringify([sampleEvent('OtherY')])]);
+      // …the store's append writes x, then waits for y…
+      const pending = store.appendToStreams!([
+        { streamName: x, events: [sampleEvent('OursX')] },
+        { streamName: y, events: [sampleEvent('OursY')] },
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // …and the other one now wants x: a deadlock. PostgreSQL rolls back the one that waited
+      // longest (ours); its retry waits for the other to commit, then appends after it.
+      const otherX = other.query(appendSql, [x, JSON.stringify([sampleEvent('OtherX')])]);
+      await otherX;
+      await other.query('COMMIT');
+      const results = await pending;
+      expect(results.map((result) => result.nextExpectedRevision)).toEqual([1, 1]);
+      expect((await store.readStream(x)).map((event) => event.type)).toEqual(['OtherX', 'OursX']);
+      expect((await store.readStream(y)).map((event) => event.type)).toEqual(['OtherY', 'OursY']);
+    } finally {
+      await other.end();
+      await store.close();
+    }
+  }, 20_000);
+
   it('wakes subscriptions through LISTEN/NOTIFY well before the safety poll', async () => {
     const store = await open({ idlePollMs: 5000 });
     try {
