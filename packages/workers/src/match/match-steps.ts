@@ -161,6 +161,41 @@ export async function releasePlayers(
   );
 }
 
+/** `RecordGameCreated` on the match stream, with its event id. */
+const gameCreatedCommand = (tenantId: string, matchId: string, gameId: string, now: string) => ({
+  streamName: matchStream(matchId),
+  decider: matchDecider,
+  command: { type: 'RecordGameCreated' as const, matchId, gameId, now },
+  metadata: serviceMetadata(tenantId, matchId),
+  eventIds: () => matchEventId(matchId, 'game-created'),
+});
+
+/** `RecordGameStarted` on one player's stream, with its event ids. */
+const gameStartedCommand = (
+  tenantId: string,
+  match: MatchCreatedData,
+  gameId: string,
+  colour: 'white' | 'black',
+  now: string,
+) => {
+  const side = match[colour];
+  return {
+    streamName: playerStream(tenantId, side.userId),
+    decider: playerDecider,
+    command: {
+      type: 'RecordGameStarted' as const,
+      userId: side.userId,
+      queueEntryId: match.source === 'queue' ? side.queueEntryId : null,
+      matchId: match.matchId,
+      gameId,
+      colour,
+      now,
+    },
+    metadata: serviceMetadata(tenantId, match.matchId),
+    eventIds: (index: number) => matchEventId(match.matchId, `game-started-${index}`, side.userId),
+  };
+};
+
 /** `GameCreated` on the match stream; returns the state after (it may be `aborted`: the abort won). */
 export async function recordGameCreated(
   ctx: WorkerContext,
@@ -171,12 +206,8 @@ export async function recordGameCreated(
 ): Promise<MatchState> {
   const result = await handleCommand({
     store: ctx.store,
-    streamName: matchStream(matchId),
-    decider: matchDecider,
     loaded,
-    command: { type: 'RecordGameCreated', matchId, gameId, now: nowIso(ctx) },
-    metadata: serviceMetadata(tenantId, matchId),
-    eventIds: () => matchEventId(matchId, 'game-created'),
+    ...gameCreatedCommand(tenantId, matchId, gameId, nowIso(ctx)),
   });
   if (result.ok) return result.state;
   if (result.error.code === 'MATCH_ABORTED' || result.error.code === 'GAME_ALREADY_CREATED')
@@ -201,37 +232,13 @@ export async function recordGameCreatedWithPlayers(
 ): Promise<MatchState | null> {
   if (!ctx.store.appendToStreams) return null;
   const now = nowIso(ctx);
-  const metadata = serviceMetadata(tenantId, matchId);
-  const created = decideAppend({
-    streamName: matchStream(matchId),
-    decider: matchDecider,
-    loaded,
-    command: { type: 'RecordGameCreated', matchId, gameId, now },
-    metadata,
-    eventIds: () => matchEventId(matchId, 'game-created'),
-  });
+  const created = decideAppend({ loaded, ...gameCreatedCommand(tenantId, matchId, gameId, now) });
   const match = created.ok ? created.state.match : null;
   if (!created.ok || !created.append || !match) return null;
   const started = await Promise.all(
     (['white', 'black'] as const).map(async (colour) => {
-      const side = match[colour];
-      const streamName = playerStream(tenantId, side.userId);
-      return decideAppend({
-        streamName,
-        decider: playerDecider,
-        loaded: await loadState(ctx.store, streamName, playerDecider),
-        command: {
-          type: 'RecordGameStarted',
-          userId: side.userId,
-          queueEntryId: match.source === 'queue' ? side.queueEntryId : null,
-          matchId,
-          gameId,
-          colour,
-          now,
-        },
-        metadata,
-        eventIds: (index) => matchEventId(matchId, `game-started-${index}`, side.userId),
-      });
+      const command = gameStartedCommand(tenantId, match, gameId, colour, now);
+      return decideAppend({ loaded: await loadState(ctx.store, command.streamName, playerDecider), ...command });
     }),
   );
   const appends = [created.append];
@@ -258,26 +265,13 @@ export async function recordGameStarted(
   const now = nowIso(ctx);
   await Promise.all(
     (['white', 'black'] as const).map(async (colour) => {
-      const side = match[colour];
       const result = await handleCommand({
         store: ctx.store,
-        streamName: playerStream(tenantId, side.userId),
-        decider: playerDecider,
-        command: {
-          type: 'RecordGameStarted',
-          userId: side.userId,
-          queueEntryId: match.source === 'queue' ? side.queueEntryId : null,
-          matchId: match.matchId,
-          gameId,
-          colour,
-          now,
-        },
-        metadata: serviceMetadata(tenantId, match.matchId),
-        eventIds: (index) => matchEventId(match.matchId, `game-started-${index}`, side.userId),
+        ...gameStartedCommand(tenantId, match, gameId, colour, now),
       });
       if (!result.ok)
         ctx.logger.error(
-          { matchId: match.matchId, userId: side.userId, error: result.error },
+          { matchId: match.matchId, userId: match[colour].userId, error: result.error },
           'could not record the started game on the player stream',
         );
     }),
