@@ -34,8 +34,8 @@ EVENT_STORE_SCHEMA locate its log; JWT_SECRET/JWT_ISSUER/JWT_AUDIENCE sign the p
 out of the figures: processes just started run cold (JIT, pools, caches) and use more CPU for
 their first seconds. Its MatchCreated latencies are reported on their own line and in the
 JSON ("warmup"); --warmup 0 measures from the first join.
---trace writes one CSV row per match (seconds since the bench started, second join →
-MatchCreated, and from the store's timestamps: second join → first claim, first claim →
+--trace writes one CSV row per match (seconds since the bench started, phase, second join →
+MatchCreated, and, for measured matches, from the store's timestamps: second join → first claim, first claim →
 MatchCreated, all in ms) to find what the slow tail lines up with.
 Progress on stderr; a table, then one JSON line (last line) on stdout.`;
 
