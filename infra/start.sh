@@ -21,7 +21,9 @@ export LIVE_GAME_API_URL=${LIVE_GAME_API_URL:-http://127.0.0.1:$SIM_PORT}
 export JWT_SECRET=${JWT_SECRET:-local-dev-secret-not-for-production}
 WORKERS=${WORKERS:-2}
 
-run() { node --conditions=@mm/source --import tsx "$@"; }
+# exec: in its pipeline subshell the app replaces the shell, so it is a direct child that
+# stop() below reaches (a plain call would leave node a grandchild, orphaned by a SIGTERM).
+run() { exec node --conditions=@mm/source --import tsx "$@"; }
 pids=()
 start() {
   local name=$1; shift
