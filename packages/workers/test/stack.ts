@@ -36,6 +36,8 @@ export interface WorkerStack {
   projector: Projector;
   liveGame: HttpDouble;
   startWorkers(options?: Partial<StartWorkersOptions>): Promise<Workers>;
+  /** A worker context on this stack (silent logger, its own game-creation queue, closed by `stop()`). */
+  context(): WorkerContext;
   join(userId: string, rating: number, options?: { entryId?: string; enqueuedAt?: number }): Promise<string>;
   cancel(userId: string, entryId: string): Promise<boolean>;
   events(): Promise<RecordedEvent[]>;
@@ -89,6 +91,7 @@ export async function startWorkerStack(env: Record<string, string> = {}): Promis
   });
   const projector = await startProjector({ config, logger, store, db: db.pool, redis });
   const started: Workers[] = [];
+  const contexts: WorkerContext[] = [];
 
   const events = async () => {
     const out: RecordedEvent[] = [];
@@ -119,6 +122,17 @@ export async function startWorkerStack(env: Record<string, string> = {}): Promis
       const workers = await startWorkers({ config, logger, store, redis, db: db.pool, ...options });
       started.push(workers);
       return workers;
+    },
+    context() {
+      const ctx: WorkerContext = {
+        config,
+        logger: pino({ level: 'silent' }),
+        store,
+        gameCreationQueue: createGameCreationQueue(redis, config),
+        now: Date.now,
+      };
+      contexts.push(ctx);
+      return ctx;
     },
     async join(userId, rating, options = {}) {
       const entryId = options.entryId ?? `entry-${userId}-${Math.random().toString(36).slice(2, 8)}`;
@@ -167,6 +181,7 @@ export async function startWorkerStack(env: Record<string, string> = {}): Promis
     },
     async stop() {
       await Promise.all(started.map((w) => w.close()));
+      await Promise.all(contexts.map((ctx) => ctx.gameCreationQueue.close()));
       await projector.close();
       await store.close();
       await deleteRedisPrefix(redis, prefix);
@@ -182,6 +197,12 @@ export async function startWorkerStack(env: Record<string, string> = {}): Promis
 export const ofType = (events: RecordedEvent[], type: string): (RecordedEvent & { data: any })[] =>
   // biome-ignore lint/suspicious/noExplicitAny: see above
   events.filter((e) => e.type === type) as (RecordedEvent & { data: any })[];
+
+/** The first `MatchCreated` (its data) with a player whose user id starts with `prefix`, if any. */
+export const matchWith = (events: RecordedEvent[], prefix: string) =>
+  ofType(events, 'MatchCreated').find((m) =>
+    [m.data.white.userId, m.data.black.userId].some((id: string) => id.startsWith(prefix)),
+  )?.data;
 
 /**
  * The store with its append calls recorded by method. `multi: false` hides `appendToStreams`,
@@ -204,12 +225,3 @@ export const countingStore = (store: EventStore, multi = true): { calls: string[
   };
   return { calls, store: counted };
 };
-
-/** A worker context on the stack (silent logger, its own game-creation queue: close it after). */
-export const workerContext = (stack: WorkerStack): WorkerContext => ({
-  config: stack.config,
-  logger: pino({ level: 'silent' }),
-  store: stack.store,
-  gameCreationQueue: createGameCreationQueue(stack.redis, stack.config),
-  now: Date.now,
-});

@@ -3,7 +3,7 @@ import { loadState, playerDecider } from '@mm/domain';
 import type { LiveGameApi } from '@mm/integrations';
 import { defaultPairingConfig, type PoolEntry, pairPool } from '@mm/pairing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countingStore, POOL, startWorkerStack, TENANT, type WorkerStack, workerContext } from '../../test/stack.js';
+import { countingStore, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
 import type { WorkerContext } from '../context.js';
 import { abortMatch } from '../match/match-steps.js';
 import { commitPair } from '../pairing/commit-pair.js';
@@ -14,10 +14,9 @@ let stack: WorkerStack;
 let baseCtx: WorkerContext;
 beforeAll(async () => {
   stack = await startWorkerStack();
-  baseCtx = workerContext(stack);
+  baseCtx = stack.context();
 });
 afterAll(async () => {
-  await baseCtx?.gameCreationQueue.close();
   await stack?.stop();
 });
 

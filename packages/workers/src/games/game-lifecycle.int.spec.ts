@@ -2,7 +2,7 @@ import { matchStream, playerStream } from '@mm/contracts';
 import { loadState, playerDecider } from '@mm/domain';
 import { json } from '@mm/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ofType, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
+import { matchWith, ofType, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
 
 let stack: WorkerStack;
 beforeAll(async () => {
@@ -77,9 +77,9 @@ describe('game creation and timeouts', () => {
       // (the previous test's players may be paired again meanwhile: look at rj1's match only)
       const aborted = await stack.until(async () => {
         const events = await stack.events();
-        const theirs = ofType(events, 'MatchCreated').find((m) => m.data.white.userId.startsWith('rj'));
+        const theirs = matchWith(events, 'rj');
         return ofType(events, 'MatchAborted').find(
-          (e) => e.data.matchId === theirs?.data.matchId && e.data.reason === 'game_creation_rejected',
+          (e) => e.data.matchId === theirs?.matchId && e.data.reason === 'game_creation_rejected',
         );
       }, 'rejected match');
       expect(aborted.data.attempts).toBe(1);

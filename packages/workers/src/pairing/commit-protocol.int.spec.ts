@@ -3,15 +3,7 @@ import { loadState, playerDecider } from '@mm/domain';
 import type { EventStore } from '@mm/event-store';
 import { defaultPairingConfig, type PoolEntry, pairPool } from '@mm/pairing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  countingStore,
-  ofType,
-  POOL,
-  startWorkerStack,
-  TENANT,
-  type WorkerStack,
-  workerContext,
-} from '../../test/stack.js';
+import { countingStore, ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
 import type { WorkerContext } from '../context.js';
 import { commitPair } from './commit-pair.js';
 
@@ -19,10 +11,9 @@ let stack: WorkerStack;
 let baseCtx: WorkerContext;
 beforeAll(async () => {
   stack = await startWorkerStack();
-  baseCtx = workerContext(stack);
+  baseCtx = stack.context();
 });
 afterAll(async () => {
-  await baseCtx?.gameCreationQueue.close();
   await stack?.stop();
 });
 

@@ -1,7 +1,7 @@
 import { matchStream, playerStream } from '@mm/contracts';
 import { queueViewKeys } from '@mm/projections';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
+import { matchWith, ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
 import { poolLockKey, releasePoolLockIfUnchanged } from './pool-lock.js';
 
 let stack: WorkerStack;
@@ -88,10 +88,7 @@ describe('pairing workers (BullMQ, PostgreSQL event store, Redis views)', () => 
     await stack.join('far', 2400);
     await stack.join('near', 1400);
     await stack.join('near2', 1420);
-    const match = await stack.until(async () => {
-      const created = ofType(await stack.events(), 'MatchCreated').find((e) => e.data.white.userId.startsWith('near'));
-      return created?.data;
-    }, 'the near pair');
+    const match = await stack.until(async () => matchWith(await stack.events(), 'near'), 'the near pair');
     expect([match.white.userId, match.black.userId].sort()).toEqual(['near', 'near2']);
     await stack.settle();
     const farStream = await stack.store.readStream(playerStream(TENANT, 'far'));
@@ -104,10 +101,10 @@ describe('pairing workers (BullMQ, PostgreSQL event store, Redis views)', () => 
     const lockedAt = Date.now();
     await stack.join('late1', 1700);
     await stack.join('late2', 1710);
-    const match = await stack.until(async () => {
-      const created = ofType(await stack.events(), 'MatchCreated').find((e) => e.data.white.userId.startsWith('late'));
-      return created?.data;
-    }, 'the pair after the lock expired');
+    const match = await stack.until(
+      async () => matchWith(await stack.events(), 'late'),
+      'the pair after the lock expired',
+    );
     // Jobs that found the pool locked completed without pairing: nothing before the expiry.
     expect(Date.parse(match.decidedAt)).toBeGreaterThanOrEqual(lockedAt + 1400);
     expect([match.white.userId, match.black.userId].sort()).toEqual(['late1', 'late2']);

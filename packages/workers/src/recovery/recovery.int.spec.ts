@@ -4,7 +4,7 @@ import { matchStream, playerStream } from '@mm/contracts';
 import { loadState, playerDecider } from '@mm/domain';
 import { defaultPairingConfig, type PoolEntry, pairPool } from '@mm/pairing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ofType, POOL, startWorkerStack, TENANT, type WorkerStack, workerContext } from '../../test/stack.js';
+import { ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
 import type { WorkerContext } from '../context.js';
 import { queueMatchId } from '../ids/deterministic-ids.js';
 import { claimEntry } from '../pairing/claim-entry.js';
@@ -15,10 +15,9 @@ let stack: WorkerStack;
 let ctx: WorkerContext;
 beforeAll(async () => {
   stack = await startWorkerStack();
-  ctx = workerContext(stack);
+  ctx = stack.context();
 });
 afterAll(async () => {
-  await ctx?.gameCreationQueue.close();
   await stack?.stop();
 });
 
