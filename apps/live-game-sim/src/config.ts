@@ -5,7 +5,8 @@ const millis = (fallback: number) => z.coerce.number().int().nonnegative().defau
 
 /**
  * The simulator's settings, from the environment. Fault rates are fractions of
- * `POST /internal/games` calls (each call draws once, so retries draw again).
+ * `POST /internal/games` calls with a new Idempotency-Key (each draws once; a retry draws
+ * again unless its key already made a game, which is answered with that game).
  */
 export const simEnvSchema = z
   .object({
@@ -15,7 +16,9 @@ export const simEnvSchema = z
     SIM_LATENCY_MS: millis(0).describe('Added to every answer.'),
     SIM_LATENCY_JITTER_MS: millis(0).describe('Uniform extra latency in [0, jitter].'),
     SIM_ERROR_RATE: rate(0).describe('Fraction of create calls answering 503 (nothing created).'),
-    SIM_TIMEOUT_RATE: rate(0).describe('Fraction of create calls that hang (nothing created) past the caller timeout.'),
+    SIM_TIMEOUT_RATE: rate(0).describe(
+      'Fraction of create calls where the game IS created, then the reply hangs past the caller timeout.',
+    ),
     SIM_TIMEOUT_MS: millis(30_000).describe('How long a "timeout" call hangs before it answers 504.'),
     SIM_DUPLICATE_RATE: rate(0).describe(
       'Fraction of create calls where the game IS created but the reply is lost (500); a retry with the same key gets it.',

@@ -28,12 +28,18 @@ const start = async (env: Record<string, string> = {}) => {
 };
 
 describe('live-game-sim over HTTP, called with the real live-game-api client', () => {
-  it('creates a game, replays it for the same key (409 + game_id), tracks and finishes active games', async () => {
+  it('creates a game, replays it for the same key (200 + game_id), tracks and finishes active games', async () => {
     const { url } = await start();
     const client = createLiveGameApi({ baseUrl: url, timeoutMs: 2000 });
     const { gameId } = await client.createGame(request('a', 'b', 'm1'), 'm1');
     expect(await client.createGame(request('a', 'b', 'm1'), 'm1')).toEqual({ gameId });
-    expect(await client.activeGame('t1', 'a')).toEqual({ gameId });
+    const replay = await fetch(`${url}/internal/games`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'm1' },
+      body: JSON.stringify(request('a', 'b', 'm1')),
+    });
+    expect([replay.status, await replay.json()]).toEqual([200, { game_id: gameId, status: 'active', replayed: true }]);
+    expect(await client.activeGame('t1', 'a')).toEqual({ gameId, matchId: 'm1' });
     expect(await client.activeGame('t1', 'zed')).toBeNull();
 
     const listed = (await (await fetch(`${url}/internal/games?tenant_id=t1`)).json()) as {
@@ -41,7 +47,7 @@ describe('live-game-sim over HTTP, called with the real live-game-api client', (
       games: Record<string, unknown>[];
     };
     expect(listed.count).toBe(1);
-    expect(listed.games[0]).toMatchObject({ game_id: gameId, white_user_id: 'a', status: 'active' });
+    expect(listed.games[0]).toMatchObject({ game_id: gameId, match_id: 'm1', white_user_id: 'a', status: 'active' });
     const finished = await fetch(`${url}/internal/games/${gameId}/finish`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -84,13 +90,14 @@ describe('live-game-sim over HTTP, called with the real live-game-api client', (
     expect(first).toBeInstanceOf(UpstreamError);
     expect((first as UpstreamError).retryable).toBe(true);
     expect(registry.size).toBe(1);
-    // A later attempt (still faulted: 500 again) does not create a second game.
-    await client.createGame(request('a', 'b', 'm1'), 'm1').catch(() => undefined);
+    // The retry is answered from the stored game (no new fault draw), and makes no second game.
+    const [game] = registry.list();
+    expect(await client.createGame(request('a', 'b', 'm1'), 'm1')).toEqual({ gameId: game!.gameId });
     expect(registry.size).toBe(1);
-    expect(registry.list()[0]!.idempotencyKey).toBe('m1');
+    expect(game!.idempotencyKey).toBe('m1');
   });
 
-  it('error, reject and timeout faults create nothing and look retryable / permanent / timed out to the client', async () => {
+  it('error and reject faults create nothing (retryable / permanent); a timeout creates the game, then hangs', async () => {
     const errors = await start({ SIM_ERROR_RATE: '1' });
     const client = createLiveGameApi({ baseUrl: errors.url, timeoutMs: 2000 });
     const e503 = (await client.createGame(request('a', 'b', 'm1'), 'm1').catch((e: unknown) => e)) as UpstreamError;
@@ -111,7 +118,12 @@ describe('live-game-sim over HTTP, called with the real live-game-api client', (
     expect(timeout.retryable).toBe(true);
     expect(timeout.message).toMatch(/no answer within 200 ms/);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(hangs.registry.size).toBe(0);
+    expect(timeout.outcomeUnknown).toBe(true);
+    // …and rightly so: the game exists; the lookup by key and the retry both find it.
+    expect(hangs.registry.size).toBe(1);
+    const made = await client3.findGameByKey('t1', 'm1');
+    expect(made).toMatchObject({ status: 'active', matchId: 'm1' });
+    expect(await client3.createGame(request('a', 'b', 'm1'), 'm1')).toEqual({ gameId: made!.gameId });
     const stats = (await (await fetch(`${hangs.url}/internal/sim/stats`)).json()) as {
       create_calls_by_fault: Record<string, number>;
     };
@@ -132,5 +144,67 @@ describe('live-game-sim over HTTP, called with the real live-game-api client', (
     expect(() => loadSimConfig({ SIM_ERROR_RATE: '0.6', SIM_TIMEOUT_RATE: '0.6' })).toThrow(SimConfigError);
     expect(() => loadSimConfig({ SIM_ERROR_RATE: '2' })).toThrow(SimConfigError);
     expect(loadSimConfig({}).PORT).toBe(8002);
+  });
+
+  it('finds a game by its Idempotency-Key (tenant-scoped) whatever its status', async () => {
+    const { url } = await start();
+    const client = createLiveGameApi({ baseUrl: url, timeoutMs: 2000 });
+    expect(await client.findGameByKey('t1', 'm1')).toBeNull();
+    const { gameId } = await client.createGame(request('a', 'b', 'm1'), 'm1');
+    expect(await client.findGameByKey('t1', 'm1')).toEqual({ gameId, status: 'active', matchId: 'm1' });
+    expect(await client.findGameByKey('t2', 'm1')).toBeNull();
+    expect((await fetch(`${url}/internal/games/by-key/m1`)).status).toBe(400); // tenant_id missing
+    await client.cancelGame(gameId, 'match_aborted');
+    expect(await client.findGameByKey('t1', 'm1')).toEqual({ gameId, status: 'cancelled', matchId: 'm1' });
+  });
+
+  it('cancels a game idempotently: its players are free again; a played game cannot be cancelled', async () => {
+    const { url } = await start();
+    const client = createLiveGameApi({ baseUrl: url, timeoutMs: 2000 });
+    const { gameId } = await client.createGame(request('a', 'b', 'm1'), 'm1');
+    expect(await client.cancelGame(gameId, 'match_aborted')).toBe('cancelled');
+    expect(await client.cancelGame(gameId, 'match_aborted')).toBe('cancelled');
+    expect(await client.activeGame('t1', 'a')).toBeNull();
+    expect(await client.activeGame('t1', 'b')).toBeNull();
+    const view = (await (await fetch(`${url}/internal/games/${gameId}`)).json()) as Record<string, unknown>;
+    expect(view).toMatchObject({ status: 'cancelled', cancel_reason: 'match_aborted' });
+    expect(typeof view.cancelled_at).toBe('string');
+    // a retry of the create with that key still answers with that (cancelled) game, creates nothing
+    expect(await client.createGame(request('a', 'b', 'm1'), 'm1')).toEqual({ gameId });
+    expect(await client.activeGame('t1', 'a')).toBeNull();
+    // the players can be given another game
+    const other = await client.createGame(request('a', 'b', 'm2'), 'm2');
+    expect(await client.cancelGame('nope', 'x')).toBe('not_found');
+    await fetch(`${url}/internal/games/${other.gameId}/finish`, { method: 'POST' });
+    expect(await client.cancelGame(other.gameId, 'x')).toBe('finished');
+    expect(await client.findGameByKey('t1', 'm2')).toMatchObject({ status: 'finished' });
+  });
+
+  it('lists games with their match id and status, filtered and paged', async () => {
+    const { url } = await start();
+    const client = createLiveGameApi({ baseUrl: url, timeoutMs: 2000 });
+    const ids: string[] = [];
+    for (const [i, tenant] of ['t1', 't1', 't1', 't2'].entries())
+      ids.push((await client.createGame({ ...request(`w${i}`, `b${i}`, `m${i}`), tenant_id: tenant }, `m${i}`)).gameId);
+    await client.cancelGame(ids[1]!, 'match_aborted');
+    type Page = {
+      count: number;
+      total: number;
+      next_offset: number | null;
+      games: { game_id: string; match_id: string; status: string }[];
+    };
+    const get = async (query: string) => (await (await fetch(`${url}/internal/games?${query}`)).json()) as Page;
+    const first = await get('tenant_id=t1&limit=2');
+    expect(first).toMatchObject({ count: 2, total: 3, next_offset: 2 });
+    expect(first.games.map((g) => [g.match_id, g.status])).toEqual([
+      ['m0', 'active'],
+      ['m1', 'cancelled'],
+    ]);
+    const second = await get('tenant_id=t1&limit=2&offset=2');
+    expect(second).toMatchObject({ count: 1, total: 3, next_offset: null });
+    expect(second.games[0]!.game_id).toBe(ids[2]);
+    expect((await get('status=cancelled')).games.map((g) => g.game_id)).toEqual([ids[1]]);
+    expect((await get('match_id=m3')).games.map((g) => g.game_id)).toEqual([ids[3]]);
+    expect((await get('')).total).toBe(4);
   });
 });

@@ -1,16 +1,25 @@
 import { type Dispatcher, request } from 'undici';
 
-/** A failed call to a service we depend on. `retryable` says whether trying again may help. */
+/**
+ * A failed call to a service we depend on. `retryable` says whether trying again may help;
+ * `outcomeUnknown` whether the call may have taken effect all the same (a timeout, a
+ * connection lost after the request went out, a 5xx) — for a call that creates something,
+ * the caller must then find out before it acts as if nothing was created.
+ */
 export class UpstreamError extends Error {
   readonly code = 'UPSTREAM_ERROR';
+  readonly outcomeUnknown: boolean;
   constructor(
     readonly service: string,
     message: string,
     readonly retryable: boolean,
     readonly status?: number,
+    /** @defaultValue `status` is unset or 5xx (see {@link isOutcomeUnknownStatus}) */
+    outcomeUnknown?: boolean,
   ) {
     super(`${service}: ${message}`);
     this.name = 'UpstreamError';
+    this.outcomeUnknown = outcomeUnknown ?? (status === undefined || isOutcomeUnknownStatus(status));
   }
 }
 
@@ -56,6 +65,9 @@ export async function requestJson(
       service,
       timedOut ? `no answer within ${init.timeoutMs} ms` : `unreachable (${(error as Error).message})`,
       true,
+      undefined,
+      // Only a refused connection proves the request never reached the service.
+      !notSent(error),
     );
   }
   let body: unknown = null;
@@ -68,6 +80,20 @@ export async function requestJson(
   }
   return { status, body };
 }
+
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** The connection was never made (refused, no such host): the request cannot have been processed. */
+const notSent = (error: unknown): boolean => {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (typeof e.code === 'string' && NOT_SENT_CODES.has(e.code)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+};
+
+/** A 5xx may come after the work was done (the reply failed); 4xx (408/425/429 included) were refused. */
+export const isOutcomeUnknownStatus = (status: number): boolean => status >= 500;
 
 /** 408, 425, 429 and 5xx may succeed later; other 4xx will not. */
 export const isRetryableStatus = (status: number): boolean =>

@@ -8,7 +8,7 @@ export interface FaultRates {
   reject: number;
   /** 503, nothing created. */
   error: number;
-  /** Hangs past the caller's timeout, nothing created. */
+  /** The game is created, then the reply hangs past the caller's timeout. */
   timeout: number;
   /** The game is created but the reply is lost (500). */
   duplicate: number;
@@ -25,7 +25,8 @@ export interface FaultPlan {
 
 /**
  * Fault injection: one draw per create call against cumulative rates, so the fractions
- * hold whatever the order of calls (a retry draws again, like a real flaky upstream).
+ * hold whatever the order of calls (a retry that made no game yet draws again, like a real
+ * flaky upstream; the app answers a key that made a game without drawing).
  */
 export function createFaultPlan(
   rates: FaultRates,

@@ -16,11 +16,28 @@ export interface Game {
   gameId: string;
   idempotencyKey: string;
   request: CreateGameBody;
-  status: 'active' | 'finished';
+  /** `cancelled`: called off before it was played (e.g. matchmaking aborted the match). */
+  status: 'active' | 'finished' | 'cancelled';
   createdAt: string;
   finishedAt: string | null;
   result: string | null;
+  cancelledAt: string | null;
+  cancelReason: string | null;
 }
+
+/** The match id matchmaking put in the game's metadata, if any. */
+export const matchIdOf = (game: Game): string | null => {
+  const id = game.request.metadata.match_id;
+  return typeof id === 'string' && id.length > 0 ? id : null;
+};
+
+export type CancelOutcome =
+  | { kind: 'cancelled'; game: Game }
+  /** Already cancelled: the same answer again (idempotent). */
+  | { kind: 'already_cancelled'; game: Game }
+  /** Played to the end: too late to cancel. */
+  | { kind: 'finished'; game: Game }
+  | { kind: 'not_found' };
 
 export type CreateOutcome =
   | { kind: 'created'; game: Game }
@@ -48,7 +65,7 @@ const sameRequest = (a: CreateGameBody, b: CreateGameBody) =>
  */
 export class GameRegistry {
   private readonly games = new Map<string, Game>();
-  private readonly byKey = new Map<string, string>();
+  private readonly gameIdByKey = new Map<string, string>();
   private readonly activeByPlayer = new Map<string, string>();
 
   constructor(
@@ -58,7 +75,7 @@ export class GameRegistry {
   ) {}
 
   create(request: CreateGameBody, idempotencyKey: string): CreateOutcome {
-    const existingId = this.byKey.get(keyScope(request.tenant_id, idempotencyKey));
+    const existingId = this.gameIdByKey.get(keyScope(request.tenant_id, idempotencyKey));
     if (existingId) {
       const game = this.games.get(existingId)!;
       return sameRequest(game.request, request) ? { kind: 'replayed', game } : { kind: 'key_mismatch', game };
@@ -74,30 +91,51 @@ export class GameRegistry {
       idempotencyKey,
       request,
       status: 'active',
-      createdAt: (this.options.now?.() ?? new Date()).toISOString(),
+      createdAt: this.nowIso(),
       finishedAt: null,
       result: null,
+      cancelledAt: null,
+      cancelReason: null,
     };
     this.games.set(game.gameId, game);
-    this.byKey.set(keyScope(request.tenant_id, idempotencyKey), game.gameId);
+    this.gameIdByKey.set(keyScope(request.tenant_id, idempotencyKey), game.gameId);
     for (const userId of [request.white_user_id, request.black_user_id])
       this.activeByPlayer.set(playerKey(request.tenant_id, userId), game.gameId);
     return { kind: 'created', game };
   }
 
-  /** Ends a game; its players have no active game any more. `null` if unknown. Idempotent. */
+  /** Ends a game; its players have no active game any more. `null` if unknown. Idempotent. A cancelled game stays cancelled. */
   finish(gameId: string, result: string | null): Game | null {
     const game = this.games.get(gameId);
     if (!game) return null;
-    if (game.status === 'finished') return game;
+    if (game.status !== 'active') return game;
     game.status = 'finished';
-    game.finishedAt = (this.options.now?.() ?? new Date()).toISOString();
+    game.finishedAt = this.nowIso();
     game.result = result;
-    for (const userId of [game.request.white_user_id, game.request.black_user_id]) {
-      const key = playerKey(game.request.tenant_id, userId);
-      if (this.activeByPlayer.get(key) === gameId) this.activeByPlayer.delete(key);
-    }
+    this.freePlayers(game);
     return game;
+  }
+
+  /**
+   * Calls an active game off (the compensating call of a caller that gave up on it); its
+   * players have no active game any more. Idempotent; a finished game cannot be cancelled.
+   */
+  cancel(gameId: string, reason: string | null): CancelOutcome {
+    const game = this.games.get(gameId);
+    if (!game) return { kind: 'not_found' };
+    if (game.status === 'cancelled') return { kind: 'already_cancelled', game };
+    if (game.status === 'finished') return { kind: 'finished', game };
+    game.status = 'cancelled';
+    game.cancelledAt = this.nowIso();
+    game.cancelReason = reason;
+    this.freePlayers(game);
+    return { kind: 'cancelled', game };
+  }
+
+  /** The game created with this Idempotency-Key (tenant-scoped), whatever its status. */
+  byKey(tenantId: string, idempotencyKey: string): Game | undefined {
+    const id = this.gameIdByKey.get(keyScope(tenantId, idempotencyKey));
+    return id ? this.games.get(id) : undefined;
   }
 
   get(gameId: string): Game | undefined {
@@ -109,12 +147,25 @@ export class GameRegistry {
     return id ? this.games.get(id) : undefined;
   }
 
-  list(filter: { tenantId?: string; status?: Game['status'] } = {}): Game[] {
+  /** Games in creation order, filtered by tenant, status and/or the match id in their metadata. */
+  list(filter: { tenantId?: string; status?: Game['status']; matchId?: string } = {}): Game[] {
     return [...this.games.values()].filter(
       (g) =>
         (filter.tenantId === undefined || g.request.tenant_id === filter.tenantId) &&
-        (filter.status === undefined || g.status === filter.status),
+        (filter.status === undefined || g.status === filter.status) &&
+        (filter.matchId === undefined || matchIdOf(g) === filter.matchId),
     );
+  }
+
+  private nowIso(): string {
+    return (this.options.now?.() ?? new Date()).toISOString();
+  }
+
+  private freePlayers(game: Game): void {
+    for (const userId of [game.request.white_user_id, game.request.black_user_id]) {
+      const key = playerKey(game.request.tenant_id, userId);
+      if (this.activeByPlayer.get(key) === game.gameId) this.activeByPlayer.delete(key);
+    }
   }
 
   get size(): number {

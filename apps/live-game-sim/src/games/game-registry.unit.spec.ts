@@ -57,4 +57,24 @@ describe('game registry', () => {
     expect(registry.create(body('a', 'c'), 'k2').kind).toBe('created');
     expect(registry.list({ status: 'active' })).toHaveLength(2);
   });
+
+  it('cancels an active game idempotently (players freed), not a finished one; finds games by key', () => {
+    const registry = new GameRegistry({ onePerPlayer: true });
+    const made = registry.create(body('a', 'b'), 'k1');
+    if (made.kind !== 'created') throw new Error(made.kind);
+    expect(registry.byKey('t1', 'k1')?.gameId).toBe(made.game.gameId);
+    expect(registry.byKey('t2', 'k1')).toBeUndefined();
+    expect(registry.cancel(made.game.gameId, 'match_aborted')).toMatchObject({ kind: 'cancelled' });
+    expect(registry.cancel(made.game.gameId, 'again')).toMatchObject({ kind: 'already_cancelled' });
+    expect(made.game).toMatchObject({ status: 'cancelled', cancelReason: 'match_aborted' });
+    expect(registry.activeGameOf('t1', 'a')).toBeUndefined();
+    expect(registry.finish(made.game.gameId, '1-0')?.status).toBe('cancelled');
+    const next = registry.create(body('a', 'b'), 'k2');
+    if (next.kind !== 'created') throw new Error(next.kind);
+    registry.finish(next.game.gameId, '1-0');
+    expect(registry.cancel(next.game.gameId, null)).toMatchObject({ kind: 'finished' });
+    expect(registry.cancel('nope', null)).toEqual({ kind: 'not_found' });
+    expect(registry.list({ matchId: 'm' })).toHaveLength(2);
+    expect(registry.list({ status: 'cancelled' })).toHaveLength(1);
+  });
 });
