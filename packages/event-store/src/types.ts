@@ -123,6 +123,12 @@ export interface SubscribeOptions {
   handler: (event: RecordedEvent) => Promise<void> | void;
   /** Called when the subscription stops because of an error (including a handler error). */
   onError?: (error: unknown) => void;
+  /**
+   * Called when a read failed for a reason expected to pass (connection terminated, server
+   * restarting); the subscription reads again from its position after `retryInMs` and does
+   * not stop. Adapters that reconnect by themselves (PostgreSQL, EventStoreDB) may call it.
+   */
+  onTransientError?: (error: unknown, retryInMs: number) => void;
   /** Events fetched per read while catching up. @defaultValue 500 */
   batchSize?: number;
 }

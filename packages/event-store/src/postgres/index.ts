@@ -1,4 +1,5 @@
 export { ChangeListener } from './change-listener.js';
+export { isConnectionError } from './connection-errors.js';
 export { EVENT_STORE_MIGRATIONS_TABLE, type MigrateEventStoreOptions, migrateEventStore } from './migrate.js';
 export {
   createPostgresEventStore,

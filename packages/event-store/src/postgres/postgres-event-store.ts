@@ -15,6 +15,7 @@ import type {
   Subscription,
 } from '../types.js';
 import { ChangeListener } from './change-listener.js';
+import { isConnectionError } from './connection-errors.js';
 import { migrateEventStore } from './migrate.js';
 import { EVENT_COLUMNS, EXPECTED_REVISION_CODE, NOTIFY_CHANNEL, pageQuery, quoteIdentifier } from './sql.js';
 
@@ -27,6 +28,12 @@ export interface PostgresEventStoreOptions {
   schema?: string;
   /** Size of the pool the store creates from `connectionString`. @defaultValue 10 */
   poolSize?: number;
+  /**
+   * PostgreSQL `application_name` of the store's own connections (its pool when it creates it,
+   * and its LISTEN connection), so operators and tests can find them in `pg_stat_activity`.
+   * @defaultValue the connection string's, else none
+   */
+  applicationName?: string;
   /** Run the migrations (node-pg-migrate) before returning the store. @defaultValue true */
   migrate?: boolean;
   /** Subscriptions re-read this often when no notification arrives (safety net). @defaultValue 1000 */
@@ -107,6 +114,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     new pg.Pool({
       connectionString: options.connectionString,
       max: options.poolSize ?? 10,
+      ...(options.applicationName ? { application_name: options.applicationName } : {}),
     });
   if (!options.pool && !options.connectionString)
     throw new Error('createPostgresEventStore: give connectionString or pool');
@@ -132,7 +140,10 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   const readAllSettleMs = options.readAllSettleMs ?? 2000;
   const changes = new ChangeSignal();
   const listener = new ChangeListener(
-    options.connectionString ? { connectionString: options.connectionString } : pool.options,
+    {
+      ...(options.connectionString ? { connectionString: options.connectionString } : pool.options),
+      ...(options.applicationName ? { application_name: options.applicationName } : {}),
+    },
     schema,
     changes,
   );
@@ -304,7 +315,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     return value === null || value === undefined ? -1 : Number(value);
   };
 
-  const source: LogSource = { readPage, head, changes };
+  const source: LogSource = { readPage, head, changes, isTransient: (error) => !closed && isConnectionError(error) };
 
   const store: PostgresEventStore = {
     schema,

@@ -197,6 +197,59 @@ describe('postgres event store', () => {
     }
   });
 
+  it('a subscription survives pg_terminate_backend of its connections (mid-read) and resumes from its position', async () => {
+    const applicationName = `es-test-${randomBytes(4).toString('hex')}`;
+    const store = await open({ applicationName, idlePollMs: 30, poolSize: 3 });
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    try {
+      const category = `kill${randomBytes(4).toString('hex')}`;
+      const seen: RecordedEvent[] = [];
+      const errors: unknown[] = [];
+      const subscription = store.subscribeToAll({
+        filter: { categories: [category] },
+        handler: (e) => void seen.push(e),
+        onError: (e) => errors.push(e),
+      });
+      await store.appendToStream(`${category}-1`, [sampleEvent('Before')]);
+      await eventually(() => expect(seen).toHaveLength(1));
+      await eventually(() => expect(store.listener.listening).toBe(true));
+      // Hold the subscription's next read in flight (blocked on a lock), then kill every
+      // connection of the store: the read fails with 57P01 on the server's side.
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE ${quoteIdentifier(schema)}.events IN ACCESS EXCLUSIVE MODE`);
+      await eventually(async () => {
+        const waiting = await admin.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+          [applicationName],
+        );
+        expect(waiting.rows[0].n).toBeGreaterThan(0);
+      });
+      const killed = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        [applicationName],
+      );
+      expect(killed.rowCount).toBeGreaterThanOrEqual(2); // the blocked reader and the LISTEN connection
+      await locker.query('ROLLBACK');
+
+      await eventually(() => expect(store.listener.listening).toBe(true));
+      const writer = await open(); // appends through another store: only the subscription is under test
+      try {
+        await writer.appendToStream(`${category}-1`, [sampleEvent('After1')]);
+        await writer.appendToStream(`${category}-2`, [sampleEvent('After2')]);
+      } finally {
+        await writer.close();
+      }
+      await eventually(() => expect(seen.map((e) => e.type)).toEqual(['Before', 'After1', 'After2']), 5000);
+      expect(errors).toEqual([]);
+      expect(subscription.lastPosition).toBe(seen.at(-1)!.position);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+      await store.close();
+    }
+  });
+
   it('close() does not hang with live subscriptions and a busy handler', async () => {
     const store = await open();
     const category = `cl${randomBytes(4).toString('hex')}`;

@@ -22,7 +22,16 @@ export interface LogSource {
   /** Highest committed position now (-1 for an empty log). */
   head(): Promise<number>;
   readonly changes: ChangeSignal;
+  /**
+   * Whether a failed read is expected to pass (connection lost, server restarting): the
+   * subscription then reads again from its position after a backoff instead of stopping.
+   * @defaultValue every read error stops the subscription
+   */
+  isTransient?(error: unknown): boolean;
 }
+
+/** Backoff between attempts after transient read errors: 50 ms, doubling, at most 5 s. */
+const retryDelay = (failures: number): number => Math.min(5000, 50 * 2 ** failures);
 
 export interface CatchUpTiming {
   /** Sleep between reads when nothing is held back (a safety net for lost notifications). */
@@ -82,9 +91,30 @@ export function startCatchUpSubscription(
   const minReadIntervalMs = timing.minReadIntervalMs ?? 0;
   let lastReadAt = Number.NEGATIVE_INFINITY;
 
+  /**
+   * After a read failed: true if the loop should read again (the error is transient; waited
+   * the backoff), false to stop quietly (closed meanwhile); rethrows anything else.
+   */
+  let failures = 0;
+  const retryAfter = async (error: unknown): Promise<boolean> => {
+    if (abort.signal.aborted) return false;
+    if (!source.isTransient?.(error)) throw error;
+    const delay = retryDelay(failures++);
+    options.onTransientError?.(error, delay);
+    await sleep(delay, abort.signal);
+    return !abort.signal.aborted;
+  };
+
   const run = async (): Promise<void> => {
     let cursor = lastPosition;
-    const target = await source.head();
+    let target: number | undefined;
+    while (target === undefined) {
+      try {
+        target = await source.head();
+      } catch (error) {
+        if (!(await retryAfter(error))) return;
+      }
+    }
     let next: PendingRead | undefined;
     try {
       while (!abort.signal.aborted) {
@@ -96,7 +126,15 @@ export function startCatchUpSubscription(
         if (!next) lastReadAt = performance.now();
         const read = next ?? startRead(cursor);
         next = undefined;
-        const page = await read.page;
+        let page: LogPage;
+        try {
+          page = await read.page;
+          failures = 0;
+        } catch (error) {
+          // Read again from the last handled position (nothing after it was handed over).
+          if (await retryAfter(error)) continue;
+          return;
+        }
         const full = page.events.length >= batchSize;
         // While catching up, fetch the next page while this one is being handled.
         if (full) next = startRead(page.events[page.events.length - 1]!.position);
