@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { isUnavailable } from '../errors/command-outcome.js';
 import { ProblemError, problemBody, problems } from '../errors/problem.js';
 
 /** Maps body-parser's errors (bad JSON, too large, wrong charset) to problems with stable codes. */
@@ -26,6 +27,11 @@ export function errorHandler(limit: string) {
         : typeof error === 'object' && error !== null
           ? fromBodyParser(error as { type?: string }, limit)
           : undefined;
+    if (!problem && isUnavailable(error)) {
+      // A read or a step before any write (an idempotency key, a lookup) could not reach a
+      // backing service: nothing was changed. Writes are answered by runConfirmed, never here.
+      problem = problems.unavailable('A backing service did not answer; nothing was changed. Retry shortly.');
+    }
     if (!problem) {
       req.log?.error({ err: error }, 'unhandled error');
       problem = problems.internal();

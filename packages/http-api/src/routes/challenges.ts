@@ -23,7 +23,8 @@ import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Principal } from '../auth/authenticator.js';
 import type { ApiDependencies } from '../dependencies.js';
-import { domainProblem, unavailableOrThrow } from '../errors/domain-problems.js';
+import { optional, readAfterApplied, runConfirmed, unavailableOrThrow } from '../errors/command-outcome.js';
+import { domainProblem } from '../errors/domain-problems.js';
 import { ProblemError, problems } from '../errors/problem.js';
 import { principalOf } from '../middleware/auth.js';
 import { parseOr400 } from '../middleware/validate.js';
@@ -78,11 +79,23 @@ export function challengeRoutes(deps: ApiDependencies): Router {
 
   /** The body after a command: from the stream (read-your-writes), with the game id from the read model if known. */
   const bodyAfterCommand = async (principal: Principal, challengeId: string, now: Date): Promise<ChallengeResponse> => {
-    const loaded = await loadChallenge(principal, challengeId);
+    // The command was applied: a blip of the store is waited out, and the read model (only a
+    // game id) is left out while it is away, so the answer is never an error for a done command.
+    const loaded = await readAfterApplied(() => loadChallenge(principal, challengeId));
     if (!loaded) throw notFound(challengeId);
-    const row = await queries.challenge(principal.tenantId, challengeId);
+    const row = await optional(() => queries.challenge(principal.tenantId, challengeId));
     return challengeBodyFromState(loaded.challenge, loaded.state, now, row?.gameId ?? null);
   };
+
+  /** Confirms a challenge command whose outcome is unknown: the challenge stream shows the status it leads to. */
+  const reachedStatus =
+    <T>(principal: Principal, challengeId: string, status: string, value: (state: LoadedChallenge['state']) => T) =>
+    async (): Promise<T | null> => {
+      const loaded = await loadChallenge(principal, challengeId);
+      return loaded && loaded.state.status === status ? value(loaded.state) : null;
+    };
+  const outcomeLog = (req: Request) => (applied: boolean, error: unknown) =>
+    req.log.warn({ err: error, applied }, 'a backing service failed during the command: outcome read back');
 
   /** 409 ACTIVE_GAME_EXISTS if live-game-api knows an active game of either player (policy on failure as for joins). */
   const checkNoActiveGame = async (req: Request, tenantId: string, userIds: string[]) => {
@@ -138,10 +151,13 @@ export function challengeRoutes(deps: ApiDependencies): Router {
       expiresAt,
       maxPendingChallenges: deps.config.MAX_PENDING_CHALLENGES,
     };
-    const issued = await issueChallenge(
-      { store: deps.store, metadata: commandMetadata(req, principal), now: now.toISOString() },
-      input,
-    ).catch(unavailableOrThrow);
+    const issued = await runConfirmed(
+      () =>
+        issueChallenge({ store: deps.store, metadata: commandMetadata(req, principal), now: now.toISOString() }, input),
+      // Issued means ChallengeIssued on the challenge stream (a slot taken without it frees itself at expiry).
+      async () => ((await loadChallenge(principal, challengeId)) ? ({ ok: true } as const) : null),
+      { onConfirmed: outcomeLog(req) },
+    );
     if (!issued.ok) throw domainProblem(issued.error);
     const challenge: ChallengeIssuedData = { ...input, issuedAt: now.toISOString() };
     res
@@ -229,15 +245,22 @@ export function challengeRoutes(deps: ApiDependencies): Router {
       throw error;
     }
 
-    const accepted = await acceptChallenge(
-      {
-        store: deps.store,
-        metadata: commandMetadata(req, principal),
-        now: now.toISOString(),
-        ratingOf: async (userId) => ratings.get(userId) ?? deps.config.DEFAULT_RATING,
-      },
-      { challengeId, acceptorId: principal.userId },
-    ).catch(unavailableOrThrow);
+    const accepted = await runConfirmed(
+      () =>
+        acceptChallenge(
+          {
+            store: deps.store,
+            metadata: commandMetadata(req, principal),
+            now: now.toISOString(),
+            ratingOf: async (userId) => ratings.get(userId) ?? deps.config.DEFAULT_RATING,
+          },
+          { challengeId, acceptorId: principal.userId },
+        ),
+      // Accepted on the challenge stream is the commit point; the match's remaining steps are
+      // re-driven by the workers (challenge expiry job, stuck-match sweep).
+      reachedStatus(principal, challengeId, 'accepted', (state) => ({ ok: true, matchId: state.matchId! }) as const),
+      { onConfirmed: outcomeLog(req) },
+    );
     if (!accepted.ok) throw domainProblem(accepted.error);
 
     if (deps.gameCreation) {
@@ -248,7 +271,7 @@ export function challengeRoutes(deps: ApiDependencies): Router {
           req.log.warn({ err: error, matchId: accepted.matchId }, 'could not enqueue game creation'),
         );
     }
-    res.json(await bodyAfterCommand(principal, challengeId, now).catch(unavailableOrThrow));
+    res.json(await bodyAfterCommand(principal, challengeId, now));
   });
 
   router.post('/challenges/:challengeId/decline', async (req: Request, res: Response) => {
@@ -257,18 +280,23 @@ export function challengeRoutes(deps: ApiDependencies): Router {
     const body = parseOr400(DeclineChallengeRequest, req.body ?? {});
     const now = clock();
     if (!(await loadChallenge(principal, challengeId).catch(unavailableOrThrow))) throw notFound(challengeId);
-    const declined = await endChallenge(
-      { store: deps.store, metadata: commandMetadata(req, principal), now: now.toISOString() },
-      {
-        type: 'DeclineChallenge',
-        challengeId,
-        userId: principal.userId,
-        reason: body.reason ?? 'generic',
-        now: now.toISOString(),
-      },
-    ).catch(unavailableOrThrow);
+    const declined = await runConfirmed(
+      () =>
+        endChallenge(
+          { store: deps.store, metadata: commandMetadata(req, principal), now: now.toISOString() },
+          {
+            type: 'DeclineChallenge',
+            challengeId,
+            userId: principal.userId,
+            reason: body.reason ?? 'generic',
+            now: now.toISOString(),
+          },
+        ),
+      reachedStatus(principal, challengeId, 'declined', () => ({ ok: true }) as const),
+      { onConfirmed: outcomeLog(req) },
+    );
     if (!declined.ok) throw domainProblem(declined.error);
-    res.json(await bodyAfterCommand(principal, challengeId, now).catch(unavailableOrThrow));
+    res.json(await bodyAfterCommand(principal, challengeId, now));
   });
 
   router.post('/challenges/:challengeId/cancel', async (req: Request, res: Response) => {
@@ -277,12 +305,23 @@ export function challengeRoutes(deps: ApiDependencies): Router {
     parseOr400(z.strictObject({}), req.body ?? {});
     const now = clock();
     if (!(await loadChallenge(principal, challengeId).catch(unavailableOrThrow))) throw notFound(challengeId);
-    const cancelled = await endChallenge(
-      { store: deps.store, metadata: commandMetadata(req, principal), now: now.toISOString() },
-      { type: 'CancelChallenge', challengeId, userId: principal.userId, reason: 'challenger', now: now.toISOString() },
-    ).catch(unavailableOrThrow);
+    const cancelled = await runConfirmed(
+      () =>
+        endChallenge(
+          { store: deps.store, metadata: commandMetadata(req, principal), now: now.toISOString() },
+          {
+            type: 'CancelChallenge',
+            challengeId,
+            userId: principal.userId,
+            reason: 'challenger',
+            now: now.toISOString(),
+          },
+        ),
+      reachedStatus(principal, challengeId, 'cancelled', () => ({ ok: true }) as const),
+      { onConfirmed: outcomeLog(req) },
+    );
     if (!cancelled.ok) throw domainProblem(cancelled.error);
-    res.json(await bodyAfterCommand(principal, challengeId, now).catch(unavailableOrThrow));
+    res.json(await bodyAfterCommand(principal, challengeId, now));
   });
 
   return router;

@@ -1,7 +1,7 @@
 import { parsePoolKey, type QueueSummaryResponse } from '@mm/contracts';
 import { Router } from 'express';
 import type { ApiDependencies } from '../dependencies.js';
-import { unavailableOrThrow } from '../errors/domain-problems.js';
+import { unavailableOrThrow } from '../errors/command-outcome.js';
 import { principalOf, requireRole } from '../middleware/auth.js';
 
 /** Operator routes; need an admin/service role. Scoped to the caller's tenant like everything else. */

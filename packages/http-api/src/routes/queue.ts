@@ -1,22 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { pairingSettings } from '@mm/config';
 import { type ActiveMatchmakingResponse, JoinQueueRequest, makePool, playerStream } from '@mm/contracts';
-import { handleCommand, loadState, playerDecider } from '@mm/domain';
-import type { EventMetadata } from '@mm/event-store';
+import { type HandleCommandResult, handleCommand, loadState, type PlayerState, playerDecider } from '@mm/domain';
+import type { CurrentRevision, EventMetadata } from '@mm/event-store';
 import { RatingUnavailableError, UpstreamError } from '@mm/integrations';
 import type { PairingConfig } from '@mm/pairing';
 import { type Request, type Response, Router } from 'express';
 import type { Principal } from '../auth/authenticator.js';
 import type { ApiDependencies } from '../dependencies.js';
-import { domainProblem, unavailableOrThrow } from '../errors/domain-problems.js';
+import { optional, runConfirmed, unavailableOrThrow } from '../errors/command-outcome.js';
+import { domainProblem } from '../errors/domain-problems.js';
 import { ProblemError, problems } from '../errors/problem.js';
 import { principalOf } from '../middleware/auth.js';
 import { parseOr400 } from '../middleware/validate.js';
-import { type EntryView, entryViewFromRow, entryViewFromStream, queueEntryBody } from './queue-entry-view.js';
+import {
+  type EntryView,
+  entryViewFromRow,
+  entryViewFromStream,
+  type LiveFigures,
+  queueEntryBody,
+} from './queue-entry-view.js';
 
 const ENTRY_ID = /^[\w-]{1,100}$/;
 const MEDIAN_WAIT_CACHE_MS = 5000;
 const RECENT_GAME_MS = 5 * 60_000;
+/** Set on a queue-entry answer whose live figures (position, estimated wait) could not be read: they are null. */
+export const LIVE_FIGURES_HEADER = 'Matchmaking-Live-Figures';
 
 export const commandMetadata = (req: Request, principal: Principal): EventMetadata => ({
   tenantId: principal.tenantId,
@@ -49,12 +58,27 @@ export function queueRoutes(deps: ApiDependencies): Router {
     return value;
   };
 
-  /** Live figures of a searching entry: place in its pool, and the wait still expected. */
-  const liveFigures = async (principal: Principal, entry: EntryView, now: Date) => {
+  /**
+   * Live figures of a searching entry: place in its pool (Redis views), and the wait still
+   * expected (read models). They are a courtesy, not the answer: when Redis or the read models
+   * are away they are null and the response says so (header {@link LIVE_FIGURES_HEADER}), so
+   * a command that was applied is never reported as failed because of them.
+   */
+  const liveFigures = async (
+    req: Request,
+    res: Response,
+    principal: Principal,
+    entry: EntryView,
+    now: Date,
+  ): Promise<LiveFigures | undefined> => {
     if (entry.status !== 'SEARCHING') return undefined;
+    const unavailable = (error: unknown) => {
+      res.setHeader(LIVE_FIGURES_HEADER, 'unavailable');
+      req.log.warn({ err: error }, 'live figures unavailable: answered without them');
+    };
     const [position, median] = await Promise.all([
-      deps.queueViews.position(principal.tenantId, entry.poolKey, entry.queueEntryId),
-      recentMedianWait(principal.tenantId, entry.poolKey, now),
+      optional(() => deps.queueViews.position(principal.tenantId, entry.poolKey, entry.queueEntryId), unavailable),
+      optional(() => recentMedianWait(principal.tenantId, entry.poolKey, now), unavailable),
     ]);
     const waited = (now.getTime() - entry.enqueuedAt.getTime()) / 1000;
     return {
@@ -71,17 +95,30 @@ export function queueRoutes(deps: ApiDependencies): Router {
   const findEntry = async (principal: Principal, queueEntryId: string): Promise<EntryView | null> => {
     const stream = playerStream(principal.tenantId, principal.userId);
     // The checkpoint is read before the row, so the row is at least as new as the checkpoint.
+    // The read models are only a shortcut: when they are away, the stream answers.
     const [last, checkpoint] = await Promise.all([
       deps.store.readStream(stream, { direction: 'backwards', maxCount: 1 }),
-      deps.queries.checkpoint(),
+      optional(() => deps.queries.checkpoint()),
     ]);
-    const row = await deps.queries.entry(principal.tenantId, queueEntryId);
+    const row = checkpoint === null ? null : await optional(() => deps.queries.entry(principal.tenantId, queueEntryId));
     if (row && row.userId !== principal.userId) return null;
-    if (row && (last.length === 0 || checkpoint >= last[0]!.position)) return entryViewFromRow(row);
+    if (row && checkpoint !== null && (last.length === 0 || checkpoint >= last[0]!.position))
+      return entryViewFromRow(row);
     const { state } = await loadState(deps.store, stream, playerDecider);
     const entry = state.entries[queueEntryId];
     return entry ? entryViewFromStream(principal.userId, entry) : null;
   };
+
+  /** A command result read back from the stream after an unknown outcome (its events are not known here). */
+  const readBack = (state: PlayerState, revision: CurrentRevision): HandleCommandResult<PlayerState> => ({
+    ok: true,
+    events: [],
+    state,
+    nextExpectedRevision: revision,
+  });
+
+  const confirmedLog = (req: Request) => (applied: boolean, error: unknown) =>
+    req.log.warn({ err: error, applied }, 'a backing service failed during the command: outcome read back');
 
   const entryIdParam = (req: Request): string => {
     const id = String(req.params.queueEntryId);
@@ -141,43 +178,65 @@ export function queueRoutes(deps: ApiDependencies): Router {
     }
 
     const now = clock();
-    const result = await handleCommand({
-      store: deps.store,
-      streamName: playerStream(principal.tenantId, principal.userId),
-      decider: playerDecider,
-      command: {
-        type: 'JoinQueue',
-        userId: principal.userId,
-        queueEntryId: randomUUID(),
-        pool,
-        rating: rating.value.rating,
-        ratingSource: rating.value.source,
-        ratingRange: body.rating_range ?? null,
-        now: now.toISOString(),
+    const stream = playerStream(principal.tenantId, principal.userId);
+    const queueEntryId = randomUUID();
+    const result = await runConfirmed(
+      () =>
+        handleCommand({
+          store: deps.store,
+          streamName: stream,
+          decider: playerDecider,
+          command: {
+            type: 'JoinQueue',
+            userId: principal.userId,
+            queueEntryId,
+            pool,
+            rating: rating.value.rating,
+            ratingSource: rating.value.source,
+            ratingRange: body.rating_range ?? null,
+            now: now.toISOString(),
+          },
+          metadata: commandMetadata(req, principal),
+        }),
+      // The entry id is this request's own: if it is on the stream, the join was applied.
+      async () => {
+        const { state, revision } = await loadState(deps.store, stream, playerDecider);
+        return state.entries[queueEntryId] ? readBack(state, revision) : null;
       },
-      metadata: commandMetadata(req, principal),
-    }).catch(unavailableOrThrow);
+      { onConfirmed: confirmedLog(req) },
+    );
     if (!result.ok) throw domainProblem(result.error);
-    const joined = result.events[0]!.data as { queueEntryId: string };
-    const entry = result.state.entries[joined.queueEntryId]!;
+    const entry = result.state.entries[queueEntryId]!;
     const view = entryViewFromStream(principal.userId, entry);
+    const live = await liveFigures(req, res, principal, view, now);
     res
       .status(201)
       .location(`${req.baseUrl}/queue/${entry.queueEntryId}`)
-      .json(queueEntryBody(view, now, pairing, await liveFigures(principal, view, now)));
+      .json(queueEntryBody(view, now, pairing, live));
   });
 
   router.delete('/queue/:queueEntryId', async (req: Request, res: Response) => {
     const principal = principalOf(res);
     const queueEntryId = entryIdParam(req);
     const now = clock();
-    const result = await handleCommand({
-      store: deps.store,
-      streamName: playerStream(principal.tenantId, principal.userId),
-      decider: playerDecider,
-      command: { type: 'CancelQueueEntry', userId: principal.userId, queueEntryId, now: now.toISOString() },
-      metadata: commandMetadata(req, principal),
-    }).catch(unavailableOrThrow);
+    const stream = playerStream(principal.tenantId, principal.userId);
+    const result = await runConfirmed(
+      () =>
+        handleCommand({
+          store: deps.store,
+          streamName: stream,
+          decider: playerDecider,
+          command: { type: 'CancelQueueEntry', userId: principal.userId, queueEntryId, now: now.toISOString() },
+          metadata: commandMetadata(req, principal),
+        }),
+      // Cancelled by the user now: the cancel was applied (by this request or an earlier one).
+      async () => {
+        const { state, revision } = await loadState(deps.store, stream, playerDecider);
+        const entry = state.entries[queueEntryId];
+        return entry?.status === 'cancelled' && entry.cancelReason === 'user' ? readBack(state, revision) : null;
+      },
+      { onConfirmed: confirmedLog(req) },
+    );
     if (!result.ok) throw domainProblem(result.error);
     const entry = result.state.entries[queueEntryId]!;
     res.json(queueEntryBody(entryViewFromStream(principal.userId, entry), now, pairing));
@@ -188,10 +247,11 @@ export function queueRoutes(deps: ApiDependencies): Router {
     const now = clock();
     const entry = await findEntry(principal, entryIdParam(req)).catch(unavailableOrThrow);
     if (!entry) throw new ProblemError(404, 'QUEUE_ENTRY_NOT_FOUND', 'No such queue entry');
-    res.json(queueEntryBody(entry, now, pairing, await liveFigures(principal, entry, now)));
+    const live = await liveFigures(req, res, principal, entry, now);
+    res.json(queueEntryBody(entry, now, pairing, live));
   });
 
-  router.get('/active', async (_req: Request, res: Response) => {
+  router.get('/active', async (req: Request, res: Response) => {
     const principal = principalOf(res);
     const now = clock();
     const { state } = await loadState(
@@ -202,13 +262,14 @@ export function queueRoutes(deps: ApiDependencies): Router {
     const body: ActiveMatchmakingResponse = { queue_entry: null, match: null };
     const active = state.activeEntryId ? state.entries[state.activeEntryId] : undefined;
     if (active) {
-      const row = await deps.queries.entry(principal.tenantId, active.queueEntryId);
+      const row = await optional(() => deps.queries.entry(principal.tenantId, active.queueEntryId));
       const view = row ? entryViewFromRow(row) : entryViewFromStream(principal.userId, active);
-      body.queue_entry = queueEntryBody(view, now, pairing, await liveFigures(principal, view, now));
+      body.queue_entry = queueEntryBody(view, now, pairing, await liveFigures(req, res, principal, view, now));
     }
     const live = state.liveMatch;
     if (live) {
-      const match = await deps.queries.match(principal.tenantId, live.matchId);
+      // The stream knows the match; the read model adds its game and colours (null while it is away).
+      const match = await optional(() => deps.queries.match(principal.tenantId, live.matchId));
       body.match = {
         match_id: live.matchId,
         game_id: match?.gameId ?? null,
@@ -219,7 +280,7 @@ export function queueRoutes(deps: ApiDependencies): Router {
     } else if (!active) {
       // A client polling /active after its entry was matched still learns its game: the newest
       // match whose game was created in the last RECENT_GAME_MS (the game itself lives in live-game-api).
-      const recent = await deps.queries.latestMatchOf(principal.tenantId, principal.userId);
+      const recent = await optional(() => deps.queries.latestMatchOf(principal.tenantId, principal.userId));
       if (recent?.status === 'GAME_CREATED' && now.getTime() - new Date(recent.decidedAt).getTime() < RECENT_GAME_MS) {
         const white = recent.whiteUserId === principal.userId;
         body.match = {
