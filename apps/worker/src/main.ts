@@ -4,6 +4,9 @@ import { gameCreationRequester, startWorkers, type WorkerRole } from '@mm/worker
 import { startChallengeWorkers } from '@mm/workers/challenges';
 import { pino } from 'pino';
 
+/** Every PostgreSQL connection of this process carries this name (pg_stat_activity, operators, tests). */
+const APPLICATION_NAME = 'mm-worker';
+
 /**
  * apps/worker: the pairing, game-creation and scheduler workers. Wiring and lifecycle only;
  * the logic is in packages/workers. Run as many as you like. `WORKER_ROLES` (comma list of
@@ -13,7 +16,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'matchmaking-worker', pid: process.pid } });
   const store = await createEventStore(config.eventStoreUrl, {
-    postgres: { schema: config.EVENT_STORE_SCHEMA, poolSize: 8 },
+    postgres: { schema: config.EVENT_STORE_SCHEMA, poolSize: 8, applicationName: APPLICATION_NAME },
   });
   const roles = process.env.WORKER_ROLES?.split(',')
     .map((r) => r.trim())
@@ -35,7 +38,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  const workers = await startWorkers({ config, logger, store, ...(roles?.length ? { roles } : {}) });
+  const workers = await startWorkers({
+    config,
+    logger,
+    store,
+    applicationName: APPLICATION_NAME,
+    ...(roles?.length ? { roles } : {}),
+  });
   running.push(workers);
   // Challenge expiry and accept completion; completed challenge matches go to our game-creation queue.
   running.push(
@@ -43,6 +52,7 @@ async function main(): Promise<void> {
       config,
       logger,
       store,
+      applicationName: APPLICATION_NAME,
       gameCreation: gameCreationRequester(workers.gameCreationQueue, config),
     }),
   );

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import { type LiveGameApi, liveGameApiFromConfig } from '@mm/integrations';
@@ -20,7 +22,7 @@ import type { WorkerContext } from './context.js';
 import { createGameForMatch, type GameCreationOutcome } from './games/create-game.js';
 import { createGameCreationQueue, GAME_CREATION_QUEUE, type GameCreationJobData } from './games/game-creation-queue.js';
 import { type PairingPassContext, type PassResult, runPairingPass } from './pairing/pairing-pass.js';
-import { type PoolLock, poolLockKey, releasePoolLockIfUnchanged } from './pairing/pool-lock.js';
+import { keepPoolLock, type PoolLock, poolLockKey, releasePoolLockIfUnchanged } from './pairing/pool-lock.js';
 import { poolModes } from './pairing/wave.js';
 import { type SweepResult, sweepStuckMatches } from './recovery/sweep.js';
 
@@ -46,6 +48,8 @@ export interface StartWorkersOptions {
   gameCreationConcurrency?: number;
   /** Clock in epoch ms. @defaultValue Date.now */
   now?: () => number;
+  /** `application_name` of the PostgreSQL pool created here (not of a `db` given in). @defaultValue 'mm-worker' */
+  applicationName?: string;
 }
 
 export interface Workers {
@@ -61,8 +65,33 @@ export interface Workers {
 
 /** Pairing-pass rounds inside one job while the pool keeps changing under it. */
 const MAX_ROUNDS_PER_JOB = 3;
-/** The per-pool lock outlives any sane pass and expires soon after a crash. */
-const POOL_LOCK_TTL_MS = 5_000;
+
+/*
+ * How fast work held by a dead process comes back (packages/workers/README.md, "Worker death").
+ * BullMQ renews a running job's lock every `lockRenewTime` (at most; its timer runs twice as
+ * often) and a stalled check every `stalledInterval` moves a job whose lock has expired back to
+ * wait: a job of a SIGKILLed worker is running again at most lockDuration + stalledInterval after
+ * its last renewal. A live worker loses a job only if its event loop stalls for longer than
+ * lockDuration − lockRenewTime (≥ 1 s here; a pairing pass over 10 000 entries computes for
+ * ~0.1 s). Redis cost: one lock renewal per running job per ~0.5 s (none for a job shorter than
+ * that) and one stalled-check script per worker and queue per stalledInterval.
+ */
+/** Pairing: a pool's one job must come back within 2 s (lock ≤ 1.5 s, then a check ≤ 0.4 s). */
+export const PAIRING_WORKER_LOCK = { lockDuration: 1_500, lockRenewTime: 500, stalledInterval: 400 } as const;
+/** Game creation and the tick: back within 3 s (target 5 s); their jobs wait on HTTP, not the CPU. */
+export const GAME_CREATION_WORKER_LOCK = { lockDuration: 2_000, lockRenewTime: 600, stalledInterval: 1_000 } as const;
+/**
+ * The per-pool lock: short, and renewed while a pass runs, so a dead holder blocks its pool for at
+ * most this long — less than the lowest time in which BullMQ can hand the dead holder's job to
+ * another worker (lockDuration − lockRenewTime), so the recovered job normally finds it gone.
+ */
+export const POOL_LOCK_TTL_MS = 1_000;
+const POOL_LOCK_RENEW_MS = 300;
+/**
+ * How often a scheduler-role process checks that its job schedulers still exist (one HGETALL
+ * each): a Redis that lost its keys (restarted without persistence) gets them back within this.
+ */
+export const SCHEDULER_CHECK_MS = 3_000;
 
 interface PairingJobResult {
   generation: number;
@@ -79,7 +108,17 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const { config, logger, store } = options;
   const roles = new Set<WorkerRole>(options.roles ?? ['pairing', 'game-creation', 'scheduler']);
   const redis = options.redis ?? new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  const db = options.db ?? new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+  const db =
+    options.db ??
+    new pg.Pool({
+      connectionString: config.DATABASE_URL,
+      max: 4,
+      application_name: options.applicationName ?? 'mm-worker',
+    });
+  // An idle connection that PostgreSQL terminates (restart, failover, pg_terminate_backend) is
+  // reported here; without a listener the 'error' event would crash the process. The pool
+  // drops the connection and the next query opens a new one.
+  if (!options.db) db.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection lost'));
   const liveGame = options.liveGame ?? liveGameApiFromConfig(config);
   const prefix = bullPrefix(config.REDIS_PREFIX);
   const pairingQueue = createPairingQueue(redis, config.REDIS_PREFIX);
@@ -98,16 +137,27 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
       token: randomUUID(),
       generationKey: queueViewKeys(config.REDIS_PREFIX).generation(tenantId, poolKey),
     };
-    const first = await reader.lockAndSnapshot(tenantId, poolKey, { ...lock, ttlMs: POOL_LOCK_TTL_MS });
+    let first = await reader.lockAndSnapshot(tenantId, poolKey, { ...lock, ttlMs: POOL_LOCK_TTL_MS });
+    if (!first.locked && job.stalledCounter > 0) {
+      // This job was taken back from a worker that died while running it (stalled), and that
+      // worker most likely held the pool lock: signals since then were folded into this job, so
+      // nobody else will pass the pool. Wait out the dead holder's lock (at most its TTL) and try
+      // once more; a live holder renews its lock and handles the pool itself.
+      const ttl = await redis.pttl(lock.key);
+      if (ttl > 0) await sleep(Math.min(ttl, POOL_LOCK_TTL_MS) + 10);
+      first = await reader.lockAndSnapshot(tenantId, poolKey, { ...lock, ttlMs: POOL_LOCK_TTL_MS });
+    }
     if (!first.locked) {
       // Another pass holds the pool. Its release checks the pool's generation atomically and
       // passes again if the pool changed (the change that signalled this job bumped the
       // generation before the signal), so this job has nothing left to do. Waiting and
       // retrying instead cost a delayed-job round trip and up to 100 ms for the new entry.
-      // A holder that died keeps the lock until its TTL; the scheduler tick signals again.
+      // A holder that died keeps the lock until its TTL (its job, taken back as stalled, waits
+      // for that); the scheduler tick signals again.
       return { generation: -1, more: false, skipped: 'locked' };
     }
     let released = false;
+    const keeper = keepPoolLock(redis, lock, POOL_LOCK_TTL_MS, POOL_LOCK_RENEW_MS);
     try {
       let { generation, entries } = first;
       for (let round = 1; ; round++) {
@@ -126,6 +176,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         ({ generation, entries } = await reader.read(tenantId, poolKey));
       }
     } finally {
+      keeper.stop();
       if (!released) await releasePoolLockIfUnchanged(redis, lock, null).catch(() => undefined);
     }
   };
@@ -159,15 +210,18 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     return { signalled: pools.length, sweep };
   };
 
+  // Shows in each job as `processedBy`: which process runs (or ran) it.
+  const name = `${hostname()}:${process.pid}`;
   if (roles.has('pairing')) {
     const worker = new Worker<PairingJobData, PairingJobResult>(PAIRING_QUEUE, processPairing, {
       connection: redis,
       prefix,
+      name,
       concurrency: Math.max(1, config.WORKER_CONCURRENCY),
-      // A killed worker's pass is handed to another worker within seconds, not the default 30 s
-      // (the pool's deduplicated job is blocked while it looks active).
-      lockDuration: 10_000,
-      stalledInterval: 5_000,
+      // A killed worker's pass is handed to another worker within 2 s, not the default 30–60 s:
+      // the pool's deduplicated job blocks the pool while it looks active (new signals are only
+      // kept as its successor).
+      ...PAIRING_WORKER_LOCK,
       maxStalledCount: 10,
     });
     worker.on('failed', (job, error) =>
@@ -180,8 +234,9 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     const worker = new Worker<GameCreationJobData, GameCreationOutcome>(GAME_CREATION_QUEUE, processGameCreation, {
       connection: redis,
       prefix,
+      name,
       concurrency: options.gameCreationConcurrency ?? 16,
-      stalledInterval: 5_000,
+      ...GAME_CREATION_WORKER_LOCK,
       maxStalledCount: 10,
     });
     worker.on('failed', (job, error) =>
@@ -190,17 +245,41 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     workers.push(worker);
   }
 
-  if (roles.has('scheduler')) {
-    // The sweep reads the read models; the projector creates them too (idempotent, concurrency-safe).
-    await migrateReadModels(db, config.READ_MODEL_SCHEMA);
-    await tickQueue.upsertJobScheduler(
+  const upsertTick = () =>
+    tickQueue.upsertJobScheduler(
       TICK_SCHEDULER_ID,
       { every: Math.max(100, Math.round(config.WORKER_INTERVAL_SECONDS * 1000)) },
       { name: 'tick', opts: { removeOnComplete: true, removeOnFail: 100 } },
     );
-    const worker = new Worker(TICK_QUEUE, async () => tick(), { connection: redis, prefix, concurrency: 1 });
+  let schedulerCheck: NodeJS.Timeout | undefined;
+  let onReconnect: (() => void) | undefined;
+  if (roles.has('scheduler')) {
+    // The sweep reads the read models; the projector creates them too (idempotent, concurrency-safe).
+    await migrateReadModels(db, config.READ_MODEL_SCHEMA);
+    await upsertTick();
+    const worker = new Worker(TICK_QUEUE, async () => tick(), {
+      connection: redis,
+      prefix,
+      name,
+      concurrency: 1,
+      ...GAME_CREATION_WORKER_LOCK,
+    });
     worker.on('failed', (_job, error) => logger.error({ err: error }, 'scheduler tick failed'));
     workers.push(worker);
+    // The scheduler lives in Redis only: a Redis that lost its keys (restarted without
+    // persistence) would stop widening, timeouts and every recovery until a worker restarted.
+    // Every scheduler process re-creates it after a reconnect and whenever a check finds it gone.
+    const ensureTick = async (why: string) => {
+      if (await tickQueue.getJobScheduler(TICK_SCHEDULER_ID)) return;
+      await upsertTick();
+      logger.warn({ why }, 'scheduler tick was missing in Redis: re-created');
+    };
+    const ensure = (why: string) =>
+      void ensureTick(why).catch((error: unknown) => logger.warn({ err: error }, 'could not check the scheduler tick'));
+    onReconnect = () => ensure('redis reconnected');
+    redis.on('ready', onReconnect);
+    schedulerCheck = setInterval(() => ensure('periodic check'), SCHEDULER_CHECK_MS);
+    schedulerCheck.unref();
   }
 
   for (const worker of workers) worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
@@ -212,6 +291,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     pass: (tenantId, poolKey) => runPairingPass(passCtx, { tenantId, poolKey }),
     tick,
     async close() {
+      clearInterval(schedulerCheck);
+      if (onReconnect) redis.off('ready', onReconnect);
       // Worker#close waits for the running jobs and takes no new ones (graceful shutdown).
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all([pairingQueue.close(), gameCreationQueue.close(), tickQueue.close()]);

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Config } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import { type RatingProvider, ratingProviderFromConfig } from '@mm/integrations';
@@ -6,6 +7,7 @@ import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { expireOverdueChallenges } from '../recovery/challenge-sweep.js';
 import { CHALLENGE_QUEUE, type ChallengeJobData, createChallengeQueue, SWEEP_ACCEPTED_JOB } from './challenge-queue.js';
 import { driveChallenge, type GameCreationRequester } from './drive-challenge.js';
 
@@ -21,10 +23,19 @@ export interface ChallengeWorkersOptions {
   ratings?: RatingProvider;
   /** Asked to create the game of a match completed here; the workers' scheduler re-drives it anyway. */
   gameCreation?: GameCreationRequester;
-  /** How often the sweep looks for accepts that stopped after their commit point. @defaultValue 30000 */
+  /**
+   * How often the sweep looks for accepts that stopped after their commit point and for pending
+   * challenges whose expiry job was lost. @defaultValue 5000
+   */
   sweepEveryMs?: number;
   /** An accepted challenge without a match younger than this is left to its own request. @defaultValue 30000 */
   acceptGraceMs?: number;
+  /** A pending challenge this long past `expiresAt` is expired by the sweep (its job was lost). @defaultValue 2000 */
+  expiryGraceMs?: number;
+  /** How often the process checks that the sweep's job scheduler still exists in Redis. @defaultValue 3000 */
+  schedulerCheckMs?: number;
+  /** `application_name` of the PostgreSQL pool created here (not of a `db` given in). @defaultValue 'mm-worker' */
+  applicationName?: string;
   /** Jobs run at once by this process. @defaultValue 4 */
   concurrency?: number;
   /** @defaultValue () => new Date() */
@@ -49,11 +60,23 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
   const owned: (() => Promise<unknown> | undefined)[] = [];
   const base = options.redis ?? new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   if (!options.redis) owned.push(async () => base.disconnect());
-  const db = options.db ?? new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
-  if (!options.db) owned.push(() => db.end());
+  const db =
+    options.db ??
+    new pg.Pool({
+      connectionString: config.DATABASE_URL,
+      max: 2,
+      application_name: options.applicationName ?? 'mm-worker',
+    });
+  if (!options.db) {
+    // An idle connection terminated by PostgreSQL must not crash the process (an 'error' event
+    // without a listener throws); the pool replaces it on the next query.
+    db.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection lost'));
+    owned.push(() => db.end());
+  }
   const queries: ChallengeQueries = createChallengeQueries(db, config.READ_MODEL_SCHEMA);
   const ratings = options.ratings ?? ratingProviderFromConfig(config, logger);
   const acceptGraceMs = options.acceptGraceMs ?? 30_000;
+  const expiryGraceMs = options.expiryGraceMs ?? 2_000;
 
   const drive = (data: ChallengeJobData) =>
     driveChallenge(
@@ -71,7 +94,12 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
         });
         if (result) logger.info({ ...challenge, ...result }, 'completed an interrupted challenge accept');
       }
-      return `swept ${stuck.length}`;
+      // Pending challenges past their expiry whose expiry job is gone (Redis lost its keys, …).
+      const overdue = await expireOverdueChallenges(
+        { db, readModelSchema: config.READ_MODEL_SCHEMA, now: clock(), graceMs: expiryGraceMs, logger },
+        drive,
+      );
+      return `swept ${stuck.length} accepted, ${overdue.expired} overdue`;
     }
     const result = await drive(job.data);
     if (result.outcome === 'not_due') {
@@ -88,7 +116,14 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
   const worker = new Worker<ChallengeJobData, string>(CHALLENGE_QUEUE, processJob, {
     connection,
     prefix: bullPrefix(config.REDIS_PREFIX),
+    name: `${hostname()}:${process.pid}`,
     concurrency: options.concurrency ?? 4,
+    // A dead process's expiry jobs are taken back within 3 s instead of BullMQ's 30–60 s
+    // (cost: one stalled-check script per second per process).
+    lockDuration: 2_000,
+    lockRenewTime: 600,
+    stalledInterval: 1_000,
+    maxStalledCount: 10,
   });
   worker.on('failed', (job, error) =>
     logger.warn({ err: error, jobId: job?.id, name: job?.name, data: job?.data }, 'challenge job failed'),
@@ -98,12 +133,30 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
 
   const queue = createChallengeQueue(base, config.REDIS_PREFIX);
   owned.unshift(() => queue.close());
-  await queue.upsertJobScheduler(
-    SWEEP_ACCEPTED_JOB,
-    { every: options.sweepEveryMs ?? 30_000 },
-    { name: SWEEP_ACCEPTED_JOB, opts: { removeOnComplete: true, removeOnFail: 100 } },
-  );
+  const upsertSweep = () =>
+    queue.upsertJobScheduler(
+      SWEEP_ACCEPTED_JOB,
+      { every: options.sweepEveryMs ?? 5_000 },
+      { name: SWEEP_ACCEPTED_JOB, opts: { removeOnComplete: true, removeOnFail: 100 } },
+    );
+  await upsertSweep();
   await worker.waitUntilReady();
+  // The sweep's scheduler lives in Redis only: re-create it after a reconnect and whenever a
+  // periodic check (one HGETALL) finds it gone, e.g. after Redis restarted without persistence.
+  const ensureSweep = (why: string) =>
+    void (async () => {
+      if (await queue.getJobScheduler(SWEEP_ACCEPTED_JOB)) return;
+      await upsertSweep();
+      logger.warn({ why }, 'challenge sweep scheduler was missing in Redis: re-created');
+    })().catch((error: unknown) => logger.warn({ err: error }, 'could not check the challenge sweep scheduler'));
+  const onReconnect = () => ensureSweep('redis reconnected');
+  base.on('ready', onReconnect);
+  const check = setInterval(() => ensureSweep('periodic check'), options.schedulerCheckMs ?? 3_000);
+  check.unref();
+  owned.unshift(async () => {
+    clearInterval(check);
+    base.off('ready', onReconnect);
+  });
 
   return {
     queue,

@@ -47,3 +47,55 @@ export async function releasePoolLockIfUnchanged(
   )) as [number, string];
   return { released: released === 1, generation: Number(generation) };
 }
+
+/** KEYS: lock. ARGV: token, ttl ms. Extends the lock only while it is still ours. */
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
+/** Extends the pool lock to `ttlMs` from now if `lock` still holds it; false if it is gone or another's. */
+export async function renewPoolLock(
+  redis: Redis,
+  lock: Pick<PoolLock, 'key' | 'token'>,
+  ttlMs: number,
+): Promise<boolean> {
+  return (await redis.eval(RENEW, 1, lock.key, lock.token, String(ttlMs))) === 1;
+}
+
+/**
+ * Keeps the pool lock alive while a pass runs: renews it to `ttlMs` every `everyMs` until
+ * `stop()` (call it when the lock is released). The TTL can then be short — a dead holder blocks
+ * the pool for at most `ttlMs` — without a long pass (a big pool, a slow store) losing the lock
+ * halfway. A pass shorter than `everyMs` costs no renewal at all. Once the lock is gone or
+ * another's, renewing stops; the pass goes on (the lock is only an optimisation).
+ */
+export function keepPoolLock(
+  redis: Redis,
+  lock: Pick<PoolLock, 'key' | 'token'>,
+  ttlMs: number,
+  everyMs: number,
+): { stop(): void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    timer = setTimeout(() => {
+      renewPoolLock(redis, lock, ttlMs).then(
+        (held) => {
+          if (held && !stopped) schedule();
+        },
+        () => {
+          if (!stopped) schedule(); // a Redis blip: try again at the next interval
+        },
+      );
+    }, everyMs);
+    timer.unref();
+  };
+  schedule();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
