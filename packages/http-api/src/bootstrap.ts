@@ -20,19 +20,45 @@ export interface Api {
   close(): Promise<void>;
 }
 
+/** Every PostgreSQL connection the API opens carries this name (pg_stat_activity, operators, fault tests). */
+export const API_APPLICATION_NAME = 'mm-api';
+
 /** Builds the API from the configuration: adapters, migrations, then the Express app. */
 export async function buildApi(config: Config, logger: Logger, overrides: Partial<ApiDependencies> = {}): Promise<Api> {
   const owned: (() => Promise<void> | void)[] = [];
   const store: EventStore =
     overrides.store ??
     (await createEventStore(config.eventStoreUrl, {
-      postgres: { schema: config.EVENT_STORE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE },
+      postgres: {
+        schema: config.EVENT_STORE_SCHEMA,
+        poolSize: config.DATABASE_POOL_SIZE,
+        applicationName: API_APPLICATION_NAME,
+      },
     }));
   if (!overrides.store) owned.push(() => store.close());
-  const db = overrides.db ?? new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+  const db =
+    overrides.db ??
+    new pg.Pool({
+      connectionString: config.DATABASE_URL,
+      max: config.DATABASE_POOL_SIZE,
+      application_name: API_APPLICATION_NAME,
+      // A request waits at most this long for a connection while PostgreSQL is away (then 503).
+      connectionTimeoutMillis: 2000,
+    });
   if (!overrides.db) owned.push(() => db.end());
+  // A pooled connection that dies while idle (PostgreSQL restarted, pg_terminate_backend) is
+  // reported here; without a listener it would crash the process. The pool reconnects on the
+  // next query, and requests meanwhile get 503.
+  const onDbError = (error: Error) =>
+    logger.warn({ err: error }, 'idle PostgreSQL connection lost (reconnects on use)');
+  db.on('error', onDbError);
+  owned.push(() => void db.off('error', onDbError));
   const redis = overrides.redis ?? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: false });
-  if (!overrides.redis) owned.push(() => redis.disconnect());
+  if (!overrides.redis) {
+    owned.push(() => redis.disconnect());
+    // ioredis reconnects by itself; while Redis is away commands fail fast (no offline queue).
+    redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error (reconnecting)'));
+  }
 
   await migrateReadModels(db, config.READ_MODEL_SCHEMA);
   await migrateApiSchema(db, config.API_SCHEMA);
