@@ -5,7 +5,7 @@ import { defaultPairingConfig, type PoolEntry, pairPool } from '@mm/pairing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingStore, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
 import type { WorkerContext } from '../context.js';
-import { abortMatch } from '../match/match-steps.js';
+import { abortMatch, loadMatch, settlePlayers } from '../match/match-steps.js';
 import { commitPair } from '../pairing/commit-pair.js';
 import { createGameForMatch } from './create-game.js';
 
@@ -36,9 +36,15 @@ const matched = async (prefix: string): Promise<{ matchId: string; users: string
   return { matchId: outcome.matchId, users };
 };
 
-const liveGame = (createGame: LiveGameApi['createGame']): LiveGameApi => ({
+/** An in-process live-game-api: `createGame` as given, no active games, no game by key; cancels are recorded. */
+const liveGame = (createGame: LiveGameApi['createGame'], cancels: string[] = []): LiveGameApi => ({
   createGame,
   activeGame: async () => null,
+  findGameByKey: async () => null,
+  cancelGame: async (gameId) => {
+    cancels.push(gameId);
+    return 'cancelled';
+  },
 });
 
 const expectGameOnPlayers = async (users: string[], matchId: string, gameId: string) => {
@@ -77,21 +83,58 @@ describe('game creation: GameCreated and both players’ QueueEntryGameStarted',
     await expectGameOnPlayers(users, matchId, 'game-gseq');
   });
 
-  it('an abort that lands during the live-game-api call wins: nothing of the game is written, both players search again', async () => {
+  it('an abort that lands during the live-game-api call wins: nothing of the game is written, both players search again, the game is cancelled', async () => {
     const { matchId, users } = await matched('gab');
-    const ctx = { ...baseCtx, liveGame: liveGame(async () => ({ gameId: 'game-gab' })) };
+    const cancels: string[] = [];
+    const ctx = { ...baseCtx, liveGame: liveGame(async () => ({ gameId: 'game-gab' }), cancels) };
     ctx.liveGame.createGame = async () => {
       await abortMatch(ctx, TENANT, matchId, { reason: 'game_creation_failed', attempts: 1, detail: 'test' });
       return { gameId: 'game-gab' };
     };
     const outcome = await createGameForMatch(ctx, { tenantId: TENANT, matchId, attempt: 1, maxAttempts: 3 });
-    expect(outcome).toMatchObject({ outcome: 'aborted' });
+    expect(outcome).toMatchObject({ outcome: 'aborted', compensation: { outcome: 'cancelled', gameId: 'game-gab' } });
+    expect(cancels).toEqual(['game-gab']);
     const match = await stack.store.readStream(matchStream(matchId));
     expect(match.map((event) => event.type)).toEqual(['MatchCreated', 'MatchAborted']);
     for (const userId of users) {
       const events = await stack.store.readStream(playerStream(TENANT, userId));
       expect(events.map((event) => event.type)).not.toContain('QueueEntryGameStarted');
       expect(events.at(-1)).toMatchObject({ type: 'QueueEntryReleased', data: { matchId } });
+    }
+  });
+
+  it('after a refusal, a player whose active game is this match’s own game is not busy: the game is cancelled, the entry searches again', async () => {
+    const { matchId, users } = await matched('gown');
+    const cancels: string[] = [];
+    const ctx = {
+      ...baseCtx,
+      liveGame: {
+        ...liveGame(async () => ({ gameId: 'unused' }), cancels),
+        // the game an attempt made for this match (its reply lost) landed after the abort's lookup
+        activeGame: async () => ({ gameId: 'game-gown', matchId }),
+      },
+    };
+    await abortMatch(ctx, TENANT, matchId, { reason: 'game_creation_rejected', attempts: 2, detail: 'test' });
+    await settlePlayers(ctx, TENANT, await loadMatch(ctx, matchId));
+    expect(cancels).toContain('game-gown');
+    for (const userId of users) {
+      const events = await stack.store.readStream(playerStream(TENANT, userId));
+      expect(events.map((e) => e.type)).not.toContain('QueueCancelled');
+      expect(events.at(-1)).toMatchObject({ type: 'QueueEntryReleased', data: { matchId } });
+    }
+  });
+
+  it('after a refusal, a player in another match’s game still leaves the queue (active_game)', async () => {
+    const { matchId, users } = await matched('gbusy');
+    const ctx = {
+      ...baseCtx,
+      liveGame: { ...liveGame(async () => ({ gameId: 'unused' })), activeGame: async () => ({ gameId: 'g-other' }) },
+    };
+    await abortMatch(ctx, TENANT, matchId, { reason: 'game_creation_rejected', attempts: 1, detail: 'test' });
+    await settlePlayers(ctx, TENANT, await loadMatch(ctx, matchId));
+    for (const userId of users) {
+      const events = await stack.store.readStream(playerStream(TENANT, userId));
+      expect(events.at(-1)).toMatchObject({ type: 'QueueCancelled', data: { reason: 'active_game' } });
     }
   });
 });

@@ -1,7 +1,9 @@
 import { type MatchAbortedData, type MatchCreatedData, matchStream, playerStream } from '@mm/contracts';
 import { decideAppend, handleCommand, loadState, type MatchState, matchDecider, playerDecider } from '@mm/domain';
 import { type CurrentRevision, isWrongExpectedRevision, type StreamAppend } from '@mm/event-store';
+import type { LiveGameApi } from '@mm/integrations';
 import { serviceMetadata, type WorkerContext } from '../context.js';
+import { cancelMatchGame, lookUpMatchGame } from '../games/match-game.js';
 import { matchEventId } from '../ids/deterministic-ids.js';
 
 /*
@@ -87,7 +89,8 @@ export async function abortMatch(
  * Puts both players of an aborted match back: queue entries search again with their
  * original enqueue time (`ReleaseQueueEntry`), challenge players get `ReleaseChallengeMatch`.
  * After a refusal by live-game-api, a player it reports as already in a game has the entry
- * ended instead (`QueueCancelled {reason: 'active_game'}`).
+ * ended instead (`QueueCancelled {reason: 'active_game'}`) — unless that game is this
+ * match's own: then it is cancelled and the entry searches again.
  * Call only once `MatchAborted` is on the match stream.
  */
 export async function releasePlayers(
@@ -140,8 +143,23 @@ export async function releasePlayers(
       // refused again with every new opponent (an endless abort loop), so that entry ends here
       // with the reason, instead of searching again (I5: "or told why not").
       if (abortReason === 'game_creation_rejected' && ctx.liveGame) {
-        const busy = await ctx.liveGame.activeGame(tenantId, side.userId).catch(() => null);
+        const liveGame = ctx.liveGame;
+        const busy = await liveGame.activeGame(tenantId, side.userId).catch(() => null);
         if (!busy) return;
+        if (await isMatchGame(liveGame, tenantId, match.matchId, busy)) {
+          // Busy in this match's own game (an attempt whose reply was lost made it): not busy
+          // elsewhere. Game creation records such a game before it aborts; once the abort is
+          // on the stream the game cannot be recorded, so it is called off and the entry
+          // searches again (the compensation job retries a cancel that fails here).
+          const cancelled = await cancelMatchGame(liveGame, tenantId, match.matchId, busy.gameId).catch(
+            (error: unknown) => error,
+          );
+          ctx.logger.warn(
+            { matchId: match.matchId, userId: side.userId, gameId: busy.gameId, cancelled },
+            "the player's active game is the aborted match's own game: cancelled it, the entry searches again",
+          );
+          return;
+        }
         await handleCommand({
           store: ctx.store,
           streamName,
@@ -159,6 +177,18 @@ export async function releasePlayers(
       }
     }),
   );
+}
+
+/** Is the player's active game the game live-game-api made for this match (by its match id, else by key)? */
+async function isMatchGame(
+  liveGame: LiveGameApi,
+  tenantId: string,
+  matchId: string,
+  active: { gameId: string; matchId?: string },
+): Promise<boolean> {
+  if (active.matchId !== undefined) return active.matchId === matchId;
+  const lookup = await lookUpMatchGame(liveGame, tenantId, matchId);
+  return lookup.kind === 'found' && lookup.game.gameId === active.gameId;
 }
 
 /** `RecordGameCreated` on the match stream, with its event id. */
