@@ -1,4 +1,16 @@
 export { auditLog } from './audit-log.js';
+export {
+  type FetchLiveGamesOptions,
+  fetchLiveGames,
+  formatGameReconciliation,
+  type GameFinding,
+  type GameFindingCode,
+  type GameReconciliation,
+  type GameReconciliationOptions,
+  type LiveGameRecord,
+  reconcileGames,
+  reconcileWithLiveGameApi,
+} from './game-reconciliation.js';
 export { type CompatiblePair, compatibleSearchingPairs } from './liveness.js';
 export { allowedHalfWidth } from './match-checks.js';
 export { readWholeLog } from './read-log.js';
