@@ -1,5 +1,5 @@
 import type { Config } from '@mm/config';
-import type { EventStore } from '@mm/event-store';
+import { type EventStore, isConnectionError } from '@mm/event-store';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -20,7 +20,15 @@ export interface ProjectorOptions {
   redis?: Redis;
   /** Delay before a failed projection restarts (doubles up to 30 s). @defaultValue 500 */
   restartDelayMs?: number;
+  /**
+   * PostgreSQL `application_name` of the pool the projector creates (not of a given `db`), so
+   * operators and tests can find its connections in `pg_stat_activity`. @defaultValue 'mm-projector'
+   */
+  applicationName?: string;
 }
+
+/** `application_name` of the projector's PostgreSQL connections (its pool, and its event store in apps/projector). */
+export const PROJECTOR_APPLICATION_NAME = 'mm-projector';
 
 export interface Projector {
   /** Resolves once both projections have applied everything that existed at start. */
@@ -38,16 +46,32 @@ export interface Projector {
  */
 export async function startProjector(options: ProjectorOptions): Promise<Projector> {
   const { config, logger, store } = options;
-  const db = options.db ?? new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+  const db =
+    options.db ??
+    new pg.Pool({
+      connectionString: config.DATABASE_URL,
+      max: 4,
+      application_name: options.applicationName ?? PROJECTOR_APPLICATION_NAME,
+    });
+  // A pooled connection that dies while idle (pg_terminate_backend, a PostgreSQL restart) is
+  // reported here; without a listener the pool's 'error' event would crash the process. The
+  // pool drops the connection and the next query opens a new one.
+  const onPoolError = (error: Error) => logger.warn({ err: error }, 'read-model database connection lost');
+  db.on('error', onPoolError);
   const redis = options.redis ?? new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const onRedisError = (error: Error) => logger.warn({ err: error }, 'redis connection error');
+  if (!options.redis) redis.on('error', onRedisError);
   await migrateReadModels(db, config.READ_MODEL_SCHEMA);
   const pairingQueue: Queue<PairingJobData> = createPairingQueue(redis, config.REDIS_PREFIX);
+  // BullMQ re-emits the connection's errors (e.g. while Redis restarts); unheard, they would crash the process.
+  pairingQueue.on('error', (error) => logger.warn({ err: error }, 'pairing queue error'));
 
   const projections: BatchProjection[] = [
     createReadModelProjection(db, config.READ_MODEL_SCHEMA),
     createQueueViewProjection({
       redis,
       prefix: config.REDIS_PREFIX,
+      logger,
       onPoolChanged: (tenantId, poolKey) => signalPoolChanged(pairingQueue, tenantId, poolKey),
     }),
   ];
@@ -55,30 +79,51 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   let closed = false;
   let running: RunningProjection | undefined;
 
-  // One subscription feeds both (each event read and parsed once); a failure of either
-  // restarts both, each from its own checkpoint, with backoff.
-  const start = async (delay: number): Promise<RunningProjection> => {
+  // One subscription feeds both (each event read and parsed once). A lost database connection
+  // or a lost Redis is recovered on the affected projection's own chain (see runProjections);
+  // any other failure restarts both, each from its own checkpoint, with backoff.
+  const initialDelay = options.restartDelayMs ?? 500;
+  let backoff = initialDelay;
+  const restartLater = () => {
+    if (closed) return;
+    const delay = backoff;
+    backoff = Math.min(backoff * 2, 30_000);
+    setTimeout(() => {
+      if (closed) return;
+      start().catch((error: unknown) => {
+        logger.error({ err: error, retryInMs: backoff }, 'projections restart failed');
+        restartLater();
+      });
+    }, delay).unref();
+  };
+  const start = async (): Promise<RunningProjection> => {
     const run = await runProjections(store, projections, {
       batchSize: config.PROJECTOR_BATCH_SIZE,
+      isTransient: isConnectionError,
+      onRecover: ({ projection, kind, error, retryInMs }) =>
+        logger[kind === 'reset' ? 'warn' : 'info'](
+          { projection, err: error, retryInMs },
+          kind === 'reset' ? 'projection lost its state; rebuilding it' : 'projection batch failed; retrying',
+        ),
+      onRecovered: (event) => logger.info(event, 'projection recovered'),
       onError: (error) => {
         if (closed) return;
-        const next = Math.min(delay * 2, 30_000);
-        logger.error({ err: error, retryInMs: delay }, 'projections failed; restarting');
-        setTimeout(() => {
-          if (!closed) void start(next).catch((e: unknown) => logger.error({ err: e }, 'restart failed'));
-        }, delay).unref();
+        logger.error({ err: error, retryInMs: backoff }, 'projections failed; restarting');
+        restartLater();
       },
     });
     running = run;
     void run.caughtUp.then(
-      () =>
-        logger.info({ projections: projections.map((p) => p.name), position: run.position() }, 'projections caught up'),
+      () => {
+        backoff = initialDelay; // healthy again: the next failure starts the backoff over
+        logger.info({ projections: projections.map((p) => p.name), position: run.position() }, 'projections caught up');
+      },
       () => undefined,
     );
     return run;
   };
 
-  const first = await start(options.restartDelayMs ?? 500);
+  const first = await start();
   const waitFor = async (position: number) => {
     for (;;) {
       try {
@@ -99,6 +144,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
       await pairingQueue.close();
       if (!options.redis) redis.disconnect();
       if (!options.db) await db.end();
+      db.off('error', onPoolError);
     },
   };
 }

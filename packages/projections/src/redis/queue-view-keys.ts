@@ -10,8 +10,9 @@
  * | `{p}:pools` | set | JSON `[tenant, pool]` of every pool with searching entries |
  * | `{p}:u:{tenant}:{user}:recent` | list | the user's last matches, newest first (JSON) |
  * | `{p}:u:{tenant}:{user}:pos` | string | last position applied to that list |
- * | `{p}:h:{tenant}:{match}:{user}` | string | entry held by a challenge match |
+ * | `{p}:h:{tenant}:{match}:{user}` | string | entry held by a challenge match ('' = none) |
  * | `{p}:projection:queue-views` | string | checkpoint |
+ * | `{p}:projection:queue-views:epoch` | string | random id of this build of the views (a lost Redis has none) |
  */
 const part = (s: string) => encodeURIComponent(s);
 
@@ -29,6 +30,7 @@ export const queueViewKeys = (prefix: string) => ({
   recentPosition: (tenant: string, user: string) => `${prefix}:u:${part(tenant)}:${part(user)}:pos`,
   held: (tenant: string, matchId: string, user: string) => `${prefix}:h:${part(tenant)}:${part(matchId)}:${part(user)}`,
   checkpoint: () => `${prefix}:projection:queue-views`,
+  epoch: () => `${prefix}:projection:queue-views:epoch`,
   /** Every key of the views (for a rebuild). */
   all: () => [
     `${prefix}:q:*`,
@@ -37,6 +39,7 @@ export const queueViewKeys = (prefix: string) => ({
     `${prefix}:h:*`,
     `${prefix}:pools`,
     `${prefix}:projection:queue-views`,
+    `${prefix}:projection:queue-views:epoch`,
   ],
 });
 

@@ -1,14 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '@mm/event-store';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { ProjectedEvent } from '../postgres/read-model-handlers.js';
 import { toProjectedEvent } from '../postgres/read-model-projection.js';
-import type { BatchProjection } from '../runner/projection-runner.js';
-import { poolMember, queueViewKeys } from './queue-view-keys.js';
-import { APPLY_ENTRY, PUSH_RECENT } from './scripts.js';
+import { ProjectionReset } from '../runner/projection-reset.js';
+import type { ApplyContext, BatchProjection } from '../runner/projection-runner.js';
+import { parsePoolMember, poolMember, queueViewKeys } from './queue-view-keys.js';
+import { APPLY_ENTRY, PUSH_RECENT, WRITE_CHECKPOINT } from './scripts.js';
 
 export const QUEUE_VIEWS_PROJECTION = 'queue-views';
 
-/** How long an ended entry's hash is kept (it guards against redelivered events). @defaultValue 1 day */
+/**
+ * How long the hash of an entry that ended for good (cancelled, timed out, game started) is
+ * kept: it guards against redelivered events. A matched or held entry is kept without expiry
+ * until then, because its match can still be aborted and the entry come back. @defaultValue 1 day
+ */
 const ENDED_TTL_SECONDS = 86_400;
 const RECENT_KEEP = 10;
 const RECENT_TTL_SECONDS = 7 * 86_400;
@@ -18,75 +25,208 @@ export interface QueueViewProjectionOptions {
   prefix: string;
   /** Called once per batch for every pool that gained a searching entry and has two or more. */
   onPoolChanged?: (tenantId: string, poolKey: string) => Promise<void>;
+  /** Where resets and inconsistencies are reported. @defaultValue silent */
+  logger?: Logger;
 }
 
-type Op = { op: 'add' | 'remove' | 'status'; status: string };
+/** What the queue views went through since the projection was created. */
+export interface QueueViewStats {
+  /** Times the views were emptied and rebuilt from the start of the log. */
+  rebuilds: number;
+  /** Events for an entry the views did not know although they were built from the start (skipped). */
+  unknownEntries: number;
+}
+
+export interface QueueViewProjection extends BatchProjection {
+  stats(): QueueViewStats;
+}
+
+type Op = { op: 'add' | 'unhold' | 'remove' | 'end'; status: string; ttl: number };
 
 /**
  * The Redis queue views the pairing worker reads: per tenant+pool, searching entries by
  * enqueue time and by rating; per user, recent opponents and colours.
+ *
+ * Redis holds nothing that cannot be rebuilt from the log, and the projection notices when it
+ * lost it: an epoch (random id) is written when the views are started from empty, and every
+ * checkpoint is written only if the epoch and the previous checkpoint are still there (one
+ * script, the round trip the checkpoint already cost); the epoch is also read in the batch's
+ * first round trip when it has one, and after every reconnect. A missing epoch, a checkpoint
+ * that moved, or an event for an entry the views do not know throws {@link ProjectionReset}: the
+ * runner reloads the checkpoint — `loadCheckpoint` empties the views and starts from the log's
+ * beginning when the epoch is gone — and replays the log into the views while the other
+ * projections go on.
  */
-export function createQueueViewProjection(options: QueueViewProjectionOptions): BatchProjection {
-  const { redis } = options;
+export function createQueueViewProjection(options: QueueViewProjectionOptions): QueueViewProjection {
+  const { redis, logger } = options;
   const keys = queueViewKeys(options.prefix);
   redis.defineCommand('mmApplyEntry', { numberOfKeys: 5, lua: APPLY_ENTRY });
   redis.defineCommand('mmPushRecent', { numberOfKeys: 2, lua: PUSH_RECENT });
+  redis.defineCommand('mmWriteCheckpoint', { numberOfKeys: 2, lua: WRITE_CHECKPOINT });
   type Scripted = Redis & {
     mmApplyEntry(...args: (string | number)[]): Promise<number>;
     mmPushRecent(...args: (string | number)[]): Promise<number>;
+    mmWriteCheckpoint(...args: (string | number)[]): Promise<string>;
   };
   const r = redis as Scripted;
 
+  /** The epoch of the views this projection builds on; undefined before loadCheckpoint. */
+  let epoch: string | undefined;
+  /** The checkpoint as this projection last wrote or read it ('' = none). */
+  let checkpoint = '';
+  /** The views were started from empty by this projection (every entry's QueueJoined was applied here). */
+  let fromStart = false;
+  /** The next loadCheckpoint starts over from empty even though the epoch is there (an inconsistency was found). */
+  let startOver = false;
+  const stats: QueueViewStats = { rebuilds: 0, unknownEntries: 0 };
+
+  const reset = (reason: string): ProjectionReset => new ProjectionReset(QUEUE_VIEWS_PROJECTION, reason);
+  const checkEpoch = (value: unknown) => {
+    if (value !== epoch) throw reset(value === null ? 'epoch missing (Redis lost its data)' : 'epoch changed');
+  };
+
+  /**
+   * An event names an entry (or a held entry) the views do not have. With the epoch in place
+   * that is an inconsistency (keys evicted, hashes expired under an older version's rules):
+   * start over from the log. If the views were built from the start here, a rebuild would
+   * not help (the log itself has no QueueJoined for it): report, count and skip.
+   */
+  const unknown = (what: string, event: ProjectedEvent) => {
+    if (!fromStart) {
+      startOver = true;
+      throw reset(`${what} unknown to the views (event ${event.type} at ${event.position})`);
+    }
+    stats.unknownEntries++;
+    logger?.error(
+      { type: event.type, position: event.position, tenantId: event.tenantId, what },
+      'queue views: event for an entry the log never created; skipped',
+    );
+  };
+
   const entryOp = (event: ProjectedEvent): { entryId: string; op: Op } | null => {
+    const keep = 0;
     switch (event.type) {
       case 'QueueJoined':
-        return { entryId: event.data.queueEntryId, op: { op: 'add', status: 'SEARCHING' } };
+        return { entryId: event.data.queueEntryId, op: { op: 'add', status: 'SEARCHING', ttl: keep } };
       case 'QueueEntryReleased':
-        return { entryId: event.data.queueEntryId, op: { op: 'add', status: 'SEARCHING' } };
+        return { entryId: event.data.queueEntryId, op: { op: 'add', status: 'SEARCHING', ttl: keep } };
       case 'QueueCancelled':
-        return { entryId: event.data.queueEntryId, op: { op: 'remove', status: 'CANCELLED' } };
+        return { entryId: event.data.queueEntryId, op: { op: 'remove', status: 'CANCELLED', ttl: ENDED_TTL_SECONDS } };
       case 'QueueTimedOut':
-        return { entryId: event.data.queueEntryId, op: { op: 'remove', status: 'TIMED_OUT' } };
+        return { entryId: event.data.queueEntryId, op: { op: 'remove', status: 'TIMED_OUT', ttl: ENDED_TTL_SECONDS } };
       case 'QueueEntryMatched':
-        return { entryId: event.data.queueEntryId, op: { op: 'remove', status: 'MATCHED' } };
+        return { entryId: event.data.queueEntryId, op: { op: 'remove', status: 'MATCHED', ttl: keep } };
+      case 'QueueEntryGameStarted':
+        return event.data.queueEntryId
+          ? { entryId: event.data.queueEntryId, op: { op: 'end', status: '', ttl: ENDED_TTL_SECONDS } }
+          : null;
       case 'ChallengeMatchClaimed':
         return event.data.heldQueueEntryId
-          ? { entryId: event.data.heldQueueEntryId, op: { op: 'remove', status: 'HELD' } }
+          ? { entryId: event.data.heldQueueEntryId, op: { op: 'remove', status: 'HELD', ttl: keep } }
           : null;
       default:
         return null;
     }
   };
 
+  /** Signals every pool where a pair is possible (after a rebuild, whose batches signal nothing). */
+  const signalPairablePools = async () => {
+    const onPoolChanged = options.onPoolChanged;
+    if (!onPoolChanged) return;
+    const pools = (await redis.smembers(keys.pools())).map(parsePoolMember);
+    if (pools.length === 0) return;
+    const pipeline = redis.pipeline();
+    for (const p of pools) pipeline.zcard(keys.byTime(p.tenantId, p.poolKey));
+    const sizes = (await pipeline.exec()) ?? [];
+    await Promise.all(
+      pools.filter((_, i) => Number(sizes[i]?.[1]) >= 2).map((p) => onPoolChanged(p.tenantId, p.poolKey)),
+    );
+  };
+
   return {
     name: QUEUE_VIEWS_PROJECTION,
+    stats: () => ({ ...stats }),
     async loadCheckpoint() {
-      const value = await redis.get(keys.checkpoint());
-      return value === null ? undefined : Number(value);
+      const [stored = null, storedEpoch = null] = await redis.mget(keys.checkpoint(), keys.epoch());
+      if (stored !== null && storedEpoch !== null && !startOver) {
+        if (storedEpoch !== epoch) fromStart = false; // views built by another run: resumed, not rebuilt here
+        epoch = storedEpoch;
+        checkpoint = stored;
+        return Number(stored);
+      }
+      // Nothing to resume from (first start, a Redis that lost its data, views without an
+      // epoch from an older version) or views found inconsistent: start over from the log.
+      if (epoch !== undefined || stored !== null || startOver) {
+        stats.rebuilds++;
+        logger?.warn(
+          { checkpoint: stored, epochFound: storedEpoch !== null, inconsistent: startOver },
+          'queue views: rebuilding from the start of the log',
+        );
+      }
+      await resetQueueViews(redis, options.prefix);
+      epoch = randomUUID();
+      await redis.set(keys.epoch(), epoch);
+      checkpoint = '';
+      fromStart = true;
+      startOver = false;
+      return undefined;
     },
-    async applyBatch(batch: readonly RecordedEvent[]) {
+    onResetNeeded(listener) {
+      // After a reconnect the server may be a new, empty one; with no event coming, no batch
+      // would notice, and the pairing workers would see empty pools meanwhile.
+      const onReady = () => {
+        if (epoch === undefined) return;
+        const expected = epoch;
+        redis.get(keys.epoch()).then(
+          (value) => {
+            if (value !== expected && expected === epoch) listener('epoch missing after a Redis reconnect');
+          },
+          () => undefined, // the next batch checks again
+        );
+      };
+      redis.on('ready', onReady);
+      return () => void redis.off('ready', onReady);
+    },
+    async afterRebuild() {
+      await signalPairablePools();
+    },
+    async applyBatch(batch: readonly RecordedEvent[], context?: ApplyContext) {
+      if (epoch === undefined) throw new Error('queue views: applyBatch before loadCheckpoint');
       const events = batch.map(toProjectedEvent).filter((e): e is ProjectedEvent => e !== null);
+      let epochChecked = false;
 
-      // Entries held by a challenge match come back when the match is released.
+      // Entries held by a challenge match come back when the match is released. The epoch is
+      // read in the same round trip.
       const heldLookups = events.filter((e) => e.type === 'ChallengeMatchReleased');
-      const heldIds = heldLookups.length
-        ? await redis.mget(
-            ...heldLookups.map((e) =>
-              e.type === 'ChallengeMatchReleased' ? keys.held(e.tenantId, e.data.matchId, e.data.userId) : '',
-            ),
-          )
-        : [];
+      let heldIds: (string | null)[] = [];
+      if (heldLookups.length) {
+        const [storedEpoch, ...ids] = await redis.mget(
+          keys.epoch(),
+          ...heldLookups.map((e) =>
+            e.type === 'ChallengeMatchReleased' ? keys.held(e.tenantId, e.data.matchId, e.data.userId) : '',
+          ),
+        );
+        checkEpoch(storedEpoch);
+        epochChecked = true;
+        heldIds = ids;
+      }
       // Events that only name the entry need its pool (stored with the entry).
-      const needPool = new Map<string, { tenantId: string; entryId: string }>();
+      const needPool = new Map<string, { tenantId: string; entryId: string; event: ProjectedEvent }>();
       events.forEach((event) => {
         const op = entryOp(event);
         if (op && event.type !== 'QueueJoined') {
-          needPool.set(keys.entry(event.tenantId, op.entryId), { tenantId: event.tenantId, entryId: op.entryId });
+          needPool.set(keys.entry(event.tenantId, op.entryId), {
+            tenantId: event.tenantId,
+            entryId: op.entryId,
+            event,
+          });
         }
       });
       heldLookups.forEach((event, i) => {
         const id = heldIds[i];
-        if (id) needPool.set(keys.entry(event.tenantId, id), { tenantId: event.tenantId, entryId: id });
+        if (id === null || id === undefined) unknown('held entry of a challenge match', event);
+        else if (id !== '')
+          needPool.set(keys.entry(event.tenantId, id), { tenantId: event.tenantId, entryId: id, event });
       });
       const poolOf = new Map<string, string>();
       events.forEach((e) => {
@@ -95,11 +235,17 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       const lookups = [...needPool.keys()].filter((k) => !poolOf.has(k));
       if (lookups.length) {
         const pipeline = redis.pipeline();
+        if (!epochChecked) pipeline.get(keys.epoch());
         for (const k of lookups) pipeline.hget(k, 'pool');
         const results = (await pipeline.exec()) ?? [];
+        if (!epochChecked) {
+          checkEpoch(results.shift()?.[1] ?? null);
+          epochChecked = true;
+        }
         lookups.forEach((k, i) => {
           const pool = results[i]?.[1];
           if (typeof pool === 'string') poolOf.set(k, pool);
+          else unknown('queue entry', needPool.get(k)!.event);
         });
       }
 
@@ -110,8 +256,8 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       const applyEntry = (tenantId: string, entryId: string, position: number, op: Op, fields: (string | number)[]) => {
         const entryKey = keys.entry(tenantId, entryId);
         const pool = poolOf.get(entryKey);
-        if (!pool) return; // the entry was never seen (e.g. a view rebuilt mid-way): nothing to move
-        if (op.op === 'add') added.push({ index: pipeline.length, tenantId, poolKey: pool });
+        if (!pool) return; // unknown, and reported above (skipped only where a rebuild cannot help)
+        if (op.op === 'add' || op.op === 'unhold') added.push({ index: pipeline.length, tenantId, poolKey: pool });
         pipeline.mmApplyEntry(
           entryKey,
           keys.byTime(tenantId, pool),
@@ -123,7 +269,7 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
           op.status,
           entryId,
           poolMember(tenantId, pool),
-          ENDED_TTL_SECONDS,
+          op.ttl,
           ...fields,
         );
       };
@@ -140,19 +286,21 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
             d.rating,
             JSON.stringify(d.ratingRange),
           ]);
+        } else if (event.type === 'ChallengeMatchClaimed') {
+          // Recorded also when nothing is held (''), so a release that finds no key knows the
+          // views lost it. Kept until the challenge match is released or its game starts.
+          pipeline.set(keys.held(event.tenantId, event.data.matchId, event.data.userId), target?.entryId ?? '');
+          if (target) applyEntry(event.tenantId, target.entryId, event.position, target.op, []);
         } else if (target) {
           applyEntry(event.tenantId, target.entryId, event.position, target.op, []);
-          if (event.type === 'ChallengeMatchClaimed') {
-            pipeline.set(
-              keys.held(event.tenantId, event.data.matchId, event.data.userId),
-              target.entryId,
-              'EX',
-              ENDED_TTL_SECONDS,
-            );
-          }
+        }
+        if (event.type === 'QueueEntryGameStarted' && event.data.queueEntryId === null) {
+          pipeline.expire(keys.held(event.tenantId, event.data.matchId, event.data.userId), ENDED_TTL_SECONDS);
         } else if (event.type === 'ChallengeMatchReleased') {
           const heldId = heldIds[heldIndex++];
-          if (heldId) applyEntry(event.tenantId, heldId, event.position, { op: 'add', status: 'SEARCHING' }, []);
+          if (heldId)
+            applyEntry(event.tenantId, heldId, event.position, { op: 'unhold', status: 'SEARCHING', ttl: 0 }, []);
+          pipeline.expire(keys.held(event.tenantId, event.data.matchId, event.data.userId), ENDED_TTL_SECONDS);
         } else if (event.type === 'MatchCreated') {
           const d = event.data;
           for (const [me, other, colour] of [
@@ -170,23 +318,31 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
           }
         }
       }
-      const results = ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
+      const results = (pipeline.length ? ((await pipeline.exec()) ?? []) : []) as [Error | null, unknown][];
       const failure = results.find(([error]) => error);
       if (failure) throw failure[0];
       // A pool is signalled only when one of its additions left two or more searching entries:
       // a lone entry has nobody to be paired with (its timeout, window widening and wave passes
-      // come from the scheduler tick), so the pass it would cost is skipped.
+      // come from the scheduler tick), so the pass it would cost is skipped. While the runner
+      // replays the log after a reset, nothing is signalled: the views are not current yet
+      // (afterRebuild signals every pool with a possible pair once they are).
       const changed = new Map<string, { tenantId: string; poolKey: string }>();
-      for (const { index, tenantId, poolKey } of added)
-        if (Number(results[index]?.[1]) >= 2) changed.set(poolMember(tenantId, poolKey), { tenantId, poolKey });
+      if (!context?.rebuilding)
+        for (const { index, tenantId, poolKey } of added)
+          if (Number(results[index]?.[1]) >= 2) changed.set(poolMember(tenantId, poolKey), { tenantId, poolKey });
       // Only after every change landed: a failed batch is redelivered from the old checkpoint.
       // The pools are signalled at the same time (the views are what the pass reads; a signal
       // that fails fails the batch, which is then re-applied and signalled again).
       const onPoolChanged = options.onPoolChanged;
-      await Promise.all([
-        redis.set(keys.checkpoint(), String(batch[batch.length - 1]!.position)),
+      const position = String(batch[batch.length - 1]!.position);
+      const [written] = await Promise.all([
+        r.mmWriteCheckpoint(keys.checkpoint(), keys.epoch(), epoch, checkpoint, position),
         ...(onPoolChanged ? [...changed.values()].map((p) => onPoolChanged(p.tenantId, p.poolKey)) : []),
       ]);
+      if (written === 'epoch') throw reset('epoch missing at checkpoint (Redis lost its data)');
+      if (written === 'checkpoint')
+        throw reset('checkpoint moved (Redis restored from an older state, or another writer)');
+      checkpoint = position;
     },
   };
 }

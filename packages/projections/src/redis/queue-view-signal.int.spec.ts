@@ -37,7 +37,7 @@ describe('pool-changed signal of the queue views', () => {
         signals.push(`${tenantId}/${poolKey}`);
       },
     });
-    let applied = -1;
+    let applied = (await projection.loadCheckpoint()) ?? -1;
     const step = async (userId: string, command: Parameters<typeof playerDecider.decide>[0]) => {
       const result = await handleCommand({
         store,

@@ -1,15 +1,58 @@
 import type { AllFilter, EventStore, RecordedEvent, Subscription } from '@mm/event-store';
+import { isProjectionReset, ProjectionReset } from './projection-reset.js';
+
+/** How a batch reaches a projection. */
+export interface ApplyContext {
+  /**
+   * The runner is replaying the log into the projection after a reset, up to where the run
+   * had got (not live events): side effects meant for live changes can wait for `afterRebuild`.
+   */
+  rebuilding: boolean;
+}
 
 /** A read model fed from the log in batches. */
 export interface BatchProjection {
   readonly name: string;
-  /** Position of the last event the read model contains; undefined = empty. */
+  /**
+   * Position of the last event the read model contains; undefined = empty. Called at start
+   * and again after the projection threw {@link ProjectionReset} or asked for a reset: it
+   * may then empty the read model and return undefined (rebuild from the start).
+   */
   loadCheckpoint(): Promise<number | undefined>;
   /**
    * Applies events (in log order) and records the last one's position as the checkpoint:
    * atomically (Postgres: same transaction) or idempotently (Redis: per-key positions).
+   * Throws {@link ProjectionReset} when its store lost what the checkpoint says it holds.
    */
-  applyBatch(events: readonly RecordedEvent[]): Promise<void>;
+  applyBatch(events: readonly RecordedEvent[], context?: ApplyContext): Promise<void>;
+  /** Called once a rebuild has caught up with the run (the replayed batches had `rebuilding: true`). */
+  afterRebuild?(): Promise<void>;
+  /**
+   * Lets the projection ask for a reset between batches (e.g. its Redis reconnected and came
+   * back empty while no event arrives). Returns a function that stops listening.
+   */
+  onResetNeeded?(listener: (reason: string) => void): () => void;
+}
+
+/** A projection recovering on its own chain (the other projections go on). */
+export interface RecoveryEvent {
+  projection: string;
+  /** `reset`: its store lost state, rebuilt from its reloaded checkpoint; `transient`: a failure expected to pass (connection lost), retried from its checkpoint. */
+  kind: 'reset' | 'transient';
+  error: unknown;
+  /** Backoff before the attempt. */
+  retryInMs: number;
+}
+
+/** A recovery that reached the position the run had got to. */
+export interface RebuiltEvent {
+  projection: string;
+  kind: 'reset' | 'transient';
+  /** The reloaded checkpoint (-1 = from the start of the log). */
+  from: number;
+  to: number;
+  events: number;
+  ms: number;
 }
 
 export interface RunProjectionOptions {
@@ -19,6 +62,16 @@ export interface RunProjectionOptions {
   batchSize?: number;
   /** Called when the projection stops on an error (the process should restart it). */
   onError?: (error: unknown) => void;
+  /**
+   * Errors a batch may fail with that are expected to pass (a lost database connection):
+   * that projection's chain reloads its checkpoint and replays from it after a backoff
+   * (100 ms, doubling, at most 5 s) instead of stopping the run. @defaultValue none
+   */
+  isTransient?: (error: unknown) => boolean;
+  /** Called when a projection starts recovering (before each attempt). */
+  onRecover?: (event: RecoveryEvent) => void;
+  /** Called when a recovery has caught up. */
+  onRecovered?: (event: RebuiltEvent) => void;
 }
 
 export interface RunningProjection {
@@ -55,8 +108,11 @@ export function runProjection(
  * what it already has. Every batch goes to each projection's own chain, so a fast projection
  * (the Redis views) does not wait for a slow one (the Postgres read models) — except that the
  * subscription waits for all of them when a full batch is buffered (back-pressure while
- * catching up). The first failure of any projection stops the run (restart it: each projection
- * resumes from its own checkpoint). `position()` is the lowest applied position.
+ * catching up). A projection that throws {@link ProjectionReset} (or asks for a reset), or fails
+ * with an error `isTransient` accepts, recovers on its own chain: checkpoint reloaded, the log
+ * replayed from it up to where the run had got, while the others go on. Any other failure stops
+ * the run (restart it: each projection resumes from its own checkpoint). `position()` is the
+ * lowest applied position (it goes down while a projection rebuilds from the start).
  */
 export async function runProjections(
   store: EventStore,
@@ -65,12 +121,16 @@ export async function runProjections(
 ): Promise<RunningProjection> {
   if (projections.length === 0) throw new Error('runProjections: no projection');
   const batchSize = options.batchSize ?? 500;
+  const filter = options.filter ?? matchmakingCategories;
   const applied = (await Promise.all(projections.map((p) => p.loadCheckpoint()))).map((c) => c ?? -1);
   const start = Math.min(...applied);
   let buffer: RecordedEvent[] = [];
   const chains: Promise<void>[] = projections.map(() => Promise.resolve());
   let scheduled = false;
   let failed: unknown;
+  let closing = false;
+  /** Position of the last event the subscription handed over (buffered or applied). */
+  let lastSeen = start;
   const waiters = new Set<{ position: number; resolve: () => void; reject: (e: unknown) => void }>();
   const lowest = () => Math.min(...applied);
 
@@ -85,6 +145,64 @@ export async function runProjections(
   };
 
   const all = () => Promise.all(chains).then(() => undefined);
+  const stopped = () => failed !== undefined || closing;
+
+  /**
+   * Reloads projection i's checkpoint and replays the log from it up to `target` (the
+   * position the run had handed it), in batches read straight from the store, the next
+   * page read while the current one is applied. Its chain is busy meanwhile: live batches
+   * queue behind and are then applied from the new position (filtered by `applied`).
+   */
+  const replay = async (i: number, target: number, kind: 'reset' | 'transient'): Promise<void> => {
+    const projection = projections[i]!;
+    const started = performance.now();
+    const from = (await projection.loadCheckpoint()) ?? -1;
+    applied[i] = from;
+    const rebuilding = kind === 'reset';
+    const read = (after: number) => store.readAll({ after, maxCount: batchSize, filter });
+    let count = 0;
+    let page = from < target ? read(from) : undefined;
+    while (page && !stopped()) {
+      const events = (await page).filter((e) => e.position <= target);
+      const last = events.at(-1)?.position;
+      page = last !== undefined && last < target ? read(last) : undefined;
+      if (last === undefined) break;
+      await projection.applyBatch(events, { rebuilding });
+      applied[i] = last;
+      count += events.length;
+      settleWaiters();
+    }
+    await page?.catch(() => undefined);
+    if (stopped()) return;
+    if (rebuilding) await projection.afterRebuild?.();
+    options.onRecovered?.({
+      projection: projection.name,
+      kind,
+      from,
+      to: applied[i]!,
+      events: count,
+      ms: Math.round(performance.now() - started),
+    });
+  };
+
+  /** Recovers projection i after `error` (a reset or a transient failure); rethrows anything else. */
+  const recover = async (i: number, target: number, error: unknown): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      const kind = isProjectionReset(error) ? 'reset' : 'transient';
+      if (kind === 'transient' && !options.isTransient?.(error)) throw error;
+      // A reset replays at once (its store answered); a failure that should pass waits first.
+      const retryInMs = kind === 'reset' && attempt === 0 ? 0 : Math.min(5000, 100 * 2 ** attempt);
+      options.onRecover?.({ projection: projections[i]!.name, kind, error, retryInMs });
+      if (retryInMs > 0) await new Promise((resolve) => setTimeout(resolve, retryInMs));
+      if (stopped()) return;
+      try {
+        await replay(i, Math.max(target, applied[i]!), kind);
+        return;
+      } catch (next) {
+        error = next;
+      }
+    }
+  };
 
   const flush = (): Promise<void> => {
     scheduled = false;
@@ -98,9 +216,13 @@ export async function runProjections(
         const events = batch[0]!.position > from ? batch : batch.filter((e) => e.position > from);
         if (events.length === 0) return;
         try {
-          await projection.applyBatch(events);
-          applied[i] = events[events.length - 1]!.position;
-          settleWaiters();
+          try {
+            await projection.applyBatch(events);
+            applied[i] = events[events.length - 1]!.position;
+            settleWaiters();
+          } catch (error) {
+            await recover(i, events[events.length - 1]!.position, error);
+          }
         } catch (error) {
           fail(error);
         }
@@ -109,10 +231,26 @@ export async function runProjections(
     return all();
   };
 
+  /** A projection asked for a reset between batches: rebuild it on its chain, up to what the run has seen. */
+  const requestReset = (i: number, reason: string) => {
+    chains[i] = chains[i]!.then(async () => {
+      if (stopped()) return;
+      try {
+        await recover(i, Math.max(lastSeen, applied[i]!), new ProjectionReset(projections[i]!.name, reason));
+      } catch (error) {
+        fail(error);
+      }
+    });
+  };
+  const unlisten = projections.map((projection, i) =>
+    projection.onResetNeeded ? projection.onResetNeeded((reason) => requestReset(i, reason)) : () => undefined,
+  );
+
   let subscription: Subscription | undefined;
   const fail = (error: unknown) => {
     if (failed) return;
     failed = error;
+    for (const stop of unlisten) stop();
     for (const waiter of waiters) waiter.reject(error);
     waiters.clear();
     options.onError?.(error);
@@ -121,12 +259,13 @@ export async function runProjections(
 
   subscription = store.subscribeToAll({
     after: start,
-    filter: options.filter ?? matchmakingCategories,
+    filter,
     batchSize,
     onError: fail,
     handler: async (event) => {
       if (failed) throw failed;
       buffer.push(event);
+      lastSeen = event.position;
       if (buffer.length >= batchSize) {
         await flush();
       } else if (!scheduled) {
@@ -151,7 +290,9 @@ export async function runProjections(
     },
     done: sub.done.then(() => all()),
     async close() {
+      for (const stop of unlisten) stop();
       await sub.close();
+      closing = true; // a replay in progress stops after its current batch (it resumes from the checkpoint next time)
       await flush();
     },
   };
