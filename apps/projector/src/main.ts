@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '@mm/config';
 import { createEventStore } from '@mm/event-store';
-import { startProjector } from '@mm/projections';
+import { PROJECTOR_APPLICATION_NAME, startProjector } from '@mm/projections';
 import { pino } from 'pino';
 
 /** apps/projector: builds the read models and queue views from the event log. */
@@ -8,7 +8,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'matchmaking-projector' } });
   const store = await createEventStore(config.eventStoreUrl, {
-    postgres: { schema: config.EVENT_STORE_SCHEMA, poolSize: 4 },
+    // Named like the projector's read-model pool: operators find (or terminate) all of its connections by one name.
+    postgres: { schema: config.EVENT_STORE_SCHEMA, poolSize: 4, applicationName: PROJECTOR_APPLICATION_NAME },
   });
   const projector = await startProjector({ config, logger, store });
   logger.info('projector started');

@@ -1,6 +1,7 @@
 import { createMemoryEventStore, type EventStore, type RecordedEvent } from '@mm/event-store';
 import { describe, expect, it } from 'vitest';
-import { type BatchProjection, runProjections } from './projection-runner.js';
+import { ProjectionReset } from './projection-reset.js';
+import { type ApplyContext, type BatchProjection, type RebuiltEvent, runProjections } from './projection-runner.js';
 
 const metadata = {
   tenantId: 't',
@@ -94,5 +95,102 @@ describe('runProjections (one subscription, several projections)', () => {
     expect(String(errors[0])).toContain('failing failed');
     expect(failing.seen).toEqual([0, 1, 2]);
     await expect(run.waitFor(1e12)).rejects.toThrow('failing failed');
+  });
+
+  it('rebuilds a projection that lost its state from its reloaded checkpoint, on its own chain, while the other goes on', async () => {
+    const store = createMemoryEventStore();
+    await append(store, 10);
+    // A store that is wiped the first time event 6 arrives (as a Redis that restarted empty).
+    let stored: number | undefined;
+    let wiped = false;
+    let resetListener: ((reason: string) => void) | undefined;
+    const seen: { i: number; rebuilding: boolean }[] = [];
+    let afterRebuilds = 0;
+    const fragile: BatchProjection = {
+      name: 'fragile',
+      loadCheckpoint: async () => stored,
+      async applyBatch(events: readonly RecordedEvent[], context?: ApplyContext) {
+        if (!wiped && events.some((e) => (e.data as { i: number }).i === 6)) {
+          wiped = true;
+          stored = undefined;
+          throw new ProjectionReset('fragile', 'store lost');
+        }
+        for (const e of events) seen.push({ i: (e.data as { i: number }).i, rebuilding: context?.rebuilding ?? false });
+        stored = events.at(-1)!.position;
+      },
+      async afterRebuild() {
+        afterRebuilds++;
+      },
+      onResetNeeded(listener) {
+        resetListener = listener;
+        return () => {
+          resetListener = undefined;
+        };
+      },
+    };
+    const other = recorder('other', undefined);
+    const recovered: RebuiltEvent[] = [];
+    const errors: unknown[] = [];
+    const run = await runProjections(store, [fragile, other.projection], {
+      filter: {},
+      batchSize: 4,
+      onRecovered: (e) => recovered.push(e),
+      onError: (e) => errors.push(e),
+    });
+    await run.caughtUp;
+    expect(errors).toEqual([]);
+    expect(other.seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // 0..3 live from the subscription, then the batch with 6 failed: replayed from the start
+    // (in batches read from the store, marked as rebuilding), then the rest as usual.
+    const is = seen.map((s) => s.i);
+    expect(is).toEqual([0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(seen.slice(4, 12).every((s) => s.rebuilding)).toBe(true);
+    expect(afterRebuilds).toBe(1);
+    expect(recovered).toMatchObject([{ projection: 'fragile', kind: 'reset', from: -1, events: 8 }]);
+
+    // A reset asked for between batches (e.g. after a reconnect) replays up to what the run has seen.
+    stored = undefined;
+    seen.length = 0;
+    resetListener!('reconnected empty');
+    while (afterRebuilds < 2) await new Promise((r) => setTimeout(r, 5));
+    expect(run.position()).toBe((await store.readAll({ maxCount: 100 })).at(-1)!.position);
+    expect(seen.map((s) => s.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(afterRebuilds).toBe(2);
+    await run.close();
+    expect(resetListener).toBeUndefined(); // unsubscribed on close
+  });
+
+  it('retries a batch that failed with a transient error from the checkpoint, without stopping the run', async () => {
+    const store = createMemoryEventStore();
+    await append(store, 8);
+    let stored: number | undefined;
+    let failures = 0;
+    const seen: number[] = [];
+    const flaky: BatchProjection = {
+      name: 'flaky',
+      loadCheckpoint: async () => stored,
+      async applyBatch(events: readonly RecordedEvent[]) {
+        if (events.some((e) => (e.data as { i: number }).i === 5) && failures < 2) {
+          failures++;
+          throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+        }
+        for (const e of events) seen.push((e.data as { i: number }).i);
+        stored = events.at(-1)!.position;
+      },
+    };
+    const retries: number[] = [];
+    const errors: unknown[] = [];
+    const run = await runProjections(store, [flaky], {
+      filter: {},
+      batchSize: 3,
+      isTransient: (e) => (e as { code?: string }).code === '57P01',
+      onRecover: (e) => retries.push(e.retryInMs),
+      onError: (e) => errors.push(e),
+    });
+    await run.caughtUp;
+    expect(errors).toEqual([]);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(retries).toEqual([100, 200]);
+    await run.close();
   });
 });
