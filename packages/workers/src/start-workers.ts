@@ -50,6 +50,8 @@ export interface StartWorkersOptions {
   now?: () => number;
   /** `application_name` of the PostgreSQL pool created here (not of a `db` given in). @defaultValue 'mm-worker' */
   applicationName?: string;
+  /** How often a scheduler-role process checks that the tick's job scheduler exists. @defaultValue {@link SCHEDULER_CHECK_MS} */
+  schedulerCheckMs?: number;
 }
 
 export interface Workers {
@@ -278,7 +280,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
       void ensureTick(why).catch((error: unknown) => logger.warn({ err: error }, 'could not check the scheduler tick'));
     onReconnect = () => ensure('redis reconnected');
     redis.on('ready', onReconnect);
-    schedulerCheck = setInterval(() => ensure('periodic check'), SCHEDULER_CHECK_MS);
+    schedulerCheck = setInterval(() => ensure('periodic check'), options.schedulerCheckMs ?? SCHEDULER_CHECK_MS);
     schedulerCheck.unref();
   }
 

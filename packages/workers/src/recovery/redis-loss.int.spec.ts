@@ -37,6 +37,26 @@ afterAll(async () => {
 });
 
 describe('after Redis lost every key', () => {
+  it('re-creates the tick scheduler as soon as Redis reconnects', async () => {
+    // Its own client and no periodic check within the test: only the reconnect can bring it back.
+    const connection = stack.redis.duplicate();
+    const workers = await stack.startWorkers({ redis: connection, roles: ['scheduler'], schedulerCheckMs: 3_600_000 });
+    try {
+      expect(await tickQueue.getJobScheduler('matchmaking-tick')).toBeDefined();
+      await tickQueue.removeJobScheduler('matchmaking-tick');
+      expect(await tickQueue.getJobScheduler('matchmaking-tick')).toBeUndefined();
+      connection.disconnect(true); // drops the connection; ioredis reconnects ('ready' again)
+      await stack.until(
+        async () => (await tickQueue.getJobScheduler('matchmaking-tick')) !== undefined,
+        'the tick scheduler after the reconnect',
+        5_000,
+      );
+    } finally {
+      await workers.close();
+      connection.disconnect();
+    }
+  });
+
   it('re-creates the schedulers, creates the game of a match whose job was lost and expires a challenge whose job was lost', async () => {
     // Pairing and the tick run; nobody creates games yet, so the match's job waits in Redis.
     await stack.startWorkers({ roles: ['pairing', 'scheduler'] });
