@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { pinoHttp } from 'pino-http';
+import { createApplication } from './application/index.js';
 import type { ApiDependencies } from './dependencies.js';
 import { idempotency } from './idempotency/idempotency.js';
 import { requireAuth } from './middleware/auth.js';
@@ -52,7 +53,8 @@ export function createApp(deps: ApiDependencies): express.Express {
     requireAuth(deps.authenticate),
     idempotency({ pool: deps.db, schema: deps.apiSchema, ttlSeconds: deps.config.IDEMPOTENCY_TTL_SECONDS }),
   ];
-  app.use('/v1/matchmaking', ...authenticated, queueRoutes(deps), challengeRoutes(deps));
+  const application = createApplication(deps);
+  app.use('/v1/matchmaking', ...authenticated, queueRoutes(deps, application), challengeRoutes(deps, application));
   app.use('/internal', ...authenticated, internalRoutes(deps));
 
   app.use(notFoundHandler);

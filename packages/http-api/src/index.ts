@@ -1,4 +1,5 @@
 export * from './app.js';
+export * from './application/index.js';
 export * from './auth/authenticator.js';
 export * from './bootstrap.js';
 export * from './dependencies.js';

@@ -103,7 +103,7 @@ describe('the store applied the command but its reply was lost', () => {
 describe('Redis is away', () => {
   let dead: { port: number; server: Server };
   let deadRedis: Redis;
-  let liveViews: TestStack['api']['deps']['queueViews'];
+  let livePosition: TestStack['api']['deps']['queueViews']['position'];
   beforeAll(async () => {
     dead = await deadRedisPort();
     deadRedis = new Redis({
@@ -114,11 +114,12 @@ describe('Redis is away', () => {
       retryStrategy: () => 200,
     });
     deadRedis.on('error', () => undefined);
-    liveViews = stack.api.deps.queueViews;
-    stack.api.deps.queueViews = createQueueViewReader(deadRedis, stack.prefix);
+    // The API's view reader asks a Redis that does not answer (the rest of the stack keeps its own).
+    livePosition = stack.api.deps.queueViews.position;
+    stack.api.deps.queueViews.position = createQueueViewReader(deadRedis, stack.prefix).position;
   });
   afterAll(async () => {
-    stack.api.deps.queueViews = liveViews;
+    stack.api.deps.queueViews.position = livePosition;
     deadRedis.disconnect();
     await new Promise((resolve) => dead.server.close(resolve));
   });
@@ -151,9 +152,10 @@ describe('the read models are away', () => {
     const joined = await join('no-rm-gus');
     expect(joined.status).toBe(201);
     const queries = stack.api.deps.queries;
+    const saved = { ...queries };
     const refused = () =>
       Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
-    stack.api.deps.queries = { ...queries, checkpoint: refused, entry: refused, recentMedianWaitSeconds: refused };
+    Object.assign(queries, { checkpoint: refused, entry: refused, recentMedianWaitSeconds: refused });
     try {
       const entry = await stack.request('GET', `/v1/matchmaking/queue/${joined.body.queue_entry_id}`, {
         token: token('no-rm-gus'),
@@ -161,7 +163,7 @@ describe('the read models are away', () => {
       expect(entry.status).toBe(200);
       expect(entry.body.queue_entry_id).toBe(joined.body.queue_entry_id);
     } finally {
-      stack.api.deps.queries = queries;
+      Object.assign(queries, saved);
     }
   });
 });
