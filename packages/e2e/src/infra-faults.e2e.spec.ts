@@ -1,14 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { pairingSettings } from '@mm/config';
-import type { RecordedEvent } from '@mm/event-store';
-import { createQueueViewProjection } from '@mm/projections';
-import { deleteRedisPrefix, testDatabaseUrl } from '@mm/testing';
-import { Redis } from 'ioredis';
+import { testDatabaseUrl } from '@mm/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MatchmakingClient } from './driver/matchmaking-client.js';
 import { runPaced, seeded, sleep } from './driver/pacing.js';
 import { waitUntilSettled } from './driver/settle.js';
+import {
+  firstMatchAfter,
+  type Outcomes,
+  searchingEntries,
+  truthfulness,
+  viewsVsReplay,
+  waitUntilNoneSearching,
+} from './faults/checks.js';
 import { RedisServer } from './stack/redis-server.js';
 import { type Stack, startStack } from './stack/stack.js';
 import { auditSettled } from './verify.js';
@@ -33,11 +38,6 @@ const POOLS = [
 const RATE = 40;
 const SECONDS = 12;
 const MAX_QUEUE_SECONDS = 8;
-
-interface Outcomes {
-  joins: Map<string, { status: number; entryId: string | null; pool: string }>;
-  cancels: Map<string, number>;
-}
 
 /** Drives RATE joins/s for SECONDS with fresh users (20 % cancel soon after joining), recording every answer. */
 async function drive(stack: Stack, tenant: string, onSecond: (second: number) => void): Promise<Outcomes> {
@@ -74,64 +74,6 @@ async function drive(stack: Stack, tenant: string, onSecond: (second: number) =>
   return { joins, cancels };
 }
 
-/** Every answer checked against the log: a success is in it, a 5xx is not. */
-function truthfulness(events: RecordedEvent[], outcomes: Outcomes) {
-  const joinedBy = new Map<string, string>();
-  const cancelledByUser = new Set<string>();
-  for (const e of events) {
-    // biome-ignore lint/suspicious/noExplicitAny: raw event data
-    const d: any = e.data;
-    if (e.type === 'QueueJoined') joinedBy.set(d.userId, d.queueEntryId);
-    if (e.type === 'QueueCancelled' && d.reason === 'user') cancelledByUser.add(d.queueEntryId);
-  }
-  const lies: string[] = [];
-  const count = { joined201: 0, join5xx: 0, cancelled200: 0, cancel5xx: 0, other: 0 };
-  for (const [user, join] of outcomes.joins) {
-    const inLog = joinedBy.get(user);
-    if (join.status === 201) {
-      count.joined201++;
-      if (inLog !== join.entryId) lies.push(`join of ${user} answered 201 (${join.entryId}) but the log has ${inLog}`);
-    } else if (join.status >= 500) {
-      count.join5xx++;
-      if (inLog) lies.push(`join of ${user} answered ${join.status} but ${inLog} is in the log`);
-    } else count.other++;
-  }
-  for (const [entryId, status] of outcomes.cancels) {
-    if (status === 200) {
-      count.cancelled200++;
-      if (!cancelledByUser.has(entryId)) lies.push(`cancel of ${entryId} answered 200 but is not in the log`);
-    } else if (status >= 500) {
-      count.cancel5xx++;
-      if (cancelledByUser.has(entryId)) lies.push(`cancel of ${entryId} answered ${status} but is in the log`);
-    }
-  }
-  return { lies, count };
-}
-
-/** Entries still searching according to the log. */
-const searchingEntries = (events: RecordedEvent[]): string[] => {
-  const searching = new Set<string>();
-  for (const e of events) {
-    // biome-ignore lint/suspicious/noExplicitAny: raw event data
-    const d: any = e.data;
-    if (e.type === 'QueueJoined' || e.type === 'QueueEntryReleased') searching.add(d.queueEntryId);
-    else if (['QueueCancelled', 'QueueTimedOut', 'QueueEntryMatched'].includes(e.type))
-      searching.delete(d.queueEntryId);
-  }
-  return [...searching];
-};
-
-/** Time from `since` to the first MatchCreated decided after it, in ms (null if none). */
-const firstMatchAfter = (events: RecordedEvent[], since: number): number | null => {
-  let first: number | null = null;
-  for (const e of events) {
-    if (e.type !== 'MatchCreated') continue;
-    const at = Date.parse((e.data as { decidedAt: string }).decidedAt);
-    if (at >= since && (first === null || at < first)) first = at;
-  }
-  return first === null ? null : first - since;
-};
-
 /** Settles, then checks everything the fault runs promise; returns the figures for the report line. */
 async function verifyAfterFaults(stack: Stack, outcomes: Outcomes) {
   const policy = pairingSettings(stack.config);
@@ -140,12 +82,11 @@ async function verifyAfterFaults(stack: Stack, outcomes: Outcomes) {
   expect(settle.settled, `not settled: ${JSON.stringify(settle.last)}`).toBe(true);
 
   // Nobody stranded: every entry ends by its timeout at the latest (it is in a view that is paired and timed out).
-  let events = settle.events;
-  const deadline = Date.now() + (MAX_QUEUE_SECONDS + 15) * 1000;
-  while (searchingEntries(events).length > 0 && Date.now() < deadline) {
-    await sleep(500);
-    events = await stack.readAll();
-  }
+  const events = await waitUntilNoneSearching(
+    () => stack.readAll(),
+    settle.events,
+    Date.now() + (MAX_QUEUE_SECONDS + 15) * 1000,
+  );
   const stranded = searchingEntries(events);
   if (stranded.length) stack.fail();
   expect(stranded, 'entries never paired nor timed out').toEqual([]);
@@ -284,51 +225,11 @@ describe('PostgreSQL connections terminated, twice, under load', () => {
 
 /** The queue views of `stack` equal, key for key and value for value, a replay of its whole log into a fresh prefix. */
 async function expectViewsEqualReplay(stack: Stack): Promise<void> {
-  const redis = new Redis(stack.config.REDIS_URL, { maxRetriesPerRequest: null });
-  const replayPrefix = `${stack.redisPrefix}:replay`;
-  try {
-    const events = await stack.readAll();
-    const projection = createQueueViewProjection({ redis, prefix: replayPrefix });
-    await projection.loadCheckpoint();
-    for (let i = 0; i < events.length; i += 500) await projection.applyBatch(events.slice(i, i + 500));
-    const [live, replay] = await Promise.all([dumpViews(redis, stack.redisPrefix), dumpViews(redis, replayPrefix)]);
-    const differing = [...new Set([...live.keys(), ...replay.keys()])].filter((k) => live.get(k) !== replay.get(k));
-    process.stderr.write(
-      `views vs replay: ${live.size} keys live, ${replay.size} replayed, ${differing.length} differ\n`,
-    );
-    expect(differing.slice(0, 20).map((k) => `${k}: live ${live.get(k)} / replay ${replay.get(k)}`)).toEqual([]);
-  } finally {
-    await deleteRedisPrefix(redis, replayPrefix);
-    redis.disconnect();
-  }
-}
-
-/** The views' content under `prefix`, by key relative to it (generation counters, checkpoints and locks left out). */
-async function dumpViews(redis: Redis, prefix: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const pattern of [`${prefix}:q:*`, `${prefix}:e:*`, `${prefix}:u:*`, `${prefix}:h:*`, `${prefix}:pools`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        if (key.startsWith(`${prefix}:replay`) || key.endsWith(':gen')) continue;
-        const type = await redis.type(key);
-        const value =
-          type === 'zset'
-            ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
-            : type === 'hash'
-              ? Object.entries(await redis.hgetall(key)).sort()
-              : type === 'list'
-                ? await redis.lrange(key, 0, -1)
-                : type === 'set'
-                  ? (await redis.smembers(key)).sort()
-                  : type === 'string'
-                    ? await redis.get(key)
-                    : type;
-        out.set(`${type} ${key.slice(prefix.length)}`, JSON.stringify(value));
-      }
-    } while (cursor !== '0');
-  }
-  return out;
+  const { liveKeys, replayedKeys, differing } = await viewsVsReplay(stack.config.REDIS_URL, stack.redisPrefix, () =>
+    stack.readAll(),
+  );
+  process.stderr.write(
+    `views vs replay: ${liveKeys} keys live, ${replayedKeys} replayed, ${differing.length} differ\n`,
+  );
+  expect(differing.slice(0, 20)).toEqual([]);
 }

@@ -81,6 +81,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const label = options.label ?? 'e2e';
   const logDir = mkdtempSync(join(tmpdir(), `mm-${label}-`));
   const db: TestSchema = await createTestSchema(label);
+  // An idle connection dropped by the server (a restart, pg_terminate_backend) must not crash the test process.
+  db.pool.on('error', () => undefined);
   const redisPrefix = randomRedisPrefix(label);
   const services: ServiceProcess[] = [];
   let ratings: HttpDouble | undefined;
