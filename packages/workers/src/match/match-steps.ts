@@ -124,6 +124,12 @@ export async function releasePlayers(
         return;
       }
       if (side.queueEntryId === null) return;
+      // Asked before the release, so no HTTP call sits between the release and the end of a
+      // busy player's entry (a pass could pair the searching entry again in between).
+      const busy =
+        abortReason === 'game_creation_rejected'
+          ? await busyElsewhere(ctx, tenantId, match.matchId, side.userId)
+          : null;
       await handleCommand({
         store: ctx.store,
         streamName,
@@ -142,24 +148,7 @@ export async function releasePlayers(
       // live-game-api refused the game: a player it reports as busy in a game would only be
       // refused again with every new opponent (an endless abort loop), so that entry ends here
       // with the reason, instead of searching again (I5: "or told why not").
-      if (abortReason === 'game_creation_rejected' && ctx.liveGame) {
-        const liveGame = ctx.liveGame;
-        const busy = await liveGame.activeGame(tenantId, side.userId).catch(() => null);
-        if (!busy) return;
-        if (await isMatchGame(liveGame, tenantId, match.matchId, busy)) {
-          // Busy in this match's own game (an attempt whose reply was lost made it): not busy
-          // elsewhere. Game creation records such a game before it aborts; once the abort is
-          // on the stream the game cannot be recorded, so it is called off and the entry
-          // searches again (the compensation job retries a cancel that fails here).
-          const cancelled = await cancelMatchGame(liveGame, tenantId, match.matchId, busy.gameId).catch(
-            (error: unknown) => error,
-          );
-          ctx.logger.warn(
-            { matchId: match.matchId, userId: side.userId, gameId: busy.gameId, cancelled },
-            "the player's active game is the aborted match's own game: cancelled it, the entry searches again",
-          );
-          return;
-        }
+      if (busy === 'elsewhere')
         await handleCommand({
           store: ctx.store,
           streamName,
@@ -174,9 +163,35 @@ export async function releasePlayers(
           metadata,
           eventIds: () => matchEventId(match.matchId, 'ended-busy', side.userId),
         });
-      }
     }),
   );
+}
+
+/**
+ * After a refusal: is the player in a game (`elsewhere`), or not (`null`)? A player whose
+ * active game is this match's own (an attempt whose reply was lost made it) is not busy
+ * elsewhere. Game creation records such a game before it aborts; once the abort is on the
+ * stream the game cannot be recorded, so it is called off here and the entry searches again
+ * (the compensation job retries a cancel that fails here).
+ */
+async function busyElsewhere(
+  ctx: WorkerContext,
+  tenantId: string,
+  matchId: string,
+  userId: string,
+): Promise<'elsewhere' | null> {
+  if (!ctx.liveGame) return null;
+  const active = await ctx.liveGame.activeGame(tenantId, userId).catch(() => null);
+  if (!active) return null;
+  if (!(await isMatchGame(ctx.liveGame, tenantId, matchId, active))) return 'elsewhere';
+  const cancelled = await cancelMatchGame(ctx.liveGame, tenantId, matchId, active.gameId).catch(
+    (error: unknown) => error,
+  );
+  ctx.logger.warn(
+    { matchId, userId, gameId: active.gameId, cancelled },
+    "the player's active game is the aborted match's own game: cancelled it, the entry searches again",
+  );
+  return null;
 }
 
 /** Is the player's active game the game live-game-api made for this match (by its match id, else by key)? */
