@@ -101,6 +101,12 @@ export interface AllFilter {
   /** Stream categories: the part of the stream name before the first `-`. */
   categories?: string[];
   eventTypes?: string[];
+  /**
+   * Only events whose `metadata.tenantId` equals this (optional; with the other filters, all
+   * must match). PostgreSQL reads it through an index on (tenant, position); the other
+   * adapters filter as they read.
+   */
+  tenantId?: string;
 }
 
 export interface ReadAllOptions {

@@ -53,10 +53,17 @@ export const fromPosition = (position: number) => ({ commit: BigInt(position), p
 export const isSystemEvent = (event: { streamId: string; type: string }): boolean =>
   event.type.startsWith('$') || event.streamId.startsWith('$');
 
-export const matchesFilter = (event: { streamId: string; type: string }, filter: AllFilter | undefined): boolean =>
+export const matchesFilter = (
+  event: { streamId: string; type: string; metadata?: unknown },
+  filter: AllFilter | undefined,
+): boolean =>
   !isSystemEvent(event) &&
   (!filter?.categories || filter.categories.includes(categoryOf(event.streamId))) &&
-  (!filter?.eventTypes || filter.eventTypes.includes(event.type));
+  (!filter?.eventTypes || filter.eventTypes.includes(event.type)) &&
+  (filter?.tenantId === undefined ||
+    (typeof event.metadata === 'object' &&
+      event.metadata !== null &&
+      (event.metadata as { tenantId?: unknown }).tenantId === filter.tenantId));
 
 /** The fields of a recorded EventStoreDB event (stream or `$all` read) this adapter uses. */
 export interface EsdbRecord {

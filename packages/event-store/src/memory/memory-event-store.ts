@@ -23,7 +23,8 @@ import type {
 
 const matches = (event: RecordedEvent, filter: AllFilter | undefined): boolean =>
   (!filter?.categories || filter.categories.includes(categoryOf(event.streamName))) &&
-  (!filter?.eventTypes || filter.eventTypes.includes(event.type));
+  (!filter?.eventTypes || filter.eventTypes.includes(event.type)) &&
+  (filter?.tenantId === undefined || event.metadata.tenantId === filter.tenantId);
 
 /** Index of the first event with `position > after` (positions are sorted). */
 const firstAfter = (log: RecordedEvent[], after: number): number => {

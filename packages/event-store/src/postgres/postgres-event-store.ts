@@ -282,6 +282,10 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       values.push(filter.eventTypes);
       shape += 't';
     }
+    if (filter?.tenantId !== undefined) {
+      values.push(filter.tenantId);
+      shape += 'n';
+    }
     return { shape, values };
   };
 
@@ -290,7 +294,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const { shape, values } = filterValues(filter);
     let text = pageSql.get(shape);
     if (!text) {
-      text = pageQuery(table, { categories: shape.includes('c'), eventTypes: shape.includes('t') });
+      text = pageQuery(table, {
+        categories: shape.includes('c'),
+        eventTypes: shape.includes('t'),
+        tenant: shape.includes('n'),
+      });
       pageSql.set(shape, text);
     }
     const result = await pool.query<PageRow>({

@@ -16,6 +16,8 @@ export const EVENT_COLUMNS =
 export interface FilterShape {
   categories: boolean;
   eventTypes: boolean;
+  /** metadata.tenantId (index events_tenant_position_idx). */
+  tenant?: boolean;
 }
 
 /**
@@ -24,13 +26,14 @@ export interface FilterShape {
  * finished, and every transaction still to commit has an xid >= xmin, so nothing can later
  * appear below a returned position. The outer LEFT JOIN keeps one row (with NULL event
  * columns) when the page is empty, so the horizon always comes back.
- * Parameters: $1 after, $2 limit, then $3/$4 categories / event types as present.
+ * Parameters: $1 after, $2 limit, then categories / event types / tenant id as present, in that order.
  */
 export const pageQuery = (table: string, shape: FilterShape): string => {
   const conditions = ['e.position > $1', 'e.position < h.horizon', 'e.transaction_id < h.xmin'];
   let next = 3;
   if (shape.categories) conditions.push(`e.category = ANY($${next++}::text[])`);
   if (shape.eventTypes) conditions.push(`e.type = ANY($${next++}::text[])`);
+  if (shape.tenant) conditions.push(`(e.metadata->>'tenantId') = $${next++}::text`);
   return `SELECT h.horizon, h.head, p.*
 FROM (SELECT s.xmin, s.xmin::text::bigint * ${POSITION_SHIFT} AS horizon,
              (SELECT max(position) FROM ${table}) AS head

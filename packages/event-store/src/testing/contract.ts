@@ -468,6 +468,36 @@ export function describeEventStoreContract(
         );
         expect(byTypeOnly.every((event) => event.type === 'B')).toBe(true);
       });
+
+      it('filters by tenant (metadata.tenantId), alone and with the other filters, in reads and subscriptions', async () => {
+        const tenantA = `ta${randomBytes(4).toString('hex')}`;
+        const tenantB = `tb${randomBytes(4).toString('hex')}`;
+        const of = (tenantId: string, type: string): EventData => {
+          const event = sampleEvent(type);
+          return { ...event, metadata: { ...event.metadata, tenantId } };
+        };
+        await store.appendToStream(stream('1'), [of(tenantA, 'A'), of(tenantB, 'A')]);
+        await store.appendToStream(stream('2'), [of(tenantB, 'B'), of(tenantA, 'B')]);
+        const a = await store.readAll({ filter: { tenantId: tenantA } });
+        expect(a.map((event) => [event.streamName, event.type, event.metadata.tenantId])).toEqual([
+          [stream('1'), 'A', tenantA],
+          [stream('2'), 'B', tenantA],
+        ]);
+        const bTypeB = await store.readAll({
+          filter: { tenantId: tenantB, categories: [category], eventTypes: ['B'] },
+        });
+        expect(bTypeB.map((event) => event.metadata.tenantId)).toEqual([tenantB]);
+        expect(await store.readAll({ filter: { tenantId: tenantA, categories: [newCategory()] } })).toEqual([]);
+        const seen: string[] = [];
+        const subscription = follow({
+          filter: { tenantId: tenantB },
+          handler: (event) => {
+            seen.push(`${event.type}:${event.metadata.tenantId}`);
+          },
+        });
+        await subscription.caughtUp;
+        expect(seen).toEqual([`A:${tenantB}`, `B:${tenantB}`]);
+      });
     });
 
     describe('subscribeToAll', () => {
