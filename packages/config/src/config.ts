@@ -108,6 +108,21 @@ export const envSchema = z.object({
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  EVENT_FEED_PLATFORM_ROLES: z
+    .string()
+    .default('platform')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .describe(
+      'Roles that may read every tenant\'s events on /v1/events (ADMIN_ROLES read their own tenant\'s only).',
+    ),
+  EVENT_FEED_HEARTBEAT_MS: int(15_000).describe(
+    'A comment line is sent on an idle /v1/events/stream this often, so proxies keep it open.',
+  ),
   IDEMPOTENCY_TTL_SECONDS: int(86_400).describe('How long Idempotency-Key responses are kept (at least 24 h).'),
   REQUEST_BODY_LIMIT: z.string().default('16kb').describe('Largest accepted JSON body.'),
   CHALLENGE_TTL_SECONDS: positive(120).describe('A pending challenge expires after this.'),
