@@ -18,6 +18,12 @@ export const QUEUE_VIEWS_PROJECTION = 'queue-views';
  */
 const ENDED_TTL_SECONDS = 86_400;
 const RECENT_KEEP = 10;
+/**
+ * Pools of recently seen entries, so events that only name an entry (claims, cancels, games)
+ * mostly need no lookup round trip. Safe: the apply script itself refuses an entry it does not
+ * have (-1), and the checkpoint script catches a lost Redis.
+ */
+const POOL_CACHE_SIZE = 100_000;
 const RECENT_TTL_SECONDS = 7 * 86_400;
 
 export interface QueueViewProjectionOptions {
@@ -33,7 +39,7 @@ export interface QueueViewProjectionOptions {
 export interface QueueViewStats {
   /** Times the views were emptied and rebuilt from the start of the log. */
   rebuilds: number;
-  /** Events for an entry the views did not know although they were built from the start (skipped). */
+  /** Events for an entry the views did not know even after a rebuild from the log (skipped). */
   unknownEntries: number;
 }
 
@@ -74,11 +80,17 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
   let epoch: string | undefined;
   /** The checkpoint as this projection last wrote or read it ('' = none). */
   let checkpoint = '';
-  /** The views were started from empty by this projection (every entry's QueueJoined was applied here). */
-  let fromStart = false;
+  /** Position of the last event whose unknown entry made the views start over (-1: none). */
+  let startedOverFor = -1;
   /** The next loadCheckpoint starts over from empty even though the epoch is there (an inconsistency was found). */
   let startOver = false;
   const stats: QueueViewStats = { rebuilds: 0, unknownEntries: 0 };
+  const poolCache = new Map<string, string>();
+  const remember = (entryKey: string, pool: string) => {
+    poolCache.delete(entryKey);
+    poolCache.set(entryKey, pool);
+    if (poolCache.size > POOL_CACHE_SIZE) poolCache.delete(poolCache.keys().next().value!);
+  };
 
   const reset = (reason: string): ProjectionReset => new ProjectionReset(QUEUE_VIEWS_PROJECTION, reason);
   const checkEpoch = (value: unknown) => {
@@ -88,11 +100,13 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
   /**
    * An event names an entry (or a held entry) the views do not have. With the epoch in place
    * that is an inconsistency (keys evicted, hashes expired under an older version's rules):
-   * start over from the log. If the views were built from the start here, a rebuild would
-   * not help (the log itself has no QueueJoined for it): report, count and skip.
+   * start over from the log. If that already happened for this event (the replay reached it
+   * and still does not know the entry), a rebuild does not help — the log has no QueueJoined
+   * for it: report, count and skip.
    */
   const unknown = (what: string, event: ProjectedEvent) => {
-    if (!fromStart) {
+    if (event.position > startedOverFor) {
+      startedOverFor = event.position;
       startOver = true;
       throw reset(`${what} unknown to the views (event ${event.type} at ${event.position})`);
     }
@@ -149,7 +163,6 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
     async loadCheckpoint() {
       const [stored = null, storedEpoch = null] = await redis.mget(keys.checkpoint(), keys.epoch());
       if (stored !== null && storedEpoch !== null && !startOver) {
-        if (storedEpoch !== epoch) fromStart = false; // views built by another run: resumed, not rebuilt here
         epoch = storedEpoch;
         checkpoint = stored;
         return Number(stored);
@@ -164,10 +177,10 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
         );
       }
       await resetQueueViews(redis, options.prefix);
+      poolCache.clear();
       epoch = randomUUID();
       await redis.set(keys.epoch(), epoch);
       checkpoint = '';
-      fromStart = true;
       startOver = false;
       return undefined;
     },
@@ -232,6 +245,10 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       events.forEach((e) => {
         if (e.type === 'QueueJoined') poolOf.set(keys.entry(e.tenantId, e.data.queueEntryId), e.data.pool.key);
       });
+      for (const k of needPool.keys()) {
+        const cached = poolCache.get(k);
+        if (cached !== undefined && !poolOf.has(k)) poolOf.set(k, cached);
+      }
       const lookups = [...needPool.keys()].filter((k) => !poolOf.has(k));
       if (lookups.length) {
         const pipeline = redis.pipeline();
@@ -252,12 +269,24 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       // Pools that gained a searching entry, with the pipeline index of each such change (its
       // reply is the pool's size afterwards).
       const added: { index: number; tenantId: string; poolKey: string }[] = [];
+      const applied: { index: number; event: ProjectedEvent }[] = [];
       const pipeline = r.pipeline() as unknown as Scripted & { exec(): Promise<unknown>; length: number };
-      const applyEntry = (tenantId: string, entryId: string, position: number, op: Op, fields: (string | number)[]) => {
+      const applyEntry = (
+        event: ProjectedEvent,
+        tenantId: string,
+        entryId: string,
+        op: Op,
+        fields: (string | number)[],
+      ) => {
         const entryKey = keys.entry(tenantId, entryId);
         const pool = poolOf.get(entryKey);
-        if (!pool) return; // unknown, and reported above (skipped only where a rebuild cannot help)
+        if (!pool) return; // unknown: reported above (skipped only where a rebuild cannot help)
+        if (op.ttl > 0)
+          poolCache.delete(entryKey); // ended for good: no more events
+        else remember(entryKey, pool);
         if (op.op === 'add' || op.op === 'unhold') added.push({ index: pipeline.length, tenantId, poolKey: pool });
+        applied.push({ index: pipeline.length, event });
+        const position = event.position;
         pipeline.mmApplyEntry(
           entryKey,
           keys.byTime(tenantId, pool),
@@ -279,7 +308,7 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
         const target = entryOp(event);
         if (event.type === 'QueueJoined') {
           const d = event.data;
-          applyEntry(event.tenantId, d.queueEntryId, event.position, target!.op, [
+          applyEntry(event, event.tenantId, d.queueEntryId, target!.op, [
             d.userId,
             d.pool.key,
             Date.parse(d.enqueuedAt),
@@ -290,16 +319,15 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
           // Recorded also when nothing is held (''), so a release that finds no key knows the
           // views lost it. Kept until the challenge match is released or its game starts.
           pipeline.set(keys.held(event.tenantId, event.data.matchId, event.data.userId), target?.entryId ?? '');
-          if (target) applyEntry(event.tenantId, target.entryId, event.position, target.op, []);
+          if (target) applyEntry(event, event.tenantId, target.entryId, target.op, []);
         } else if (target) {
-          applyEntry(event.tenantId, target.entryId, event.position, target.op, []);
+          applyEntry(event, event.tenantId, target.entryId, target.op, []);
         }
         if (event.type === 'QueueEntryGameStarted' && event.data.queueEntryId === null) {
           pipeline.expire(keys.held(event.tenantId, event.data.matchId, event.data.userId), ENDED_TTL_SECONDS);
         } else if (event.type === 'ChallengeMatchReleased') {
           const heldId = heldIds[heldIndex++];
-          if (heldId)
-            applyEntry(event.tenantId, heldId, event.position, { op: 'unhold', status: 'SEARCHING', ttl: 0 }, []);
+          if (heldId) applyEntry(event, event.tenantId, heldId, { op: 'unhold', status: 'SEARCHING', ttl: 0 }, []);
           pipeline.expire(keys.held(event.tenantId, event.data.matchId, event.data.userId), ENDED_TTL_SECONDS);
         } else if (event.type === 'MatchCreated') {
           const d = event.data;
@@ -321,6 +349,7 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       const results = (pipeline.length ? ((await pipeline.exec()) ?? []) : []) as [Error | null, unknown][];
       const failure = results.find(([error]) => error);
       if (failure) throw failure[0];
+      for (const { index, event } of applied) if (results[index]?.[1] === -1) unknown('queue entry', event);
       // A pool is signalled only when one of its additions left two or more searching entries:
       // a lone entry has nobody to be paired with (its timeout, window widening and wave passes
       // come from the scheduler tick), so the pass it would cost is skipped. While the runner

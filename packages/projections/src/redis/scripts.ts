@@ -12,10 +12,12 @@
  * expires after ttlSeconds, or is kept when ttlSeconds is 0: a matched or held entry can still
  * come back), `end` (the entry's game started: status kept, the hash expires).
  * Returns the number of searching entries in the pool afterwards (also for a redelivered
- * event, which changes nothing): the projector signals a pool only when a pair is possible.
+ * event, which changes nothing): the projector signals a pool only when a pair is possible;
+ * -1 (and no change) when the entry is unknown and the event is not its QueueJoined.
  */
 export const APPLY_ENTRY = `
 local cur = redis.call('HGET', KEYS[1], 'pos')
+if not cur and not ARGV[7] then return -1 end
 if cur and tonumber(cur) >= tonumber(ARGV[1]) then return redis.call('ZCARD', KEYS[2]) end
 local op = ARGV[2]
 if op == 'unhold' then
