@@ -1,5 +1,11 @@
 export { auditLog } from './audit-log.js';
 export {
+  type AuditEventStoreOptions,
+  auditEventStore,
+  type LogBound,
+  type StreamedAuditResult,
+} from './audit-store.js';
+export {
   type FetchLiveGamesOptions,
   fetchLiveGames,
   formatGameReconciliation,
@@ -15,4 +21,5 @@ export { type CompatiblePair, compatibleSearchingPairs } from './liveness.js';
 export { allowedHalfWidth } from './match-checks.js';
 export { readWholeLog } from './read-log.js';
 export { formatReport } from './report.js';
+export { type AuditFootprint, type StreamingAuditOptions, StreamingAuditor } from './streaming-audit.js';
 export type * from './types.js';

@@ -1,8 +1,11 @@
 import { type EntryState, key, type MatchState, type ViolationLog } from './state.js';
 import type { AuditOptions, WindowPolicy } from './types.js';
 
-interface Context {
-  entries: Map<string, EntryState>;
+export interface MatchCheckContext {
+  /** The entry as the log has it so far (open or settled). */
+  entry: (tenantId: string, queueEntryId: string) => EntryState | undefined;
+  /** The tenant of an entry with this id in any tenant (for `CROSS_TENANT_MATCH`). */
+  tenantOfEntry: (queueEntryId: string) => string | undefined;
   challenges: Map<string, { challengerId: string; opponentId: string; poolKey: string }>;
   violations: ViolationLog;
   options: AuditOptions;
@@ -20,7 +23,7 @@ export function allowedHalfWidth(waitMs: number, policy: WindowPolicy): number {
  * entries as the log had them when the match was decided.
  */
 // biome-ignore lint/suspicious/noExplicitAny: raw event data is read defensively
-export function checkMatchDecision(match: MatchState, data: any, ctx: Context): void {
+export function checkMatchDecision(match: MatchState, data: any, ctx: MatchCheckContext): void {
   const { violations, options } = ctx;
   const eps = options.epsilon ?? 1e-9;
   const { tenantId, matchId } = match;
@@ -59,13 +62,13 @@ export function checkMatchDecision(match: MatchState, data: any, ctx: Context): 
       add('MISSING_QUEUE_ENTRY', `${colour} has no queue entry in a queue match`, who);
       continue;
     }
-    const entry = ctx.entries.get(key(tenantId, side.queueEntryId));
+    const entry = ctx.entry(tenantId, side.queueEntryId);
     if (!entry) {
-      const elsewhere = [...ctx.entries.values()].find((e) => e.queueEntryId === side.queueEntryId);
+      const elsewhere = ctx.tenantOfEntry(side.queueEntryId);
       add(
-        elsewhere ? 'CROSS_TENANT_MATCH' : 'UNKNOWN_QUEUE_ENTRY',
-        elsewhere
-          ? `${colour} entry ${side.queueEntryId} belongs to tenant ${elsewhere.tenantId}, the match to ${tenantId}`
+        elsewhere !== undefined ? 'CROSS_TENANT_MATCH' : 'UNKNOWN_QUEUE_ENTRY',
+        elsewhere !== undefined
+          ? `${colour} entry ${side.queueEntryId} belongs to tenant ${elsewhere}, the match to ${tenantId}`
           : `${colour} entry ${side.queueEntryId} never joined the queue`,
         who,
       );

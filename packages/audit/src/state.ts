@@ -14,7 +14,7 @@ export interface EntryState {
   /** The match holding the entry while claimed/held, or the one that started its game. */
   matchId: string | null;
   /** Every match that ever claimed the entry, with whether that claim was released. */
-  claims: { matchId: string; released: boolean; opponentUserId: string; opponentEntryId: string | null }[];
+  claims: ClaimRecord[];
   cancelReason: string | null;
 }
 
@@ -39,6 +39,16 @@ export interface MatchState {
   aborted: { reason: string } | null;
   /** Users whose player stream recorded the game start. */
   started: Set<string>;
+  /** Order of creation (end-of-log violations are reported in this order). */
+  seq: number;
+}
+
+/** One claim of an entry by a match, shared by the entry and the match it names. */
+export interface ClaimRecord {
+  matchId: string;
+  released: boolean;
+  opponentUserId: string;
+  opponentEntryId: string | null;
 }
 
 /** The player (tenant + user): live matches as seen on the player stream. */
