@@ -1,4 +1,5 @@
 export * from './postgres/migrate.js';
+export * from './postgres/read-model-declaration.js';
 export * from './postgres/read-model-handlers.js';
 export * from './postgres/read-model-projection.js';
 export * from './postgres/sql-batch.js';
