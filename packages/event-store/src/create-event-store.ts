@@ -1,7 +1,6 @@
 import { UnsupportedEventStoreUrlError } from './errors.js';
 import type { EsdbEventStoreOptions } from './esdb/esdb-event-store.js';
-import { createMemoryEventStore } from './memory/memory-event-store.js';
-import { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store.js';
+import type { PostgresEventStoreOptions } from './postgres/postgres-event-store.js';
 import type { EventStore } from './types.js';
 
 /** Options for {@link createEventStore}; each adapter reads the part that concerns it. */
@@ -31,9 +30,13 @@ export async function createEventStore(url: string, options: CreateEventStoreOpt
   switch (scheme) {
     case 'postgres':
     case 'postgresql':
-      return createPostgresEventStore({ ...options.postgres, connectionString: url });
+      // Each adapter is loaded on demand, so the port (this package's main entry) loads no driver.
+      return (await import('./postgres/postgres-event-store.js')).createPostgresEventStore({
+        ...options.postgres,
+        connectionString: url,
+      });
     case 'memory':
-      return createMemoryEventStore();
+      return (await import('./memory/memory-event-store.js')).createMemoryEventStore();
     case 'esdb':
     case 'esdb+discover':
       // Loaded on demand: the gRPC client is heavy and most processes use PostgreSQL.
