@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { pinoHttp } from 'pino-http';
+import { createEventFeed } from './application/event-feed.js';
 import { createApplication } from './application/index.js';
 import type { ApiDependencies } from './dependencies.js';
 import { idempotency } from './idempotency/idempotency.js';
@@ -9,6 +10,7 @@ import { errorHandler, notFoundHandler, requireJson } from './middleware/errors.
 import { createApiMetrics } from './middleware/metrics.js';
 import { openApiDocument } from './openapi.js';
 import { challengeRoutes } from './routes/challenges.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { internalRoutes } from './routes/internal.js';
 import { queueRoutes } from './routes/queue.js';
@@ -56,6 +58,13 @@ export function createApp(deps: ApiDependencies): express.Express {
   const application = createApplication(deps);
   app.use('/v1/matchmaking', ...authenticated, queueRoutes(deps, application), challengeRoutes(deps, application));
   app.use('/internal', ...authenticated, internalRoutes(deps));
+  const eventFeed = createEventFeed({
+    store: deps.store,
+    serviceRoles: deps.config.ADMIN_ROLES,
+    platformRoles: deps.config.EVENT_FEED_PLATFORM_ROLES,
+  });
+  const feedOptions = { heartbeatMs: deps.config.EVENT_FEED_HEARTBEAT_MS, registry: metrics.registry };
+  app.use('/v1', eventRoutes(eventFeed, requireAuth(deps.authenticate), feedOptions));
 
   app.use(notFoundHandler);
   app.use(errorHandler(limit));

@@ -11,6 +11,28 @@ import {
 } from '@mm/contracts';
 import { z } from 'zod';
 
+/** One event of the feed (`GET /v1/events`, and each `data:` line of `GET /v1/events/stream`). */
+const FeedEvent = z.object({
+  position: z.number().int().nonnegative().describe('Global position: unique, increasing, not dense. The cursor.'),
+  id: z.uuid(),
+  type: z.string().describe('An event type of @mm/contracts (its JSON Schema gives `data`).'),
+  schema_version: z.number().int().positive(),
+  stream: z.string().describe('player-<tenant>:<user>, match-<id> or challenge-<id>'),
+  data: z.record(z.string(), z.unknown()),
+  metadata: z
+    .object({ tenantId: z.string(), correlationId: z.string(), causationId: z.string().nullable() })
+    .catchall(z.unknown()),
+  recorded_at: z.iso.datetime(),
+});
+const EventFeedPage = z.object({
+  events: z.array(FeedEvent),
+  next: z
+    .number()
+    .int()
+    .nullable()
+    .describe("Pass as `after` for the next page (the last event's position); null when the page is empty."),
+});
+
 /** The schemas of the HTTP contract, by component name (generated from `@mm/contracts`). */
 const components = {
   JoinQueueRequest,
@@ -22,6 +44,8 @@ const components = {
   ChallengeResponse,
   ChallengeListResponse,
   Problem,
+  EventFeedPage,
+  FeedEvent,
 } satisfies Record<string, z.ZodType>;
 
 type Component = keyof typeof components;
@@ -38,7 +62,38 @@ interface Operation {
   ok: [status: number, body: Component];
   errors: Record<number, string>;
   idempotent?: boolean;
+  /** Query and header parameters. */
+  inputs?: { name: string; in: 'query' | 'header'; description: string; schema: Record<string, unknown> }[];
+  /** The success body's media type. @defaultValue 'application/json' */
+  media?: string;
+  description?: string;
 }
+
+const feedFilters: NonNullable<Operation['inputs']> = [
+  {
+    name: 'types',
+    in: 'query',
+    description: 'Comma-separated event types (e.g. MatchCreated,GameCreated). Unknown type: 400.',
+    schema: { type: 'string' },
+  },
+  {
+    name: 'categories',
+    in: 'query',
+    description: 'Comma-separated stream categories: player, match, challenge. Unknown: 400.',
+    schema: { type: 'string' },
+  },
+];
+const feedAfter = {
+  name: 'after',
+  in: 'query' as const,
+  description: 'Exclusive cursor: a position the feed returned. Absent = from the start. Not a position: 400.',
+  schema: { type: 'string', pattern: '^[0-9]+$' },
+};
+const feedAccess = {
+  403: 'FORBIDDEN: not a service token (roles ADMIN_ROLES or EVENT_FEED_PLATFORM_ROLES)',
+  400: 'VALIDATION_FAILED: bad cursor, unknown type or category, limit out of range',
+  503: 'MATCHMAKING_UNAVAILABLE',
+};
 
 const common = { 401: 'Missing or invalid token (MISSING_TOKEN, INVALID_TOKEN, TOKEN_EXPIRED, …)' };
 const operations: Record<string, Partial<Record<'get' | 'post' | 'delete', Operation>>> = {
@@ -137,9 +192,49 @@ const operations: Record<string, Partial<Record<'get' | 'post' | 'delete', Opera
       errors: { 403: 'FORBIDDEN' },
     },
   },
+  '/v1/events': {
+    get: {
+      summary: "A page of the tenant's events in global order (service tokens; platform roles: every tenant)",
+      description:
+        'At least once, in order, no gaps: events committed late by concurrent transactions are never skipped.',
+      ok: [200, 'EventFeedPage'],
+      inputs: [
+        feedAfter,
+        ...feedFilters,
+        {
+          name: 'limit',
+          in: 'query',
+          description: 'Events per page, 1–1000.',
+          schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+        },
+      ],
+      errors: feedAccess,
+    },
+  },
+  '/v1/events/stream': {
+    get: {
+      summary: 'The same events live, as Server-Sent Events (`id:` = position, `data:` = one FeedEvent as JSON)',
+      description:
+        'History after the cursor, then live. Reconnect with `Last-Event-ID` (EventSource does it) to resume ' +
+        'exactly after the last event received. Quiet streams get a `: heartbeat` comment line.',
+      ok: [200, 'FeedEvent'],
+      media: 'text/event-stream',
+      inputs: [
+        feedAfter,
+        ...feedFilters,
+        {
+          name: 'Last-Event-ID',
+          in: 'header',
+          description: 'The last `id:` received; wins over `after`.',
+          schema: { type: 'string', pattern: '^[0-9]+$' },
+        },
+      ],
+      errors: feedAccess,
+    },
+  },
 };
 
-const parameters = (path: string, idempotent: boolean | undefined) => [
+const parameters = (path: string, idempotent: boolean | undefined, inputs: Operation['inputs'] = []) => [
   ...[...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
     name,
     in: 'path',
@@ -157,6 +252,7 @@ const parameters = (path: string, idempotent: boolean | undefined) => [
         },
       ]
     : []),
+  ...inputs,
 ];
 
 /** The OpenAPI 3.1 document of the API, served at `GET /openapi.json`. */
@@ -168,7 +264,8 @@ export function openApiDocument(): Record<string, unknown> {
       paths[path] ??= {};
       paths[path][method] = {
         summary: op.summary,
-        parameters: parameters(path, op.idempotent),
+        ...(op.description ? { description: op.description } : {}),
+        parameters: parameters(path, op.idempotent, op.inputs),
         ...(op.request
           ? {
               requestBody: {
@@ -178,7 +275,10 @@ export function openApiDocument(): Record<string, unknown> {
             }
           : {}),
         responses: {
-          [op.ok[0]]: { description: 'OK', ...json(op.ok[1]) },
+          [op.ok[0]]: {
+            description: 'OK',
+            ...(op.media ? { content: { [op.media]: { schema: ref(op.ok[1]) } } } : json(op.ok[1])),
+          },
           ...Object.fromEntries(
             Object.entries({ ...common, ...op.errors }).map(([status, codes]) => [status, problem(codes)]),
           ),

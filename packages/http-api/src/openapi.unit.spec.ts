@@ -6,6 +6,7 @@ const mounts: Record<string, string> = {
   'queue.ts': '/v1/matchmaking',
   'challenges.ts': '/v1/matchmaking',
   'internal.ts': '/internal',
+  'events.ts': '/v1',
 };
 const normalise = (path: string) => path.replace(/:\w+/g, '{}').replace(/\{\w+\}/g, '{}');
 
