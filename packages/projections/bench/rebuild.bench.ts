@@ -11,6 +11,7 @@
  * report. Batches of PROJECTOR_BATCH_SIZE (default 500). Progress to stderr, JSON last on stdout.
  */
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { type MatchmakingEvent, makePool, matchStream, playerStream } from '@mm/contracts';
 import {
   type Decider,
@@ -212,6 +213,7 @@ async function main() {
     progress(`first build: ${events} events in ${firstBuildMs} ms (${keys} keys)`);
 
     await deleteRedisPrefix(redis, prefix); // Redis lost everything
+    const cpuBefore = process.cpuUsage();
     await store.appendToStream(playerStream(tenant, 'late'), [
       toData({
         type: 'QueueJoined',
@@ -228,13 +230,17 @@ async function main() {
     ]);
     while (rebuilt.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     const rebuild = rebuilt[0]!;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
     const head = (await store.readAll({ after: rebuild.to - 1, maxCount: 10 })).at(-1)!.position;
     await run.waitFor(head);
     await run.close();
     const rate = Math.round((rebuild.events / rebuild.ms) * 1000);
-    progress(`rebuild after the loss: ${rebuild.events} events in ${rebuild.ms} ms (${rate} events/s)`);
+    progress(
+      `rebuild after the loss: ${rebuild.events} events in ${rebuild.ms} ms (${rate} events/s; projector CPU ${cpuMs} ms, load average ${os.loadavg()[0]!.toFixed(1)})`,
+    );
     process.stdout.write(
-      `${JSON.stringify({ events, batchSize, firstBuildMs, rebuildEvents: rebuild.events, rebuildMs: rebuild.ms, rebuildEventsPerSecond: rate, keys })}\n`,
+      `${JSON.stringify({ events, batchSize, firstBuildMs, rebuildEvents: rebuild.events, rebuildMs: rebuild.ms, rebuildEventsPerSecond: rate, rebuildCpuMs: cpuMs, loadAverage: os.loadavg()[0], keys })}\n`,
     );
   } finally {
     await store.close();
