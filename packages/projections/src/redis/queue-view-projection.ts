@@ -161,6 +161,7 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
     name: QUEUE_VIEWS_PROJECTION,
     stats: () => ({ ...stats }),
     async loadCheckpoint() {
+      poolCache.clear(); // what it knew may not be what this Redis has (e.g. an older snapshot)
       const [stored = null, storedEpoch = null] = await redis.mget(keys.checkpoint(), keys.epoch());
       if (stored !== null && storedEpoch !== null && !startOver) {
         epoch = storedEpoch;
@@ -177,7 +178,6 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
         );
       }
       await resetQueueViews(redis, options.prefix);
-      poolCache.clear();
       epoch = randomUUID();
       await redis.set(keys.epoch(), epoch);
       checkpoint = '';

@@ -159,7 +159,11 @@ export async function runProjections(
     const from = (await projection.loadCheckpoint()) ?? -1;
     applied[i] = from;
     const rebuilding = kind === 'reset';
-    const read = (after: number) => store.readAll({ after, maxCount: batchSize, filter });
+    const read = (after: number) => {
+      const pending = store.readAll({ after, maxCount: batchSize, filter });
+      pending.catch(() => undefined); // awaited below; a failure while a batch is applied is not unhandled
+      return pending;
+    };
     let count = 0;
     let page = from < target ? read(from) : undefined;
     while (page && !stopped()) {
