@@ -1,0 +1,2 @@
+export { CliContext } from './context.js';
+export { buildProgram } from './program.js';

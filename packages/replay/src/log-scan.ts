@@ -1,0 +1,58 @@
+import type { AllFilter, EventStore, RecordedEvent } from '@mm/event-store';
+import { isWithin, type LogBound } from './log-bound.js';
+
+/** The categories the projections follow (the same filter as the projector). */
+export const MATCHMAKING_CATEGORIES: AllFilter = { categories: ['player', 'match', 'challenge'] };
+
+/** Progress of a replay: events read so far, and how far into the log. */
+export interface ReplayProgress {
+  events: number;
+  position: number;
+}
+
+export interface ScanOptions {
+  /** Exclusive start. @defaultValue -1 (the beginning) */
+  after?: number;
+  /** Inclusive end. @defaultValue the end of the log as it is while read */
+  to?: LogBound;
+  /** @defaultValue {@link MATCHMAKING_CATEGORIES} */
+  filter?: AllFilter;
+  /** Events per read. @defaultValue 2000 */
+  pageSize?: number;
+  onProgress?: (progress: ReplayProgress) => void;
+}
+
+/**
+ * Reads the log page by page in position order and hands each page over (awaited, so one
+ * page is in memory at a time). Returns the last position handed over (-1: none) and the count.
+ */
+export async function scanLog(
+  store: EventStore,
+  onPage: (events: RecordedEvent[]) => Promise<void> | void,
+  options: ScanOptions = {},
+): Promise<{ lastPosition: number; events: number }> {
+  const pageSize = options.pageSize ?? 2000;
+  const filter = options.filter ?? MATCHMAKING_CATEGORIES;
+  let after = options.after ?? -1;
+  let lastPosition = after;
+  let count = 0;
+  for (;;) {
+    const page = await store.readAll({ after, maxCount: pageSize, filter });
+    if (page.length === 0) break;
+    let take = page.length;
+    if (options.to !== undefined) {
+      take = 0;
+      while (take < page.length && isWithin(page[take]!, options.to)) take++;
+    }
+    if (take > 0) {
+      const events = take === page.length ? page : page.slice(0, take);
+      await onPage(events);
+      count += events.length;
+      lastPosition = events[events.length - 1]!.position;
+      options.onProgress?.({ events: count, position: lastPosition });
+    }
+    if (take < page.length) break;
+    after = page[page.length - 1]!.position;
+  }
+  return { lastPosition, events: count };
+}
