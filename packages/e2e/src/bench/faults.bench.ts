@@ -213,17 +213,35 @@ async function drive(
   return { outcomes, unanswered, measuredEntries };
 }
 
-/** Polls the API's `/ready` every 20 ms until 200 (or 30 s); ms from `since`. */
+/**
+ * Polls the API's `/ready` every 20 ms until it answers 200 (or 30 s pass); ms from `since`.
+ * Each probe may take 3 s (the route gives each dependency 2 s), so a slow but good answer counts
+ * when it arrives. When that took longer than the goal, the refusals seen are logged.
+ */
 async function apiReadyAfter(stack: Stack, since: number): Promise<number | null> {
+  const refusals = new Map<string, number>();
+  const refused = (reason: string) => refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
+  let readyAfter: number | null = null;
   while (Date.now() - since < 30_000) {
-    const ok = await fetch(`${stack.apiUrl}/ready`, { signal: AbortSignal.timeout(1000) }).then(
-      (r) => r.ok,
-      () => false,
+    const ok = await fetch(`${stack.apiUrl}/ready`, { signal: AbortSignal.timeout(3000) }).then(
+      async (r) => {
+        if (!r.ok) refused(`${r.status} ${(await r.text()).slice(0, 300)}`);
+        return r.ok;
+      },
+      (error: Error) => {
+        refused(error.message);
+        return false;
+      },
     );
-    if (ok) return Date.now() - since;
+    if (ok) {
+      readyAfter = Date.now() - since;
+      break;
+    }
     await sleep(20);
   }
-  return null;
+  if (readyAfter === null || readyAfter > GOAL.apiReadyAfterPgMs)
+    for (const [reason, n] of refusals) log(`    /ready refused ${n}×: ${reason}`);
+  return readyAfter;
 }
 
 /** The kill schedule: 12 workers, 2 projector, 1 API per 90 s (at least one each), spread evenly, API mid-run. */
