@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** An instant as ISO 8601 text (what `Date#toISOString()` produces; offsets accepted). */
-export const Instant = z.iso.datetime({ offset: true });
+export const Instant = z.iso.datetime({ offset: true }).meta({ description: 'an instant, ISO 8601' });
 
 /** Ids of users, tenants, entries, matches, challenges, games: opaque non-empty strings. */
 export const Id = z.string().min(1).max(200);

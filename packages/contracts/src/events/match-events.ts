@@ -41,23 +41,28 @@ export const MatchCreatedData = z
   .refine((m) => (m.source === 'challenge') === (m.challengeId !== undefined), {
     message: 'challengeId is required for challenge matches and only for them',
     path: ['challengeId'],
-  });
+  })
+  .meta({ description: 'Two players were paired, with everything needed to re-check the decision.' });
 
-export const GameCreatedData = z.object({
-  matchId: Id,
-  gameId: Id,
-  createdAt: Instant,
-});
+export const GameCreatedData = z
+  .object({
+    matchId: Id,
+    gameId: Id,
+    createdAt: Instant,
+  })
+  .meta({ description: 'live-game-api created the game.' });
 
-export const MatchAbortedData = z.object({
-  matchId: Id,
-  /** `game_creation_failed`: live-game-api kept failing; `game_creation_rejected`: it refused; `player_unavailable`: a player could not be claimed. */
-  reason: z.enum(['game_creation_failed', 'game_creation_rejected', 'player_unavailable']),
-  /** Game-creation attempts made before giving up. */
-  attempts: z.number().int().nonnegative(),
-  detail: z.string().nullable(),
-  abortedAt: Instant,
-});
+export const MatchAbortedData = z
+  .object({
+    matchId: Id,
+    /** `game_creation_failed`: live-game-api kept failing; `game_creation_rejected`: it refused; `player_unavailable`: a player could not be claimed. */
+    reason: z.enum(['game_creation_failed', 'game_creation_rejected', 'player_unavailable']),
+    /** Game-creation attempts made before giving up. */
+    attempts: z.number().int().nonnegative(),
+    detail: z.string().nullable(),
+    abortedAt: Instant,
+  })
+  .meta({ description: 'The match will never get a game; its players are released.' });
 
 export type MatchCreatedData = z.infer<typeof MatchCreatedData>;
 export type GameCreatedData = z.infer<typeof GameCreatedData>;

@@ -5,6 +5,8 @@ import {
   ChallengeDeclinedData,
   ChallengeExpiredData,
   ChallengeIssuedData,
+  ChallengeIssuedDataV1,
+  upcastChallengeIssuedV1,
 } from './challenge-events.js';
 import { GameCreatedData, MatchAbortedData, MatchCreatedData } from './match-events.js';
 import {
@@ -22,8 +24,9 @@ import {
 
 /**
  * Every published event: its stable type name → current schema version and schema.
- * Changing a schema incompatibly means bumping `schemaVersion` and adding an upcaster
- * from the old version in {@link upcasters}.
+ * Changing a schema incompatibly means bumping `schemaVersion`, keeping the old schema in
+ * {@link previousSchemas} and adding an upcaster from the old version in {@link upcasters}
+ * (README "Compatibility rules").
  */
 export const eventSchemas = {
   // player stream
@@ -42,7 +45,7 @@ export const eventSchemas = {
   GameCreated: { schemaVersion: 1, schema: GameCreatedData },
   MatchAborted: { schemaVersion: 1, schema: MatchAbortedData },
   // challenge stream
-  ChallengeIssued: { schemaVersion: 1, schema: ChallengeIssuedData },
+  ChallengeIssued: { schemaVersion: 2, schema: ChallengeIssuedData },
   ChallengeAccepted: { schemaVersion: 1, schema: ChallengeAcceptedData },
   ChallengeDeclined: { schemaVersion: 1, schema: ChallengeDeclinedData },
   ChallengeCancelled: { schemaVersion: 1, schema: ChallengeCancelledData },
@@ -85,10 +88,27 @@ export type MatchEvent = EventUnion<(typeof matchEventTypes)[number]>;
 export type ChallengeEvent = EventUnion<(typeof challengeEventTypes)[number]>;
 
 /**
- * Upcasters: `upcasters[type][v]` turns version-`v` data into version `v + 1` data.
- * Empty while every event is at version 1; `parseEvent` applies the chain.
+ * The schemas of earlier versions, still found in the log: `previousSchemas[type][v]` for every
+ * `v` below the current version. `parseEvent` validates old data with them before upcasting,
+ * and the generated JSON Schemas (`schemas/<Type>.v<N>.json`) include them.
  */
-export const upcasters: Partial<Record<EventType, Record<number, (data: unknown) => unknown>>> = {};
+export const previousSchemas: Partial<Record<EventType, Record<number, z.ZodType>>> = {
+  ChallengeIssued: { 1: ChallengeIssuedDataV1 },
+};
+
+/**
+ * Upcasters: `upcasters[type][v]` turns version-`v` data (already validated by its schema)
+ * into version `v + 1` data; `parseEvent` applies the chain.
+ */
+export const upcasters: Partial<Record<EventType, Record<number, (data: unknown) => unknown>>> = {
+  ChallengeIssued: { 1: (data) => upcastChallengeIssuedV1(data as ChallengeIssuedDataV1) },
+};
+
+/** The schema of one version of an event type (current or previous); `undefined` if there is none. */
+export const eventSchemaOf = (type: EventType, schemaVersion: number): z.ZodType | undefined =>
+  schemaVersion === eventSchemas[type].schemaVersion
+    ? eventSchemas[type].schema
+    : previousSchemas[type]?.[schemaVersion];
 
 export const isEventType = (type: string): type is EventType => Object.hasOwn(eventSchemas, type);
 
@@ -127,14 +147,18 @@ export function parseEvent(type: string, schemaVersion: number, data: unknown): 
         'UNSUPPORTED_SCHEMA_VERSION',
         `no upcaster for ${type} v${version} → v${version + 1}`,
       );
-    upcast = step(upcast);
+    const old = previousSchemas[type]?.[version]?.safeParse(upcast);
+    if (old && !old.success) throw invalid(type, version, old.error);
+    upcast = step(old ? old.data : upcast);
   }
   const parsed = schema.safeParse(upcast);
-  if (!parsed.success)
-    throw new EventContractError(
-      'INVALID_EVENT_DATA',
-      `invalid ${type} v${schemaVersion} data: ${parsed.error.message}`,
-      parsed.error.issues,
-    );
+  if (!parsed.success) throw invalid(type, schemaVersion, parsed.error);
   return { type, data: parsed.data } as MatchmakingEvent;
 }
+
+const invalid = (type: string, schemaVersion: number, error: z.ZodError) =>
+  new EventContractError(
+    'INVALID_EVENT_DATA',
+    `invalid ${type} v${schemaVersion} data: ${error.message}`,
+    error.issues,
+  );

@@ -86,7 +86,7 @@ const examples: Record<keyof typeof eventSchemas, unknown> = {
     opponentId: 'u2',
     timeControl: '5+3',
     mode: 'rated',
-    colour: 'random',
+    challengerColour: 'random',
     message: null,
     issuedAt: at,
     expiresAt: at,
@@ -107,7 +107,9 @@ describe('event registry', () => {
   it.each(Object.keys(examples))('%s: rejects data with a required field missing', (type) => {
     const data = { ...(examples[type as keyof typeof examples] as Record<string, unknown>) };
     delete data[Object.keys(data)[0]!];
-    expect(() => parseEvent(type, 1, data)).toThrow(EventContractError);
+    expect(() => parseEvent(type, eventSchemas[type as keyof typeof eventSchemas].schemaVersion, data)).toThrow(
+      EventContractError,
+    );
   });
 
   it('rejects unknown types and unsupported versions with stable codes', () => {
@@ -141,8 +143,17 @@ describe('event registry', () => {
       parseEvent('QueueJoined', 1, { ...(examples.QueueJoined as object), ratingRange: { min: 1600, max: 1500 } }),
     ).toThrow(/min must be/);
     expect(() =>
-      parseEvent('ChallengeIssued', 1, { ...(examples.ChallengeIssued as object), opponentId: 'u1' }),
+      parseEvent('ChallengeIssued', 2, { ...(examples.ChallengeIssued as object), opponentId: 'u1' }),
     ).toThrow(/yourself/);
+  });
+
+  it('reads ChallengeIssued v1 (`colour`) as v2 (`challengerColour`) through its upcaster', () => {
+    const { challengerColour, ...rest } = examples.ChallengeIssued as { challengerColour: string };
+    const v1 = { ...rest, colour: challengerColour };
+    expect(parseEvent('ChallengeIssued', 1, v1)).toEqual({ type: 'ChallengeIssued', data: examples.ChallengeIssued });
+    expect(() => parseEvent('ChallengeIssued', 1, { ...v1, colour: 'green' })).toThrow(/invalid ChallengeIssued v1/);
+    expect(() => parseEvent('ChallengeIssued', 2, v1)).toThrow(/challengerColour/);
+    expect(() => parseEvent('ChallengeIssued', 3, examples.ChallengeIssued)).toThrow(EventContractError);
   });
 
   it('tolerates unknown extra fields (tolerant reader) and drops them', () => {

@@ -20,7 +20,11 @@ export const parsePoolKey = (key: string): { timeControl: string; mode: GameMode
 
 /** A pool as carried in events (camelCase). `key` must equal `poolKey(timeControl, mode)`. */
 export const Pool = z
-  .object({ key: z.string(), timeControl: TimeControlText, mode: GameMode })
+  .object({
+    key: z.string().meta({ description: '`<timeControl>:<mode>`, e.g. `3+0:rated`' }),
+    timeControl: TimeControlText,
+    mode: GameMode,
+  })
   .refine((pool) => pool.key === poolKey(pool.timeControl, pool.mode), {
     message: 'pool key must be "<timeControl>:<mode>"',
     path: ['key'],

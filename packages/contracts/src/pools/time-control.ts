@@ -46,9 +46,17 @@ export const formatTimeControl = ({ initialSeconds, incrementSeconds }: TimeCont
   `${Number((initialSeconds / 60).toFixed(2))}+${incrementSeconds}`;
 
 /** A time-control string, validated and normalised to its canonical text (`"3.0+2"` is rejected, `"3+2"` kept). */
-export const TimeControlText = z.string().superRefine((text, ctx) => {
-  const result = tryParseTimeControl(text);
-  if (!result.ok) ctx.addIssue({ code: 'custom', message: result.message });
-  else if (formatTimeControl(result.value) !== text)
-    ctx.addIssue({ code: 'custom', message: `write the time control as "${formatTimeControl(result.value)}"` });
-});
+export const TimeControlText = z
+  .string()
+  .superRefine((text, ctx) => {
+    const result = tryParseTimeControl(text);
+    if (!result.ok) ctx.addIssue({ code: 'custom', message: result.message });
+    else if (formatTimeControl(result.value) !== text)
+      ctx.addIssue({ code: 'custom', message: `write the time control as "${formatTimeControl(result.value)}"` });
+  })
+  .meta({
+    // For the generated JSON Schema: the shape only; the limits are in the description.
+    pattern: TIME_CONTROL_PATTERN.source,
+    description:
+      '`minutes+increment` in canonical spelling (`3+2`, `0.5+0`): a whole number of seconds up to 180 minutes, increment up to 180 s, not `0+0`',
+  });

@@ -125,7 +125,7 @@ export const decideChallenge = (command: ChallengeCommand, state: ChallengeState
           opponentId: command.opponentId,
           timeControl: command.timeControl,
           mode: command.mode,
-          colour: command.colour,
+          challengerColour: command.colour,
           message: command.message,
           issuedAt: command.now,
           expiresAt: command.expiresAt,
@@ -210,7 +210,7 @@ export const challengeMatchCreated = (
   challenge: ChallengeIssuedData,
   input: { matchId: string; challengerRating: number; opponentRating: number; now: string },
 ): MatchCreatedData => {
-  const { colour, reason } = challengerColour(challenge.challengeId, challenge.colour);
+  const { colour, reason } = challengerColour(challenge.challengeId, challenge.challengerColour);
   const waitMs = Math.max(0, Date.parse(input.now) - Date.parse(challenge.issuedAt));
   const challenger = {
     userId: challenge.challengerId,

@@ -23,7 +23,7 @@ const issuedData: ChallengeIssuedData = {
   opponentId: 'bob',
   timeControl: '5+3',
   mode: 'rated',
-  colour: 'random',
+  challengerColour: 'random',
   message: 'good luck',
   issuedAt: t0,
   expiresAt,
@@ -189,7 +189,7 @@ describe('challenge colours and match', () => {
 
   it('builds a valid MatchCreated for the accepted challenge', () => {
     const data = challengeMatchCreated(
-      { ...issuedData, colour: 'black' },
+      { ...issuedData, challengerColour: 'black' },
       { matchId: 'c1', challengerRating: 1500, opponentRating: 1620, now: t1 },
     );
     expect(data).toMatchObject({

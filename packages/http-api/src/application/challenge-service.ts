@@ -142,7 +142,7 @@ export function createChallengeService(deps: ChallengeServiceDependencies): Chal
         outcomeLog(caller),
       );
       if (!issued.ok) throw domainProblem(issued.error);
-      const challenge: ChallengeIssuedData = { ...input, issuedAt: now.toISOString() };
+      const challenge: ChallengeIssuedData = { ...input, challengerColour: input.colour, issuedAt: now.toISOString() };
       return challengeBodyFromState(
         challenge,
         { status: 'pending', matchId: null, declineReason: null, settledAt: null, challenge },

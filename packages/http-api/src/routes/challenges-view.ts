@@ -33,7 +33,7 @@ export const challengeBodyFromState = (
   opponent_id: challenge.opponentId,
   time_control: challenge.timeControl,
   mode: challenge.mode,
-  color: challenge.colour,
+  color: challenge.challengerColour,
   message: challenge.message,
   created_at: new Date(challenge.issuedAt).toISOString(),
   expires_at: new Date(challenge.expiresAt).toISOString(),

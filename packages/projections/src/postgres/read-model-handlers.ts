@@ -175,7 +175,7 @@ export async function applyToReadModels(db: StatementSink, t: ReadModelTables, e
           d.opponentId,
           d.timeControl,
           d.mode,
-          d.colour,
+          d.challengerColour,
           d.message,
           d.issuedAt,
           d.expiresAt,
