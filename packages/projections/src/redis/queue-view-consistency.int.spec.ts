@@ -84,7 +84,7 @@ afterAll(() => {
 beforeEach(async () => {
   store = createMemoryEventStore();
   prefix = randomRedisPrefix('cons');
-  projection = createQueueViewProjection({ redis, prefix });
+  projection = createQueueViewProjection({ redis, prefix, idleCheckMs: 100 });
   run = await runProjection(store, projection);
   await run.caughtUp;
 });
@@ -177,5 +177,17 @@ describe('queue views consistency', () => {
     expect(await redis.ttl(keys.entry(tenant, 'e-b'))).toBeGreaterThan(0);
     expect(projection.stats()).toEqual({ rebuilds: 0, unknownEntries: 0 });
     expect(diffQueueViews(await dumpQueueViews(redis, prefix), await replay())).toEqual([]);
+  });
+
+  it('views lost while nothing happens (no event, no reconnect) are rebuilt by the idle check', async () => {
+    for (const u of ['a', 'b']) await join(u);
+    await caughtUp();
+    const expected = await replay();
+    await deleteRedisPrefix(redis, prefix); // e.g. FLUSHALL by hand: the connection stays up
+    const deadline = Date.now() + 5000;
+    while (diffQueueViews(await dumpQueueViews(redis, prefix), expected).length > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(diffQueueViews(await dumpQueueViews(redis, prefix), expected)).toEqual([]);
+    expect(projection.stats().rebuilds).toBe(1);
   });
 });

@@ -33,6 +33,11 @@ export interface QueueViewProjectionOptions {
   onPoolChanged?: (tenantId: string, poolKey: string) => Promise<void>;
   /** Where resets and inconsistencies are reported. @defaultValue silent */
   logger?: Logger;
+  /**
+   * While no batch arrives, the epoch is read this often, so views lost without a reconnect
+   * (e.g. a FLUSHALL) are rebuilt even when nothing happens. @defaultValue 5000
+   */
+  idleCheckMs?: number;
 }
 
 /** What the queue views went through since the projection was created. */
@@ -80,6 +85,8 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
   let epoch: string | undefined;
   /** The checkpoint as this projection last wrote or read it ('' = none). */
   let checkpoint = '';
+  /** When the last batch was written (its checkpoint script checked the epoch). */
+  let lastBatchAt = performance.now();
   /** Position of the last event whose unknown entry made the views start over (-1: none). */
   let startedOverFor = -1;
   /** The next loadCheckpoint starts over from empty even though the epoch is there (an inconsistency was found). */
@@ -185,20 +192,37 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       return undefined;
     },
     onResetNeeded(listener) {
-      // After a reconnect the server may be a new, empty one; with no event coming, no batch
-      // would notice, and the pairing workers would see empty pools meanwhile.
-      const onReady = () => {
-        if (epoch === undefined) return;
+      // With no event coming, no batch would notice an empty Redis, and the pairing workers
+      // would see empty pools meanwhile: check after every reconnect (the server may be a new,
+      // empty one) and, while idle, every `idleCheckMs` (a flush without a reconnect).
+      let checking = false;
+      const check = (why: string) => {
+        if (epoch === undefined || checking) return;
+        checking = true;
         const expected = epoch;
-        redis.get(keys.epoch()).then(
-          (value) => {
-            if (value !== expected && expected === epoch) listener('epoch missing after a Redis reconnect');
-          },
-          () => undefined, // the next batch checks again
-        );
+        redis
+          .get(keys.epoch())
+          .then(
+            (value) => {
+              if (value !== expected && expected === epoch) listener(`epoch missing ${why}`);
+            },
+            () => undefined, // the next batch or check tries again
+          )
+          .finally(() => {
+            checking = false;
+          });
       };
+      const onReady = () => check('after a Redis reconnect');
       redis.on('ready', onReady);
-      return () => void redis.off('ready', onReady);
+      const idleCheckMs = options.idleCheckMs ?? 5000;
+      const timer = setInterval(() => {
+        if (performance.now() - lastBatchAt >= idleCheckMs) check('(checked while idle)');
+      }, idleCheckMs);
+      timer.unref();
+      return () => {
+        redis.off('ready', onReady);
+        clearInterval(timer);
+      };
     },
     async afterRebuild() {
       await signalPairablePools();
@@ -372,6 +396,7 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       if (written === 'checkpoint')
         throw reset('checkpoint moved (Redis restored from an older state, or another writer)');
       checkpoint = position;
+      lastBatchAt = performance.now();
     },
   };
 }
