@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from '@mm/testing/random';
 import type { Logger } from 'pino';
 import type { SimConfig } from './config.js';
 import { createFaultPlan, type FaultPlan } from './faults/fault-plan.js';
-import { seededRandom } from './faults/random.js';
 import { GameRegistry } from './games/game-registry.js';
 import { createSimApp } from './http/app.js';
 

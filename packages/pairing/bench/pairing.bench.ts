@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { mulberry32, normal } from '../sim/random.js';
+import { mulberry32, normal } from '@mm/testing/random';
 import { defaultPairingConfig, greedyOldestFirst, type PairingResult, type PoolEntry, pairPool } from '../src/index.js';
 import { compatible, preparePool, weightOf } from '../src/pool/prepared-pool.js';
 

@@ -1,4 +1,4 @@
-import { exponential, mulberry32, normal } from './random.js';
+import { exponential, mulberry32, normal } from '@mm/testing/random';
 
 /** One player's arrival and (pre-drawn) cancel time, shared by every policy. */
 export interface Arrival {

@@ -1,4 +1,4 @@
-import type { Random } from './random.js';
+import type { Random } from '@mm/testing/random';
 
 /** What happens to one create call. */
 export type CreateFault = 'none' | 'reject' | 'error' | 'timeout' | 'duplicate';

@@ -1,6 +1,6 @@
+import { seededRandom } from '@mm/testing/random';
 import { describe, expect, it } from 'vitest';
 import { createFaultPlan } from './fault-plan.js';
-import { seededRandom } from './random.js';
 
 const rates = { reject: 0.05, error: 0.2, timeout: 0.05, duplicate: 0.1 };
 

@@ -1,20 +1,9 @@
+import { CreateGameRequest } from '@mm/integrations';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { FaultPlan } from '../faults/fault-plan.js';
 import { type CreateOutcome, type Game, type GameRegistry, matchIdOf } from '../games/game-registry.js';
 import { gameView } from './game-views.js';
-
-const CreateGameBody = z.object({
-  tenant_id: z.string().min(1),
-  white_user_id: z.string().min(1),
-  black_user_id: z.string().min(1),
-  time_control: z.string().regex(/^\d{1,3}\+\d{1,3}$/),
-  mode: z.enum(['rated', 'casual']),
-  white_rating: z.number().nullable(),
-  black_rating: z.number().nullable(),
-  metadata: z.looseObject({ match_id: z.string().min(1), source: z.string().min(1) }),
-});
 
 export interface SimAppOptions {
   registry: GameRegistry;
@@ -90,7 +79,7 @@ export function createSimApp(options: SimAppOptions): SimApp {
       res.status(400).json({ detail: 'Idempotency-Key header is required' });
       return;
     }
-    const body = CreateGameBody.safeParse(req.body);
+    const body = CreateGameRequest.safeParse(req.body);
     if (!body.success) {
       res.status(400).json({ detail: 'invalid body', issues: body.error.issues });
       return;

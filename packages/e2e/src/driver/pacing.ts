@@ -1,3 +1,5 @@
+import { mulberry32 } from '@mm/testing/random';
+
 /**
  * Runs `task(i)` for i in [0, count) started at `ratePerSecond` (open loop, like real
  * arrivals), never more than `maxInFlight` at once (then starts slip, which shows as a lower
@@ -48,14 +50,5 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Seeded uniform numbers in [0, 1) (mulberry32), so a run's choices are reproducible. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform numbers in [0, 1) (the repository's one PRNG), so a run's choices are reproducible. */
+export const seeded = mulberry32;

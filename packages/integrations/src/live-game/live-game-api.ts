@@ -1,16 +1,25 @@
+import { z } from 'zod';
 import { isRetryableStatus, requestJson, UpstreamError } from '../http.js';
 
-/** The body of `POST {LIVE_GAME_API_URL}/internal/games` (the seed's integration contract, snake_case). */
-export interface CreateGameRequest {
-  tenant_id: string;
-  white_user_id: string;
-  black_user_id: string;
-  time_control: string;
-  mode: 'rated' | 'casual';
-  white_rating: number | null;
-  black_rating: number | null;
-  metadata: { match_id: string; source: 'queue' | 'challenge'; challenge_id?: string | null; [key: string]: unknown };
-}
+/**
+ * The body of `POST {LIVE_GAME_API_URL}/internal/games` (the seed's integration contract,
+ * snake_case). Declared once: this client sends it and live-game-sim validates it.
+ */
+export const CreateGameRequest = z.object({
+  tenant_id: z.string().min(1),
+  white_user_id: z.string().min(1),
+  black_user_id: z.string().min(1),
+  time_control: z.string().regex(/^\d{1,3}\+\d{1,3}$/),
+  mode: z.enum(['rated', 'casual']),
+  white_rating: z.number().nullable(),
+  black_rating: z.number().nullable(),
+  metadata: z.looseObject({
+    match_id: z.string().min(1),
+    source: z.enum(['queue', 'challenge']),
+    challenge_id: z.string().nullable().optional(),
+  }),
+});
+export type CreateGameRequest = z.infer<typeof CreateGameRequest>;
 
 /** A game as live-game-api reports it. */
 export interface LiveGame {
