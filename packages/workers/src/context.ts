@@ -1,5 +1,6 @@
 import type { Config } from '@mm/config';
-import type { EventMetadata, EventStore } from '@mm/event-store';
+import type { MatchFlowContext } from '@mm/domain';
+import type { Actor, EventMetadata, EventStore } from '@mm/event-store';
 import type { LiveGameApi } from '@mm/integrations';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
@@ -17,6 +18,9 @@ export interface WorkerContext {
   liveGame?: LiveGameApi;
 }
 
+/** Who our workers' events say wrote them. */
+const WORKER_ACTOR: Actor = { type: 'service', id: 'matchmaking-worker' };
+
 /** Metadata of events our workers append: a service actor, correlated to the match (or entry) they are about. */
 export const serviceMetadata = (
   tenantId: string,
@@ -26,5 +30,12 @@ export const serviceMetadata = (
   tenantId,
   correlationId,
   causationId,
-  actor: { type: 'service', id: 'matchmaking-worker' },
+  actor: WORKER_ACTOR,
+});
+
+/** The context a match flow of `@mm/domain` runs in for a job of `tenantId`: the store, the job's clock now, the worker actor. */
+export const matchFlowContext = (ctx: Pick<WorkerContext, 'store' | 'now'>, tenantId: string): MatchFlowContext => ({
+  store: ctx.store,
+  now: new Date(ctx.now()).toISOString(),
+  metadata: { tenantId, actor: WORKER_ACTOR },
 });

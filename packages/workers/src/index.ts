@@ -1,4 +1,4 @@
-export { serviceMetadata, type WorkerContext } from './context.js';
+export { matchFlowContext, serviceMetadata, type WorkerContext } from './context.js';
 export {
   createGameForMatch,
   type GameCreationAttempt,
@@ -12,6 +12,7 @@ export {
   type GameCreationJobData,
   gameCreationRequester,
 } from './games/game-creation-queue.js';
+// The deterministic ids and the match flows live in @mm/domain; the ids are re-exported for existing importers.
 export { type DecidedSide, matchEventId, queueMatchId, timeoutEventId, uuidFrom } from './ids/deterministic-ids.js';
 export * from './match/match-steps.js';
 export { type ClaimInput, type ClaimResult, claimEntry } from './pairing/claim-entry.js';

@@ -4,6 +4,7 @@ import type { CurrentRevision, EventData, EventMetadata, EventStore, Json, Strea
 import type { Decider } from '../decider/decider.js';
 import type { DomainError } from '../errors/domain-error.js';
 import { type LoadedState, loadState } from './load-state.js';
+import { isWrongExpectedRevision } from './wrong-expected-revision.js';
 
 /**
  * Event ids for the events a command produces. Pass deterministic ids when the command
@@ -52,11 +53,6 @@ export type HandleCommandResult<State> =
       nextExpectedRevision: CurrentRevision;
     }
   | { ok: false; error: DomainError };
-
-// By the port's stable code rather than `instanceof`, so any adapter's conflict counts and the
-// domain needs only the port's types at runtime (no adapter, no database driver gets loaded).
-const isWrongExpectedRevision = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'WRONG_EXPECTED_REVISION';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

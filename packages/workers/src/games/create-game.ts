@@ -1,14 +1,8 @@
 import type { MatchCreatedData } from '@mm/contracts';
-import type { MatchState } from '@mm/domain';
+import { type MatchState, recordCreatedGame } from '@mm/domain';
 import { type CreateGameRequest, type LiveGameApi, UpstreamError } from '@mm/integrations';
-import type { WorkerContext } from '../context.js';
-import {
-  abortMatch,
-  loadMatchStream,
-  recordGameCreated,
-  recordGameCreatedWithPlayers,
-  settlePlayers,
-} from '../match/match-steps.js';
+import { matchFlowContext, type WorkerContext } from '../context.js';
+import { abortMatch, loadMatchStream, settlePlayers } from '../match/match-steps.js';
 import {
   type CompensationOutcome,
   cancelMatchGame,
@@ -130,23 +124,27 @@ export async function createGameForMatch(ctx: Ctx, job: GameCreationAttempt): Pr
     } else return abortAfterFailure(ctx, job, error, lookup);
   }
 
-  // One transaction for the match and both players where the store can; it decides on the
-  // match stream as read before the call, so a concurrent abort makes it conflict (nothing
-  // written) and the step by step path below reads again.
-  const together = await recordGameCreatedWithPlayers(ctx, tenantId, matchId, gameId, loaded);
-  if (together) return gameCreated(together.gameId ?? gameId, reconciled);
-  const after = await recordGameCreated(ctx, tenantId, matchId, gameId, loaded);
-  await settlePlayers(ctx, tenantId, after);
-  if (after.status === 'aborted') {
-    // The abort won the race (only possible when two runs overlapped): the game must go.
+  // The domain's game creation outcome: one transaction for the match and both players where
+  // the store can, decided on the match stream as read before the call, so a concurrent abort
+  // makes it conflict (nothing written) and its step by step path reads again.
+  const recorded = await recordCreatedGame(matchFlowContext(ctx, tenantId), { matchId, gameId, loaded });
+  if (recorded.outcome === 'aborted') {
+    // The abort won the race (only possible when two runs overlapped): the players go back, the game must go.
+    await settlePlayers(ctx, tenantId, recorded.match);
     ctx.logger.warn({ matchId, gameId }, 'game created for a match that was aborted meanwhile: cancelling it');
     return {
       outcome: 'aborted',
-      reason: after.abortReason ?? 'unknown',
+      reason: recorded.match.abortReason ?? 'unknown',
       compensation: await compensate(ctx, job, gameId),
     };
   }
-  return gameCreated(after.gameId ?? gameId, reconciled);
+  for (const player of recorded.players)
+    if (!player.ok)
+      ctx.logger.error(
+        { matchId, userId: player.userId, error: player.error },
+        'could not record the started game on the player stream',
+      );
+  return gameCreated(recorded.gameId, reconciled);
 }
 
 const gameCreated = (gameId: string, reconciled: boolean): GameCreationOutcome =>
