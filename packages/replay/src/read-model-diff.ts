@@ -135,7 +135,7 @@ async function diffTable(
     );
   const cols = compared.map(quoteIdent).join(', ');
   const on = key.map((k) => `a.${quoteIdent(k)} = b.${quoteIdent(k)}`).join(' AND ');
-  const order = key.map((k) => `coalesce(a.${quoteIdent(k)}, b.${quoteIdent(k)})`).join(', ');
+  const keyColumns = key.map((k, i) => `coalesce(a.${quoteIdent(k)}, b.${quoteIdent(k)}) AS k${i}`).join(', ');
   const { rows } = await client.query<{
     a: Record<string, unknown> | null;
     b: Record<string, unknown> | null;
@@ -147,10 +147,7 @@ async function diffTable(
           b AS (SELECT ${cols} FROM ${quoteIdent(schemaB)}.${quoteIdent(name)}),
           d AS (SELECT CASE WHEN a.${quoteIdent(key[0]!)} IS NULL THEN NULL ELSE to_jsonb(a) END AS a,
                        CASE WHEN b.${quoteIdent(key[0]!)} IS NULL THEN NULL ELSE to_jsonb(b) END AS b,
-                       ${order
-                         .split(', ')
-                         .map((o, i) => `${o} AS k${i}`)
-                         .join(', ')}
+                       ${keyColumns}
                   FROM a FULL JOIN b ON ${on}
                  WHERE ROW(a.*) IS DISTINCT FROM ROW(b.*))
      SELECT a, b, count(*) OVER () AS total,
