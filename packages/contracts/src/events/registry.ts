@@ -129,7 +129,8 @@ export class EventContractError extends Error {
  * Throws {@link EventContractError}. Consumers that want to skip events they do not
  * know should check {@link isEventType} first.
  */
-export function parseEvent<T extends EventType>(type: T, schemaVersion: number, data: unknown): EventOf<T>;
+// `EventUnion<T>`, not `EventOf<T>`: for a union `T` (a type narrowed by `isEventType`) the result stays a discriminated union.
+export function parseEvent<T extends EventType>(type: T, schemaVersion: number, data: unknown): EventUnion<T>;
 export function parseEvent(type: string, schemaVersion: number, data: unknown): MatchmakingEvent;
 export function parseEvent(type: string, schemaVersion: number, data: unknown): MatchmakingEvent {
   if (!isEventType(type)) throw new EventContractError('UNKNOWN_EVENT_TYPE', `unknown event type "${type}"`);
