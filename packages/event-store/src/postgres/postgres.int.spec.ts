@@ -41,6 +41,7 @@ describe('postgres event store', () => {
     expect(result.rows.map((row) => row.name)).toEqual([
       '1700000000000_create-events',
       '1700000000001_append-to-streams',
+      '1700000000002_events-tenant-index',
     ]);
   });
 
