@@ -5,7 +5,6 @@ import {
   dumpQueueViews,
   QUEUE_VIEWS_PROJECTION,
   type QueueViewDifference,
-  queueViewKeys,
 } from '@mm/projections';
 import type { Redis } from 'ioredis';
 import { ReplayInputError } from './errors.js';
@@ -33,19 +32,20 @@ export interface QueueViewRebuild {
   ms: number;
 }
 
-/** Where the queue views under `prefix` stand (-1: none). */
+/** The checkpoint key of the views, as {@link dumpQueueViews} names it (relative to the prefix). */
+const CHECKPOINT = `:projection:${QUEUE_VIEWS_PROJECTION}`;
+
+/** Where a dump of the queue views stands (-1: no checkpoint). */
+const checkpointOf = (dump: Record<string, unknown>): number =>
+  typeof dump[CHECKPOINT] === 'string' ? Number(dump[CHECKPOINT]) : -1;
+
+/** Where the queue views under `prefix` stand (-1: none). Reads them whole: for tools, not hot paths. */
 export async function queueViewCheckpoint(redis: Redis, prefix: string): Promise<number> {
-  const value = await redis.get(queueViewKeys(prefix).checkpoint());
-  return value === null ? -1 : Number(value);
+  return checkpointOf(await dumpQueueViews(redis, prefix));
 }
 
 function checkPrefix(prefix: string, livePrefix: string) {
-  const keys = queueViewKeys(livePrefix);
-  const collides = keys.all().some((pattern) => {
-    const literal = pattern.endsWith('*') ? pattern.slice(0, -1) : pattern;
-    return prefix === livePrefix || prefix.startsWith(literal) || `${prefix}:`.startsWith(literal);
-  });
-  if (!prefix || collides || /[*?[\]]/.test(prefix))
+  if (!prefix || prefix === livePrefix || prefix.startsWith(`${livePrefix}:`) || /[*?[\]]/.test(prefix))
     throw new ReplayInputError(
       `prefix ${JSON.stringify(prefix)} is, or lies inside, the live views' key space (${livePrefix})`,
       `pick another prefix, e.g. ${livePrefix}-rebuild`,
@@ -102,23 +102,22 @@ export async function compareQueueViews(
 ): Promise<QueueViewComparison> {
   const { redis, livePrefix, prefix } = options;
   let last: QueueViewComparison | undefined;
+  const drop = (dump: Record<string, unknown>) => {
+    // Bookkeeping, not content: checkpoints and pool generations depend on how batches fell.
+    for (const key of Object.keys(dump)) if (key.startsWith(CHECKPOINT) || key.endsWith(':gen')) delete dump[key];
+    return dump;
+  };
   for (let attempt = 0; attempt < 5; attempt++) {
-    const position = await queueViewCheckpoint(redis, livePrefix);
+    const position = checkpointOf(await dumpQueueViews(redis, livePrefix));
     if (position < 0)
       throw new ReplayInputError(`no queue views under prefix ${livePrefix}`, 'check REDIS_PREFIX / REDIS_URL');
     if ((await queueViewCheckpoint(redis, prefix)) > position)
       throw new ReplayInputError(`prefix ${prefix} is ahead of the live views`, 'rebuild into a fresh prefix');
     await rebuildQueueViews({ ...options, to: position });
     const [live, rebuilt] = await Promise.all([dumpQueueViews(redis, livePrefix), dumpQueueViews(redis, prefix)]);
-    const after = await queueViewCheckpoint(redis, livePrefix);
-    const drop = (dump: Record<string, unknown>) => {
-      // Bookkeeping, not content: checkpoints and pool generations depend on how batches fell.
-      for (const key of Object.keys(dump))
-        if (key.startsWith(`:projection:${QUEUE_VIEWS_PROJECTION}`) || key.endsWith(':gen')) delete dump[key];
-      return dump;
-    };
-    last = { position, differences: diffQueueViews(drop(live), drop(rebuilt)), moving: after !== position };
-    if (!last.moving) return last;
+    const moving = checkpointOf(live) !== position;
+    last = { position, differences: diffQueueViews(drop(live), drop(rebuilt)), moving };
+    if (!moving) return last;
   }
   return last!;
 }
