@@ -108,9 +108,10 @@ export function runProjection(
  * what it already has. Every batch goes to each projection's own chain, so a fast projection
  * (the Redis views) does not wait for a slow one (the Postgres read models) — except that the
  * subscription waits for all of them when a full batch is buffered (back-pressure while
- * catching up). A projection that throws {@link ProjectionReset} (or asks for a reset), or fails
- * with an error `isTransient` accepts, recovers on its own chain: checkpoint reloaded, the log
- * replayed from it up to where the run had got, while the others go on. Any other failure stops
+ * catching up), but not for one that is recovering (up to a bounded backlog). A projection
+ * that throws {@link ProjectionReset} (or asks for a reset), or fails with an error
+ * `isTransient` accepts, recovers on its own chain: checkpoint reloaded, the log replayed from
+ * it up to where the run had got, while the others go on. Any other failure stops
  * the run (restart it: each projection resumes from its own checkpoint). `position()` is the
  * lowest applied position (it goes down while a projection rebuilds from the start).
  */
@@ -146,6 +147,39 @@ export async function runProjections(
 
   const all = () => Promise.all(chains).then(() => undefined);
   const stopped = () => failed !== undefined || closing;
+
+  /** Events handed to each chain and not taken up by it yet. */
+  const backlog = projections.map(() => 0);
+  /** Chains recovering now: their queue does not hold the subscription back, up to `maxBacklog` events. */
+  const recovering = projections.map(() => false);
+  const maxBacklog = 100 * batchSize;
+  const recoveryStarted: Set<() => void>[] = projections.map(() => new Set());
+  const exempt = (i: number) => recovering[i]! && backlog[i]! <= maxBacklog;
+  /**
+   * Back-pressure for the subscription: resolves when every chain has taken up what it was
+   * given — except a chain that is recovering (rebuilding a lost Redis, waiting out a database
+   * blip), whose batches queue behind its recovery while the others go on, as long as its
+   * backlog stays bounded.
+   */
+  const drained = (): Promise<void> =>
+    Promise.all(
+      chains.map((chain, i) =>
+        exempt(i)
+          ? undefined
+          : new Promise<void>((resolve) => {
+              const onRecovery = () => {
+                if (!exempt(i)) return;
+                recoveryStarted[i]!.delete(onRecovery);
+                resolve();
+              };
+              recoveryStarted[i]!.add(onRecovery);
+              void chain.then(() => {
+                recoveryStarted[i]!.delete(onRecovery);
+                resolve();
+              });
+            }),
+      ),
+    ).then(() => undefined);
 
   /**
    * Reloads projection i's checkpoint and replays the log from it up to `target` (the
@@ -191,6 +225,15 @@ export async function runProjections(
 
   /** Recovers projection i after `error` (a reset or a transient failure); rethrows anything else. */
   const recover = async (i: number, target: number, error: unknown): Promise<void> => {
+    recovering[i] = true;
+    for (const wake of [...recoveryStarted[i]!]) wake();
+    try {
+      await recoverAttempts(i, target, error);
+    } finally {
+      recovering[i] = false;
+    }
+  };
+  const recoverAttempts = async (i: number, target: number, error: unknown): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       const kind = isProjectionReset(error) ? 'reset' : 'transient';
       if (kind === 'transient' && !options.isTransient?.(error)) throw error;
@@ -210,11 +253,13 @@ export async function runProjections(
 
   const flush = (): Promise<void> => {
     scheduled = false;
-    if (buffer.length === 0) return all();
+    if (buffer.length === 0) return drained();
     const batch = buffer;
     buffer = [];
     projections.forEach((projection, i) => {
+      backlog[i]! += batch.length;
       chains[i] = chains[i]!.then(async () => {
+        backlog[i]! -= batch.length;
         if (failed) return;
         const from = applied[i]!;
         const events = batch[0]!.position > from ? batch : batch.filter((e) => e.position > from);
@@ -232,7 +277,7 @@ export async function runProjections(
         }
       });
     });
-    return all();
+    return drained();
   };
 
   /** A projection asked for a reset between batches: rebuild it on its chain, up to what the run has seen. */
@@ -283,6 +328,7 @@ export async function runProjections(
   return {
     caughtUp: sub.caughtUp
       .then(() => flush())
+      .then(() => all())
       .then(() => {
         if (failed) throw failed;
       }),
@@ -298,6 +344,7 @@ export async function runProjections(
       await sub.close();
       closing = true; // a replay in progress stops after its current batch (it resumes from the checkpoint next time)
       await flush();
+      await all();
     },
   };
 }

@@ -193,4 +193,43 @@ describe('runProjections (one subscription, several projections)', () => {
     expect(retries).toEqual([100, 200]);
     await run.close();
   });
+
+  it('a projection that is rebuilding does not hold the others back, even while full batches arrive', async () => {
+    const store = createMemoryEventStore();
+    await append(store, 10);
+    let stored: number | undefined;
+    let wiped = false;
+    let rebuilding = false;
+    const slow: BatchProjection = {
+      name: 'slow-rebuild',
+      loadCheckpoint: async () => stored,
+      async applyBatch(events: readonly RecordedEvent[], context?: ApplyContext) {
+        if (!wiped && events.some((e) => (e.data as { i: number }).i === 8)) {
+          wiped = true;
+          stored = undefined;
+          throw new ProjectionReset('slow-rebuild', 'store lost');
+        }
+        if (context?.rebuilding) {
+          rebuilding = true;
+          await new Promise((r) => setTimeout(r, 150)); // a long rebuild
+        }
+        stored = events.at(-1)!.position;
+      },
+      async afterRebuild() {
+        rebuilding = false;
+      },
+    };
+    const other = recorder('other', undefined);
+    const run = await runProjections(store, [slow, other.projection], { filter: {}, batchSize: 2 });
+    while (!rebuilding) await new Promise((r) => setTimeout(r, 5));
+    await append(store, 10, 10); // full batches (batchSize 2) while it rebuilds
+    const deadline = performance.now() + 400;
+    while (other.seen.length < 20 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(other.seen).toHaveLength(20);
+    expect(rebuilding).toBe(true); // the others got everything before the rebuild was done
+    await run.caughtUp;
+    await run.waitFor((await store.readAll({ maxCount: 100 })).at(-1)!.position);
+    expect(rebuilding).toBe(false);
+    await run.close();
+  });
 });
