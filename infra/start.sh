@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole service locally: PostgreSQL + Redis (started if needed), then the
-# live-game-api simulator, the projector, two pairing workers and the API.
+# live-game-api simulator, the projector, two pairing workers, the API and the example event
+# consumer (apps/example-subscriber, player history on :8004).
 #
 #   pnpm start            (= bash infra/start.sh)
 #   WORKERS=3 pnpm start  (more worker processes)
@@ -46,6 +47,10 @@ start live-game-sim env PORT="$SIM_PORT" node --conditions=@mm/source --import t
 start projector run apps/projector/src/main.ts
 for i in $(seq 1 "$WORKERS"); do start "worker-$i" run apps/worker/src/main.ts; done
 start api run apps/api/src/main.ts
+# The example consumer follows the API's event feed (it waits for the API by reconnecting) and
+# mints its service token from JWT_SECRET; its tables are in the schema player_history.
+export PLAYER_HISTORY_PORT=${PLAYER_HISTORY_PORT:-8004} FEED_URL=${FEED_URL:-http://127.0.0.1:$PORT}
+start player-history run apps/example-subscriber/src/main.ts
 
 for _ in $(seq 1 300); do
   curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1 && break
@@ -57,6 +62,7 @@ if curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; then
   matchmaking is running
     API              http://127.0.0.1:$PORT      (GET /health, GET /ready)
     live-game-sim    $LIVE_GAME_API_URL
+    player history   http://127.0.0.1:$PLAYER_HISTORY_PORT/players/<user>/history  (example event consumer, tenant-1)
     workers          $WORKERS
   Try it (README "Quick tour"):
     TOKEN=\$(pnpm --silent jwt tenant-1 alice)

@@ -37,7 +37,7 @@ const service = await startPlayerHistory({
   source: httpFeedSource({
     url: env.FEED_URL ?? 'http://127.0.0.1:8003',
     token,
-    onReconnect: (error, delayMs) => logger.warn({ err: error, delayMs }, 'event feed: reconnecting'),
+    onReconnect: (error, delayMs) => logger.warn({ error: String(error), delayMs }, 'event feed: reconnecting'),
   }),
   ...(allTenants ? {} : { defaultTenant: tenant }),
   port: Number(env.PLAYER_HISTORY_PORT ?? 8004),
