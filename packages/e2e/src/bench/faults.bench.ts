@@ -152,6 +152,8 @@ interface Driven {
   unanswered: number;
   /** Entry ids of the measured phase (latencies are for matches of two of them). */
   measuredEntries: Set<string>;
+  /** How long the measured phase took (longer than --seconds when the API could not keep up). */
+  driveSeconds: number;
 }
 
 /** Drives `seconds` of joins at `rate` with fresh players; `onStart` fires when the measured phase begins. */
@@ -199,7 +201,8 @@ async function drive(
   log(
     `  driving ${options.seconds} s at ${options.rate} joins/s over ${POOLS.length} pools, ${CANCEL_RATE * 100} % cancels`,
   );
-  onStart(Date.now());
+  const startedAt = Date.now();
+  onStart(startedAt);
   const progress = setInterval(
     () => log(`    ${outcomes.joins.size} joins answered, ${outcomes.cancels.size} cancels, ${unanswered} unanswered`),
     5000,
@@ -210,7 +213,7 @@ async function drive(
   } finally {
     clearInterval(progress);
   }
-  return { outcomes, unanswered, measuredEntries };
+  return { outcomes, unanswered, measuredEntries, driveSeconds: (Date.now() - startedAt) / 1000 };
 }
 
 /**
@@ -438,6 +441,8 @@ async function runScenario(scenario: Scenario, options: Options) {
       faults: resumes.length,
       joins_offered: Math.round(options.rate * options.seconds) + Math.round(options.rate * options.warmup),
       joins_accepted: truth.count.joined201,
+      drive_s: Math.round(driven.driveSeconds * 10) / 10,
+      accepted_joins_per_s: Math.round((driven.measuredEntries.size / driven.driveSeconds) * 10) / 10,
       joins_5xx: truth.count.join5xx,
       joins_other: truth.count.other,
       cancels_200: truth.count.cancelled200,
@@ -553,6 +558,10 @@ function printTable(scenario: Scenario, r: ScenarioResult, options: Options): vo
     '',
     `faults bench — ${scenario}: ${r.fault}${r.fallback_reason ? ` (fallback: ${r.fallback_reason})` : ''}, ${options.rate} joins/s for ${options.seconds} s (+${options.warmup} s warm-up), seed ${options.seed}`,
     row('joins offered / accepted (201)', `${r.joins_offered} / ${r.joins_accepted}`),
+    row(
+      `accepted joins/s (measured ${options.seconds} s took ${r.drive_s} s)`,
+      `${r.accepted_joins_per_s}${r.accepted_joins_per_s < options.rate * 0.9 ? ' (below target)' : ''}`,
+    ),
     row('joins answered 5xx / other 4xx / unanswered', `${r.joins_5xx} / ${r.joins_other} / ${r.requests_unanswered}`),
     row('cancels 200 / 409 (already matched) / 5xx', `${r.cancels_200} / ${r.cancels_409} / ${r.cancels_5xx}`),
     row('lies: refused (5xx) but applied', r.refused_but_applied, 'refused_but_applied'),
