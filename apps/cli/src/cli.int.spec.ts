@@ -5,9 +5,11 @@ import { handleCommand, playerDecider } from '@mm/domain';
 import { createPostgresEventStore, type EventStore } from '@mm/event-store';
 import { readModelTables } from '@mm/projections';
 import { rebuildReadModels } from '@mm/replay';
-import { createTestSchema, type TestSchema } from '@mm/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticLog } from '@mm/replay/synthetic';
+import { createTestSchema, type TestSchema } from '@mm/testing';
+import type { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildProgram } from './program.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -89,24 +91,30 @@ afterAll(async () => {
 });
 
 describe('pnpm mm (the real CLI)', () => {
-  it('has --help on every command (exit 0)', async () => {
-    const runs = await Promise.all(
-      [
-        [],
-        ['rebuild', 'read-models'],
-        ['rebuild', 'queue-views'],
-        ['diff', 'read-models'],
-        ['audit'],
-        ['history', 'player'],
-        ['as-of'],
-      ].map((args) => mm([...args, '--help'])),
+  it('has --help on every command, and exits 0 with it', async () => {
+    const program = buildProgram(async () => undefined);
+    const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
+    const commands = all(program).filter((c) => c.name() !== 'help');
+    expect(commands.map((c) => c.name())).toEqual(
+      expect.arrayContaining([
+        'mm',
+        'rebuild',
+        'read-models',
+        'queue-views',
+        'diff',
+        'audit',
+        'history',
+        'player',
+        'as-of',
+      ]),
     );
-    for (const run of runs) {
-      expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/^Usage: mm/);
+    for (const command of commands) {
+      expect(command.helpInformation()).toMatch(/^Usage: mm/);
+      expect(command.description().length).toBeGreaterThan(10);
     }
-    expect(runs[1]!.stdout).toMatch(/--swap/);
-    expect(runs[4]!.stdout).toMatch(/--read-models/);
+    const help = await mm(['rebuild', 'read-models', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--swap/);
   });
 
   it('rebuilds into a fresh schema, which diff finds equal to the live one; a tampered live row makes diff and audit --read-models exit 1 and name it', async () => {
@@ -145,8 +153,23 @@ describe('pnpm mm (the real CLI)', () => {
     const clean = await mm(['audit', '--json']);
     expect(clean.code).toBe(0);
     expect(JSON.parse(clean.stdout)).toMatchObject({ ok: true, violations: [] });
-    // A second searching entry for the same player: I1.
-    await join('searcher', 'e-searcher-2');
+    // A second searching entry for the same player (the domain refuses it; a broken writer did not): I1.
+    await store.appendToStream(playerStream('tenant-cli', 'searcher'), [
+      {
+        id: crypto.randomUUID(),
+        type: 'QueueJoined',
+        data: {
+          userId: 'searcher',
+          queueEntryId: 'e-searcher-2',
+          pool: makePool('3+0', 'rated'),
+          rating: 1500,
+          ratingSource: 'default',
+          ratingRange: null,
+          enqueuedAt: new Date().toISOString(),
+        },
+        metadata: { tenantId: 'tenant-cli', correlationId: 'c', causationId: null, actor: { type: 'user', id: 'x' } },
+      },
+    ]);
     const broken = await mm(['audit', '--json']);
     expect(broken.code).toBe(1);
     const { violations, lastPosition } = JSON.parse(broken.stdout);

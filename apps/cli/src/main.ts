@@ -14,8 +14,6 @@ async function main(argv: string[]): Promise<number> {
     context = new CliContext();
     code = await action(context);
   });
-  program.exitOverride();
-  program.configureOutput({ outputError: (text, write) => write(text) });
   try {
     await program.parseAsync(argv);
     return code;

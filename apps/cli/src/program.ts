@@ -21,6 +21,9 @@ Exit codes: 0 ok, 1 a finding (violations, differences), 2 could not run (one li
 Configuration: the service's environment variables (DATABASE_URL, EVENT_STORE_URL, EVENT_STORE_SCHEMA,
 READ_MODEL_SCHEMA, REDIS_URL, REDIS_PREFIX, …). A progress bar shows on stderr when it is a terminal.`,
     );
+  // Before the commands are added, so each inherits them: a parse error is exit 2, not 1.
+  program.exitOverride();
+  program.configureOutput({ outputError: (text, write) => write(text) });
   registerRebuild(program, run);
   registerDiff(program, run);
   registerAudit(program, run);
