@@ -156,12 +156,15 @@ interface Driven {
   driveSeconds: number;
 }
 
-/** Drives `seconds` of joins at `rate` with fresh players; `onStart` fires when the measured phase begins. */
+/**
+ * Drives `seconds` of joins at `rate` with fresh players; `onProgress` gets the fraction of the
+ * measured phase's joins started so far (0 when it begins).
+ */
 async function drive(
   stack: Stack,
   options: Options,
   tag: string,
-  onStart: (startedAt: number) => void,
+  onProgress: (fraction: number) => void,
 ): Promise<Driven> {
   const client = new MatchmakingClient(stack.apiUrl);
   const random = seeded(options.seed);
@@ -171,28 +174,35 @@ async function drive(
   let unanswered = 0;
   const phase = async (prefix: string, seconds: number, measured: boolean) => {
     const total = Math.round(options.rate * seconds);
-    await runPaced(total, options.rate, 64, async (i) => {
-      const [timeControl, mode] = POOLS[i % POOLS.length]!;
-      const user = `${prefix}${tag}-${i}_r${1450 + Math.floor(random() * 100)}`;
-      const cancel = random() < CANCEL_RATE;
-      const delay = Math.floor(random() * 800);
-      const res = await client.join(tag, user, timeControl, mode).catch(() => null);
-      if (!res) {
-        unanswered++;
-        return;
-      }
-      const entryId = res.status === 201 ? String(res.body.queue_entry_id) : null;
-      outcomes.joins.set(user, { status: res.status, entryId, pool: `${timeControl}:${mode}` });
-      if (entryId && measured) measuredEntries.add(entryId);
-      if (cancel && entryId)
-        cancels.push(
-          sleep(delay).then(async () => {
-            const answer = await client.cancel(tag, user, entryId).catch(() => null);
-            if (answer) outcomes.cancels.set(entryId, answer.status);
-            else unanswered++;
-          }),
-        );
-    });
+    const tick = measured ? (started: number) => onProgress(started / total) : undefined;
+    await runPaced(
+      total,
+      options.rate,
+      64,
+      async (i) => {
+        const [timeControl, mode] = POOLS[i % POOLS.length]!;
+        const user = `${prefix}${tag}-${i}_r${1450 + Math.floor(random() * 100)}`;
+        const cancel = random() < CANCEL_RATE;
+        const delay = Math.floor(random() * 800);
+        const res = await client.join(tag, user, timeControl, mode).catch(() => null);
+        if (!res) {
+          unanswered++;
+          return;
+        }
+        const entryId = res.status === 201 ? String(res.body.queue_entry_id) : null;
+        outcomes.joins.set(user, { status: res.status, entryId, pool: `${timeControl}:${mode}` });
+        if (entryId && measured) measuredEntries.add(entryId);
+        if (cancel && entryId)
+          cancels.push(
+            sleep(delay).then(async () => {
+              const answer = await client.cancel(tag, user, entryId).catch(() => null);
+              if (answer) outcomes.cancels.set(entryId, answer.status);
+              else unanswered++;
+            }),
+          );
+      },
+      tick,
+    );
   };
   if (options.warmup > 0) {
     log(`  warm-up: ${options.warmup} s at ${options.rate} joins/s`);
@@ -202,7 +212,7 @@ async function drive(
     `  driving ${options.seconds} s at ${options.rate} joins/s over ${POOLS.length} pools, ${CANCEL_RATE * 100} % cancels`,
   );
   const startedAt = Date.now();
-  onStart(startedAt);
+  onProgress(0);
   const progress = setInterval(
     () => log(`    ${outcomes.joins.size} joins answered, ${outcomes.cancels.size} cancels, ${unanswered} unanswered`),
     5000,
@@ -320,70 +330,70 @@ async function runScenario(scenario: Scenario, options: Options) {
 
     const faults: Fault[] = [];
     const faultTasks: Promise<void>[] = [];
-    const timers: NodeJS.Timeout[] = [];
     const planned = new Map<string, number>();
-    const at = (ms: number, task: () => Promise<void>) =>
-      timers.push(
-        setTimeout(() => {
+    // Faults are placed by the share of the measured joins started (= by time while the driver
+    // keeps pace), so they stay spread over the load when the run slips.
+    const plan: { fraction: number; task: () => Promise<void>; fired: boolean }[] = [];
+    const at = (fraction: number, task: () => Promise<void>) => plan.push({ fraction, task, fired: false });
+    const progress = (fraction: number) => {
+      for (const step of plan)
+        if (!step.fired && step.fraction <= fraction) {
+          step.fired = true;
           faultTasks.push(
-            task().catch((error: unknown) => {
+            step.task().catch((error: unknown) => {
               log(`  fault failed: ${String(error)}`);
             }),
           );
-        }, ms),
-      );
-    const schedule = (startedAt: number) => {
-      const runMs = options.seconds * 1000;
-      if (scenario === 'redis' && redis) {
-        const server = redis;
-        for (const fraction of [1 / 3, 2 / 3])
-          at(runMs * fraction - (Date.now() - startedAt), async () => {
-            const start = Date.now();
-            await server.down();
-            log(`  Redis killed (every key lost)`);
-            await sleep(REDIS_OUTAGE_MS);
-            await server.up();
-            const end = Date.now();
-            faults.push({ kind: 'redis_restart_empty', target: 'redis', start, end });
-            log(`  Redis back empty after ${end - start} ms`);
-          });
-      } else if (scenario === 'postgres') {
-        for (const fraction of [1 / 3, 2 / 3])
-          at(runMs * fraction - (Date.now() - startedAt), async () => {
-            const start = Date.now();
-            if (postgres) await postgres.restart();
-            else await terminateConnections(applicationName);
-            const end = Date.now();
-            const apiReadyAfterMs = await apiReadyAfter(s, end);
-            faults.push({ kind: pgFault!, target: 'postgres', start, end, apiReadyAfterMs });
-            log(`  PostgreSQL ${pgFault} took ${end - start} ms; API ready ${apiReadyAfterMs ?? 'never'} ms later`);
-          });
-      } else if (scenario === 'kills') {
-        const plan = killSchedule(options.seconds);
-        plan.forEach((kind, k) => {
-          at((runMs * (k + 1)) / (plan.length + 1) - (Date.now() - startedAt), async () => {
-            const candidates: ServiceProcess[] =
-              kind === 'api' ? [s.api] : kind === 'projector' ? [s.projector] : s.workers.filter((w) => w.running);
-            // Alternate between the workers; a worker still restarting is not killed again.
-            const victim =
-              kind === 'worker' ? (candidates[k % Math.max(1, candidates.length)] ?? null) : candidates[0]!;
-            if (!victim?.running) {
-              log(`  kill ${k + 1}/${plan.length}: no running ${kind} (still restarting), skipped`);
-              return;
-            }
-            const time = Date.now();
-            planned.set(victim.name, (planned.get(victim.name) ?? 0) + 1);
-            await victim.kill();
-            faults.push({ kind: 'sigkill', target: victim.name, start: time, end: time });
-            log(`  kill ${k + 1}/${plan.length}: SIGKILL ${victim.name}`);
-          });
-        });
-      }
+        }
     };
+    if (scenario === 'redis' && redis) {
+      const server = redis;
+      for (const fraction of [1 / 3, 2 / 3])
+        at(fraction, async () => {
+          const start = Date.now();
+          await server.down();
+          log(`  Redis killed (every key lost)`);
+          await sleep(REDIS_OUTAGE_MS);
+          await server.up();
+          const end = Date.now();
+          faults.push({ kind: 'redis_restart_empty', target: 'redis', start, end });
+          log(`  Redis back empty after ${end - start} ms`);
+        });
+    } else if (scenario === 'postgres') {
+      for (const fraction of [1 / 3, 2 / 3])
+        at(fraction, async () => {
+          const start = Date.now();
+          if (postgres) await postgres.restart();
+          else await terminateConnections(applicationName);
+          const end = Date.now();
+          const apiReadyAfterMs = await apiReadyAfter(s, end);
+          faults.push({ kind: pgFault!, target: 'postgres', start, end, apiReadyAfterMs });
+          log(`  PostgreSQL ${pgFault} took ${end - start} ms; API ready ${apiReadyAfterMs ?? 'never'} ms later`);
+        });
+    } else if (scenario === 'kills') {
+      const kills = killSchedule(options.seconds);
+      kills.forEach((kind, k) => {
+        at((k + 1) / (kills.length + 1), async () => {
+          const candidates: ServiceProcess[] =
+            kind === 'api' ? [s.api] : kind === 'projector' ? [s.projector] : s.workers.filter((w) => w.running);
+          // Alternate between the workers; a worker still restarting is not killed again.
+          const victim = kind === 'worker' ? (candidates[k % Math.max(1, candidates.length)] ?? null) : candidates[0]!;
+          if (!victim?.running) {
+            log(`  kill ${k + 1}/${kills.length}: no running ${kind} (still restarting), skipped`);
+            return;
+          }
+          const time = Date.now();
+          planned.set(victim.name, (planned.get(victim.name) ?? 0) + 1);
+          await victim.kill();
+          faults.push({ kind: 'sigkill', target: victim.name, start: time, end: time });
+          log(`  kill ${k + 1}/${kills.length}: SIGKILL ${victim.name}`);
+        });
+      });
+    }
 
-    const driven = await drive(s, options, tag, schedule);
-    // Every fault has fired by the end of the run; those near its end may still be under way.
-    while (faultTasks.length < timers.length) await sleep(50);
+    const driven = await drive(s, options, tag, progress);
+    progress(1);
+    // Faults near the end of the run may still be under way.
     await Promise.all(faultTasks);
     log(`  load done; settling…`);
 
