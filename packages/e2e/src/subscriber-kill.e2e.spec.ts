@@ -114,7 +114,7 @@ describe('the example consumer SIGKILLed 10 times while following the feed', () 
       deadLettered: 0,
     };
     while (Date.now() < deadline) {
-      stats = await (await fetch(`${consumerUrl}/stats`)).json();
+      stats = (await (await fetch(`${consumerUrl}/stats`)).json()) as typeof stats;
       if (stats.position >= last) break;
       await sleep(100);
     }

@@ -62,6 +62,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     store: deps.store,
     serviceRoles: deps.config.ADMIN_ROLES,
     platformRoles: deps.config.EVENT_FEED_PLATFORM_ROLES,
+    batchSize: 1000,
   });
   const feedOptions = { heartbeatMs: deps.config.EVENT_FEED_HEARTBEAT_MS, registry: metrics.registry };
   app.use('/v1', eventRoutes(eventFeed, requireAuth(deps.authenticate), feedOptions));

@@ -16,7 +16,7 @@ export interface EventRoutesOptions {
  * Frames are gathered and written together (one write per burst instead of one per event);
  * a write of this many bytes is not delayed.
  */
-const FLUSH_BYTES = 32 * 1024;
+const FLUSH_BYTES = 64 * 1024;
 
 /** The client's reconnection delay, sent once at the start of a stream (EventSource's `retry:`). */
 const RETRY_MS = 1000;
