@@ -1,16 +1,17 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, pairingSettings } from '@mm/config';
-import { createEventStore } from '@mm/event-store';
-import { auditLog } from './audit-log.js';
+import { createEventStore, type RecordedEvent } from '@mm/event-store';
+import { auditEventStore } from './audit-store.js';
 import { formatGameReconciliation, type GameReconciliation, reconcileWithLiveGameApi } from './game-reconciliation.js';
-import { readWholeLog } from './read-log.js';
 import { formatReport } from './report.js';
 
 const HELP = `pnpm audit [--settled] [--windows] [--json] [--url <event store url>] [--schema <schema>]
            [--live-game-api <url> [--live-game-token <token>]]
 
-Reads the whole event log (EVENT_STORE_URL or DATABASE_URL, schema EVENT_STORE_SCHEMA),
-replays it and re-checks invariants I1–I5. Progress on stderr, report on stdout.
+Reads the whole event log (EVENT_STORE_URL or DATABASE_URL, schema EVENT_STORE_SCHEMA) page by
+page, replays it and re-checks invariants I1–I5 in constant memory (the same streaming audit as
+\`pnpm mm audit\`, which adds --from/--to, --read-models and a progress bar). Progress on stderr,
+report on stdout.
 Exit code: 0 no violations, 1 violations, 2 could not run.
 
   --settled   the system is idle: also require every match ended and nobody stuck
@@ -48,40 +49,47 @@ async function main(): Promise<number> {
     postgres: { schema: config.EVENT_STORE_SCHEMA, poolSize: 2 },
   });
   const started = Date.now();
-  let events: Awaited<ReturnType<typeof readWholeLog>>;
+  const settings = pairingSettings(config);
+  let result: Awaited<ReturnType<typeof auditEventStore>>;
+  let games: GameReconciliation | undefined;
   try {
     process.stderr.write(
       `reading the log from ${redact(config.eventStoreUrl)} (schema ${config.EVENT_STORE_SCHEMA})…\n`,
     );
-    events = await readWholeLog(store, {
-      onProgress: (read, position) => process.stderr.write(`\r  ${read} events read (position ${position})`),
+    result = await auditEventStore(store, {
+      settled: values.settled,
+      ...(values.windows ? { windowPolicy: settings } : {}),
+      pageSize: 5000,
+      onProgress: ({ events, position }) => process.stderr.write(`\r  ${events} events read (position ${position})`),
     });
-    process.stderr.write(`\n  ${events.length} events in ${Date.now() - started} ms; replaying…\n`);
+    process.stderr.write(`\n  ${result.stats.events} events audited in ${Date.now() - started} ms\n`);
+    const liveGameApi = values['live-game-api'];
+    if (liveGameApi) {
+      process.stderr.write(`  reconciling with the games of ${liveGameApi}…\n`);
+      // Only the match streams are needed to know every match and its game.
+      const matchEvents: RecordedEvent[] = [];
+      for (let after = -1; ; ) {
+        const page = await store.readAll({ after, maxCount: 5000, filter: { categories: ['match'] } });
+        if (page.length === 0) break;
+        matchEvents.push(...page);
+        after = page[page.length - 1]!.position;
+      }
+      const token = values['live-game-token'] ?? config.LIVE_GAME_API_TOKEN;
+      games = await reconcileWithLiveGameApi(matchEvents, liveGameApi, {
+        settled: values.settled,
+        ...(token ? { token } : {}),
+      });
+    }
   } finally {
     await store.close();
   }
-  const settings = pairingSettings(config);
-  const result = auditLog(events, {
-    settled: values.settled,
-    ...(values.windows ? { windowPolicy: settings } : {}),
-  });
-  process.stderr.write(`  audited in ${Date.now() - started} ms\n`);
-  const liveGameApi = values['live-game-api'];
-  let games: GameReconciliation | undefined;
-  if (liveGameApi) {
-    process.stderr.write(`  reconciling with the games of ${liveGameApi}…\n`);
-    const token = values['live-game-token'] ?? config.LIVE_GAME_API_TOKEN;
-    games = await reconcileWithLiveGameApi(events, liveGameApi, {
-      settled: values.settled,
-      ...(token ? { token } : {}),
-    });
-  }
-  if (values.json) console.log(JSON.stringify(games ? { ...result, games } : result));
+  const { suppressed: _s, lastPosition: _l, footprint: _f, ...report } = result;
+  if (values.json) console.log(JSON.stringify(games ? { ...report, games } : report));
   else {
-    console.log(formatReport(result, { settled: values.settled }));
+    console.log(formatReport(report, { settled: values.settled }));
     if (games) console.log(`\n${formatGameReconciliation(games)}`);
   }
-  return result.ok && (games?.ok ?? true) ? 0 : 1;
+  return report.ok && (games?.ok ?? true) ? 0 : 1;
 }
 
 const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
