@@ -117,9 +117,7 @@ export const envSchema = z.object({
         .map((s) => s.trim())
         .filter(Boolean),
     )
-    .describe(
-      'Roles that may read every tenant\'s events on /v1/events (ADMIN_ROLES read their own tenant\'s only).',
-    ),
+    .describe("Roles that may read every tenant's events on /v1/events (ADMIN_ROLES read their own tenant's only)."),
   EVENT_FEED_HEARTBEAT_MS: int(15_000).describe(
     'A comment line is sent on an idle /v1/events/stream this often, so proxies keep it open.',
   ),
