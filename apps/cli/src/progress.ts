@@ -30,19 +30,29 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(0, 0, { eps: 0, position: '-' });
+  let running = false;
+  // Started on the first figure, so it never shows 100 % of nothing.
+  const start = (total: number) => {
+    if (running) return;
+    running = true;
+    bar.start(total, 0, { eps: 0, position: '-' });
+  };
   return {
     total(total) {
       known = total;
-      if (total !== undefined) bar.setTotal(total);
+      if (total !== undefined) {
+        start(total);
+        bar.setTotal(total);
+      }
     },
     update(events, position) {
+      start(known ?? events);
       if (known === undefined || events > known) bar.setTotal(events);
       const seconds = (performance.now() - started) / 1000;
       bar.update(events, { eps: seconds > 0 ? Math.round(events / seconds) : 0, position });
     },
     stop() {
-      bar.stop();
+      if (running) bar.stop();
     },
   };
 }

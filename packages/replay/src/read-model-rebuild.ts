@@ -44,6 +44,17 @@ export async function rebuildReadModels(options: RebuildReadModelsOptions): Prom
   const { db, store, to } = options;
   const schema = checkSchemaName(options.schema);
   const started = performance.now();
+  // Never build into a schema that holds something else (the event store, public, the API's tables).
+  const { rows: found } = await db.query<{ tables: string; readModels: boolean }>(
+    `SELECT count(*) AS tables, bool_or(table_name = 'projection_checkpoints') AS "readModels"
+       FROM information_schema.tables WHERE table_schema = $1`,
+    [schema],
+  );
+  if (Number(found[0]?.tables ?? 0) > 0 && !found[0]?.readModels)
+    throw new ReplayInputError(
+      `schema ${schema} holds other tables than read models`,
+      'rebuild into a new schema name (--into)',
+    );
   await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
   await migrateReadModels(db, schema);
   const resumedFrom = await readModelCheckpoint(db, schema);

@@ -33,7 +33,10 @@ export function registerRebuild(program: Command, run: Run): void {
       '--into <schema>',
       'schema to build into (default: <READ_MODEL_SCHEMA>_rebuild); resumed if it has a checkpoint',
     )
-    .option('--to <position|time>', 'stop at this log position or ISO time: the read models as they were then')
+    .option(
+      '--to <position|time>',
+      'stop at this log position, or after the last event recorded at or before this ISO time: the read models as they were then',
+    )
     .option('--swap', 'then switch the live read models to it atomically (the old schema is kept as <live>_old_<time>)')
     .option('--batch <n>', 'events per transaction', '2000')
     .option('--json', 'print the result as one JSON object')
