@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '@mm/config';
 import { createEventStore } from '@mm/event-store';
-import { gameCreationRequester, startWorkers, type WorkerRole } from '@mm/workers';
+import { gameCreationRequester } from '@mm/redis';
+import { startWorkers, type WorkerRole } from '@mm/workers';
 import { startChallengeWorkers } from '@mm/workers/challenges';
 import { pino } from 'pino';
 

@@ -1,5 +1,6 @@
 import type { Config } from '@mm/config';
 import { type EventStore, isConnectionError } from '@mm/event-store';
+import { createPairingQueue, type PairingJobData, signalPoolChanged } from '@mm/redis';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -8,7 +9,6 @@ import { migrateReadModels } from './postgres/migrate.js';
 import { createReadModelProjection } from './postgres/read-model-projection.js';
 import { createQueueViewProjection } from './redis/queue-view-projection.js';
 import { type BatchProjection, type RunningProjection, runProjections } from './runner/projection-runner.js';
-import { createPairingQueue, type PairingJobData, signalPoolChanged } from './signals/pairing-signal.js';
 
 export interface ProjectorOptions {
   config: Config;

@@ -2,9 +2,9 @@ import type { Config } from '@mm/config';
 import type { MatchFlowContext } from '@mm/domain';
 import type { Actor, EventMetadata, EventStore } from '@mm/event-store';
 import type { LiveGameApi } from '@mm/integrations';
+import type { GameCreationJobData } from '@mm/redis';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { GameCreationJobData } from './games/game-creation-queue.js';
 
 /** What the worker steps share: the store, the queues they enqueue into, settings, logging. */
 export interface WorkerContext {

@@ -5,13 +5,6 @@ export {
   type GameCreationOutcome,
   GameCreationRetry,
 } from './games/create-game.js';
-export {
-  createGameCreationQueue,
-  enqueueGameCreation,
-  GAME_CREATION_QUEUE,
-  type GameCreationJobData,
-  gameCreationRequester,
-} from './games/game-creation-queue.js';
 // The deterministic ids and the match flows live in @mm/domain; the ids are re-exported for existing importers.
 export { type DecidedSide, matchEventId, queueMatchId, timeoutEventId, uuidFrom } from './ids/deterministic-ids.js';
 export * from './match/match-steps.js';
@@ -19,8 +12,7 @@ export { type ClaimInput, type ClaimResult, claimEntry } from './pairing/claim-e
 export { type CommitOutcome, commitPair, releaseClaim } from './pairing/commit-pair.js';
 export { buildQueueMatch, type PairDecisionInput } from './pairing/explanation.js';
 export { type PairingPassContext, type PassResult, runPairingPass } from './pairing/pairing-pass.js';
-export { poolLockKey, releasePoolLockIfUnchanged } from './pairing/pool-lock.js';
 export { decidePass, type PassDecision, type PoolMode, poolModes } from './pairing/wave.js';
 export { type ClaimRecovery, recoverClaim } from './recovery/recover-claim.js';
 export { type SweepResult, sweepStuckMatches } from './recovery/sweep.js';
-export { type StartWorkersOptions, startWorkers, TICK_QUEUE, type WorkerRole, type Workers } from './start-workers.js';
+export { type StartWorkersOptions, startWorkers, type WorkerRole, type Workers } from './start-workers.js';

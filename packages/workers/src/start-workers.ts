@@ -4,31 +4,34 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import { type LiveGameApi, liveGameApiFromConfig } from '@mm/integrations';
+import { createQueueViewReader, migrateReadModels } from '@mm/projections';
 import {
   bullPrefix,
+  createGameCreationQueue,
   createPairingQueue,
-  createQueueViewReader,
-  migrateReadModels,
+  createTickQueue,
+  GAME_CREATION_QUEUE,
+  type GameCreationJobData,
+  keepPoolLock,
   PAIRING_QUEUE,
   type PairingJobData,
-  queueViewKeys,
+  type PoolLock,
+  redisKeys,
+  releasePoolLockIfUnchanged,
   signalPoolChanged,
-} from '@mm/projections';
-import { type Job, Queue, Worker } from 'bullmq';
+  TICK_QUEUE,
+  TICK_SCHEDULER_ID,
+  upsertTickScheduler,
+} from '@mm/redis';
+import { type Job, type Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { WorkerContext } from './context.js';
 import { createGameForMatch, type GameCreationOutcome } from './games/create-game.js';
-import { createGameCreationQueue, GAME_CREATION_QUEUE, type GameCreationJobData } from './games/game-creation-queue.js';
 import { type PairingPassContext, type PassResult, runPairingPass } from './pairing/pairing-pass.js';
-import { keepPoolLock, type PoolLock, poolLockKey, releasePoolLockIfUnchanged } from './pairing/pool-lock.js';
 import { poolModes } from './pairing/wave.js';
 import { type SweepResult, sweepStuckMatches } from './recovery/sweep.js';
-
-/** BullMQ queue of the scheduler tick (one job per WORKER_INTERVAL_SECONDS across all worker processes). */
-export const TICK_QUEUE = 'matchmaking-tick';
-const TICK_SCHEDULER_ID = 'matchmaking-tick';
 
 export type WorkerRole = 'pairing' | 'game-creation' | 'scheduler';
 
@@ -125,7 +128,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const prefix = bullPrefix(config.REDIS_PREFIX);
   const pairingQueue = createPairingQueue(redis, config.REDIS_PREFIX);
   const gameCreationQueue = createGameCreationQueue(redis, config);
-  const tickQueue = new Queue(TICK_QUEUE, { connection: redis, prefix });
+  const tickQueue = createTickQueue(redis, config.REDIS_PREFIX);
   const reader = createQueueViewReader(redis, config.REDIS_PREFIX);
   const ctx: WorkerContext = { config, logger, store, gameCreationQueue, liveGame, now: options.now ?? Date.now };
   const passCtx: PairingPassContext = { ...ctx, redis, reader, modeOf: poolModes(config.WAVE_POOLS) };
@@ -135,9 +138,9 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     const { tenantId, poolKey } = job.data;
     // Lock, generation and snapshot in one Redis round trip.
     const lock: PoolLock = {
-      key: poolLockKey(config.REDIS_PREFIX, tenantId, poolKey),
+      key: redisKeys(config.REDIS_PREFIX).poolLock(tenantId, poolKey),
       token: randomUUID(),
-      generationKey: queueViewKeys(config.REDIS_PREFIX).generation(tenantId, poolKey),
+      generationKey: redisKeys(config.REDIS_PREFIX).generation(tenantId, poolKey),
     };
     let first = await reader.lockAndSnapshot(tenantId, poolKey, { ...lock, ttlMs: POOL_LOCK_TTL_MS });
     if (!first.locked && job.stalledCounter > 0) {
@@ -247,12 +250,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     workers.push(worker);
   }
 
-  const upsertTick = () =>
-    tickQueue.upsertJobScheduler(
-      TICK_SCHEDULER_ID,
-      { every: Math.max(100, Math.round(config.WORKER_INTERVAL_SECONDS * 1000)) },
-      { name: 'tick', opts: { removeOnComplete: true, removeOnFail: 100 } },
-    );
+  const upsertTick = () => upsertTickScheduler(tickQueue, config.WORKER_INTERVAL_SECONDS * 1000);
   let schedulerCheck: NodeJS.Timeout | undefined;
   let onReconnect: (() => void) | undefined;
   if (roles.has('scheduler')) {

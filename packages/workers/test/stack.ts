@@ -3,6 +3,7 @@ import { makePool, playerStream } from '@mm/contracts';
 import { handleCommand, playerDecider } from '@mm/domain';
 import { createPostgresEventStore, type EventStore, type RecordedEvent } from '@mm/event-store';
 import { type Projector, startProjector } from '@mm/projections';
+import { createGameCreationQueue } from '@mm/redis';
 import {
   createTestRedis,
   createTestSchema,
@@ -16,7 +17,6 @@ import {
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { WorkerContext } from '../src/context.js';
-import { createGameCreationQueue } from '../src/games/game-creation-queue.js';
 import { type StartWorkersOptions, startWorkers, type Workers } from '../src/start-workers.js';
 
 export const TENANT = 'tenant-w';

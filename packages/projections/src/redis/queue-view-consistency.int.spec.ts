@@ -1,12 +1,12 @@
 import { makePool, playerStream } from '@mm/contracts';
 import { handleCommand, playerDecider } from '@mm/domain';
 import { createMemoryEventStore, type EventStore } from '@mm/event-store';
+import { redisKeys } from '@mm/redis';
 import { createTestRedis, deleteRedisPrefix, randomRedisPrefix } from '@mm/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningProjection, runProjection } from '../runner/projection-runner.js';
 import { diffQueueViews, dumpQueueViews } from './queue-view-dump.js';
-import { queueViewKeys } from './queue-view-keys.js';
 import { createQueueViewProjection, type QueueViewProjection } from './queue-view-projection.js';
 
 /* How the queue views notice state they lost or never had, short of a lost Redis (projector-recovery). */
@@ -97,7 +97,7 @@ describe('queue views consistency', () => {
   it('an event for an entry whose hash is gone (evicted, epoch intact) rebuilds the views from the log', async () => {
     for (const u of ['a', 'b', 'c']) await join(u);
     await caughtUp();
-    await redis.del(queueViewKeys(prefix).entry(tenant, 'e-a'));
+    await redis.del(redisKeys(prefix).entry(tenant, 'e-a'));
     await cancel('a');
     await caughtUp();
     expect(projection.stats()).toEqual({ rebuilds: 1, unknownEntries: 0 });
@@ -127,7 +127,7 @@ describe('queue views consistency', () => {
     await join('b');
     await caughtUp();
     // An older snapshot: the checkpoint and b's entry as they were before b joined.
-    const keys = queueViewKeys(prefix);
+    const keys = redisKeys(prefix);
     await redis.set(keys.checkpoint(), String(older));
     await redis.del(keys.entry(tenant, 'e-b'));
     await redis.zrem(keys.byTime(tenant, pool.key), 'e-b');
@@ -144,7 +144,7 @@ describe('queue views consistency', () => {
   });
 
   it('a matched entry keeps its hash until its game starts or it ends, so a late release still brings it back', async () => {
-    const keys = queueViewKeys(prefix);
+    const keys = redisKeys(prefix);
     await join('a');
     await claim('a', 'm-1');
     await caughtUp();

@@ -1,5 +1,5 @@
+import { redisKeys } from '@mm/redis';
 import type { Redis } from 'ioredis';
-import { queueViewKeys } from './queue-view-keys.js';
 
 /**
  * Every key of the queue views under `prefix` with its value, by the key's name after the
@@ -9,9 +9,9 @@ import { queueViewKeys } from './queue-view-keys.js';
  * TTLs are not compared. Reads with SCAN, so it does not block a shared Redis.
  */
 export async function dumpQueueViews(redis: Redis, prefix: string): Promise<Record<string, unknown>> {
-  const keys = queueViewKeys(prefix);
+  const keys = redisKeys(prefix);
   const found = new Set<string>();
-  for (const pattern of keys.all()) {
+  for (const pattern of keys.queueViewPatterns()) {
     let cursor = '0';
     do {
       const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);

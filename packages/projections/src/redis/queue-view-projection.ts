@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '@mm/event-store';
+import { parsePoolMember, poolMember, redisKeys, withScripts } from '@mm/redis';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ProjectedEvent } from '../postgres/read-model-handlers.js';
 import { toProjectedEvent } from '../postgres/read-model-projection.js';
 import { ProjectionReset } from '../runner/projection-reset.js';
 import type { ApplyContext, BatchProjection } from '../runner/projection-runner.js';
-import { parsePoolMember, poolMember, queueViewKeys } from './queue-view-keys.js';
-import { APPLY_ENTRY, PUSH_RECENT, WRITE_CHECKPOINT } from './scripts.js';
 
 export const QUEUE_VIEWS_PROJECTION = 'queue-views';
 
@@ -70,10 +69,8 @@ type Op = { op: 'add' | 'unhold' | 'remove' | 'end'; status: string; ttl: number
  */
 export function createQueueViewProjection(options: QueueViewProjectionOptions): QueueViewProjection {
   const { redis, logger } = options;
-  const keys = queueViewKeys(options.prefix);
-  redis.defineCommand('mmApplyEntry', { numberOfKeys: 5, lua: APPLY_ENTRY });
-  redis.defineCommand('mmPushRecent', { numberOfKeys: 2, lua: PUSH_RECENT });
-  redis.defineCommand('mmWriteCheckpoint', { numberOfKeys: 2, lua: WRITE_CHECKPOINT });
+  const keys = redisKeys(options.prefix);
+  withScripts(redis); // applyEntry, pushRecent, writeCheckpoint (packages/redis/lua)
   type Scripted = Redis & {
     mmApplyEntry(...args: (string | number)[]): Promise<number>;
     mmPushRecent(...args: (string | number)[]): Promise<number>;
@@ -403,7 +400,7 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
 
 /** Deletes every key of the queue views (SCAN + UNLINK); the projector then rebuilds them from the log. */
 export async function resetQueueViews(redis: Redis, prefix: string): Promise<void> {
-  for (const pattern of queueViewKeys(prefix).all()) {
+  for (const pattern of redisKeys(prefix).queueViewPatterns()) {
     let cursor = '0';
     do {
       const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);

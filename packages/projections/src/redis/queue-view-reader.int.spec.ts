@@ -1,12 +1,12 @@
+import { redisKeys } from '@mm/redis';
 import { createTestRedis, deleteRedisPrefix, randomRedisPrefix } from '@mm/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueViewKeys } from './queue-view-keys.js';
 import { createQueueViewReader } from './queue-view-reader.js';
 
 let redis: Redis;
 const prefix = randomRedisPrefix('reader');
-const keys = queueViewKeys(prefix);
+const keys = redisKeys(prefix);
 // Ids with every kind of character encodeURIComponent treats differently: the snapshot script
 // derives entry and user keys itself and must build exactly the keys the projection wrote.
 const tenant = 'tenant:ü/1 %';

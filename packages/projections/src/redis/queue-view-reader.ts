@@ -1,6 +1,5 @@
+import { parsePoolMember, redisKeys, withScripts } from '@mm/redis';
 import type { Redis } from 'ioredis';
-import { parsePoolMember, queueViewKeys } from './queue-view-keys.js';
-import { POOL_SNAPSHOT } from './scripts.js';
 
 /** A searching entry as the pairing worker needs it. */
 export interface QueueViewEntry {
@@ -24,8 +23,8 @@ interface RecentItem {
 
 /** Reads the queue views written by the queue-view projection. */
 export function createQueueViewReader(redis: Redis, prefix: string) {
-  const keys = queueViewKeys(prefix);
-  redis.defineCommand('mmPoolSnapshot', { numberOfKeys: 3, lua: POOL_SNAPSHOT });
+  const keys = redisKeys(prefix);
+  withScripts(redis); // poolSnapshot (packages/redis/lua)
   const r = redis as Redis & { mmPoolSnapshot(...args: (string | number)[]): Promise<unknown[]> };
 
   const readPool = async (

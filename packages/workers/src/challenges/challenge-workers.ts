@@ -2,13 +2,21 @@ import { hostname } from 'node:os';
 import type { Config } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import { type RatingProvider, ratingProviderFromConfig } from '@mm/integrations';
-import { bullPrefix, type ChallengeQueries, createChallengeQueries } from '@mm/projections';
+import { type ChallengeQueries, createChallengeQueries } from '@mm/projections';
+import {
+  bullPrefix,
+  CHALLENGE_QUEUE,
+  CHALLENGE_SWEEP_SCHEDULER_ID,
+  type ChallengeJobData,
+  createChallengeQueue,
+  SWEEP_ACCEPTED_JOB,
+  upsertChallengeSweepScheduler,
+} from '@mm/redis';
 import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { expireOverdueChallenges } from '../recovery/challenge-sweep.js';
-import { CHALLENGE_QUEUE, type ChallengeJobData, createChallengeQueue, SWEEP_ACCEPTED_JOB } from './challenge-queue.js';
 import { driveChallenge, type GameCreationRequester } from './drive-challenge.js';
 
 export interface ChallengeWorkersOptions {
@@ -133,19 +141,14 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
 
   const queue = createChallengeQueue(base, config.REDIS_PREFIX);
   owned.unshift(() => queue.close());
-  const upsertSweep = () =>
-    queue.upsertJobScheduler(
-      SWEEP_ACCEPTED_JOB,
-      { every: options.sweepEveryMs ?? 5_000 },
-      { name: SWEEP_ACCEPTED_JOB, opts: { removeOnComplete: true, removeOnFail: 100 } },
-    );
+  const upsertSweep = () => upsertChallengeSweepScheduler(queue, options.sweepEveryMs ?? 5_000);
   await upsertSweep();
   await worker.waitUntilReady();
   // The sweep's scheduler lives in Redis only: re-create it after a reconnect and whenever a
   // periodic check (one HGETALL) finds it gone, e.g. after Redis restarted without persistence.
   const ensureSweep = (why: string) =>
     void (async () => {
-      if (await queue.getJobScheduler(SWEEP_ACCEPTED_JOB)) return;
+      if (await queue.getJobScheduler(CHALLENGE_SWEEP_SCHEDULER_ID)) return;
       await upsertSweep();
       logger.warn({ why }, 'challenge sweep scheduler was missing in Redis: re-created');
     })().catch((error: unknown) => logger.warn({ err: error }, 'could not check the challenge sweep scheduler'));

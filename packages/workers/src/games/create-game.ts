@@ -1,13 +1,13 @@
 import type { MatchCreatedData } from '@mm/contracts';
 import { type MatchState, recordCreatedGame } from '@mm/domain';
 import { type CreateGameRequest, type LiveGameApi, UpstreamError } from '@mm/integrations';
+import { enqueueCompensation } from '@mm/redis';
 import { matchFlowContext, type WorkerContext } from '../context.js';
 import { abortMatch, loadMatchStream, settlePlayers } from '../match/match-steps.js';
 import {
   type CompensationOutcome,
   cancelMatchGame,
   describeLookup,
-  enqueueCompensation,
   lookUpMatchGame,
   type MatchGameLookup,
   standingGame,

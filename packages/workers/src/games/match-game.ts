@@ -1,7 +1,4 @@
-import type { Config } from '@mm/config';
 import { type LiveGame, type LiveGameApi, UpstreamError } from '@mm/integrations';
-import type { Queue } from 'bullmq';
-import type { GameCreationJobData } from './game-creation-queue.js';
 
 /*
  * A create call whose outcome is unknown (timeout, 5xx, connection lost after sending) may
@@ -74,34 +71,4 @@ export async function cancelMatchGame(
   const cancelled = await liveGame.cancelGame(gameId, 'match_aborted');
   if (cancelled === 'not_found') return { outcome: 'no_game' };
   return { outcome: cancelled, gameId };
-}
-
-/** Attempts of a compensation job (exponential backoff from GAME_CREATION_BACKOFF_MS). */
-export const COMPENSATION_ATTEMPTS = 10;
-
-/** Job id of an aborted match's compensation ("cancel any game it has") on the game-creation queue. */
-export const compensationJobId = (matchId: string): string => `${matchId}.cancel-game`;
-
-/**
- * Asks for an aborted match's game to be cancelled later, by a job on the game-creation
- * queue: that job runs the game-creation step, which finds the match aborted and cancels
- * whatever game live-game-api has for it (retried with backoff while live-game-api cannot
- * answer). `delayMs` gives a create call still in flight at live-game-api (the caller timed
- * out, the server did not) the time to land, so the job sees its game. One job per match
- * while it waits (job id).
- */
-export async function enqueueCompensation(
-  queue: Queue<GameCreationJobData>,
-  config: Pick<Config, 'GAME_CREATION_BACKOFF_MS'>,
-  data: GameCreationJobData,
-  delayMs: number,
-): Promise<void> {
-  await queue.add('cancel-match-game', data, {
-    jobId: compensationJobId(data.matchId),
-    delay: Math.max(0, delayMs),
-    attempts: COMPENSATION_ATTEMPTS,
-    backoff: { type: 'exponential', delay: config.GAME_CREATION_BACKOFF_MS },
-    removeOnComplete: true,
-    removeOnFail: true,
-  });
 }

@@ -1,7 +1,7 @@
 import { commitQueueMatch, type QueueMatchCommitOutcome, releaseQueueClaim } from '@mm/domain';
 import type { Pair } from '@mm/pairing';
+import { enqueueGameCreation } from '@mm/redis';
 import { matchFlowContext, type WorkerContext } from '../context.js';
-import { enqueueGameCreation } from '../games/game-creation-queue.js';
 import { buildQueueMatch } from './explanation.js';
 
 export type CommitOutcome = QueueMatchCommitOutcome;

@@ -1,8 +1,7 @@
 import { matchStream, playerStream } from '@mm/contracts';
-import { queueViewKeys } from '@mm/projections';
+import { redisKeys, releasePoolLockIfUnchanged } from '@mm/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchWith, ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
-import { poolLockKey, releasePoolLockIfUnchanged } from './pool-lock.js';
 
 let stack: WorkerStack;
 beforeAll(async () => {
@@ -96,7 +95,7 @@ describe('pairing workers (BullMQ, PostgreSQL event store, Redis views)', () => 
   });
 
   it('a pool locked by a pass that died is paired once the lock expires (the tick signals it again)', async () => {
-    const lockKey = poolLockKey(stack.config.REDIS_PREFIX, TENANT, POOL.key);
+    const lockKey = redisKeys(stack.config.REDIS_PREFIX).poolLock(TENANT, POOL.key);
     await stack.redis.set(lockKey, 'a-dead-holder', 'PX', 1500);
     const lockedAt = Date.now();
     await stack.join('late1', 1700);
@@ -113,7 +112,7 @@ describe('pairing workers (BullMQ, PostgreSQL event store, Redis views)', () => 
 
 describe('releasePoolLockIfUnchanged', () => {
   it('releases only while the pool generation is the one the pass saw, atomically', async () => {
-    const generationKey = queueViewKeys(stack.config.REDIS_PREFIX).generation(TENANT, 'lock-test');
+    const generationKey = redisKeys(stack.config.REDIS_PREFIX).generation(TENANT, 'lock-test');
     const lock = { key: `${stack.config.REDIS_PREFIX}:lock:test`, token: 'mine', generationKey };
     await stack.redis.set(generationKey, '5');
     await stack.redis.set(lock.key, 'mine', 'PX', 5000);

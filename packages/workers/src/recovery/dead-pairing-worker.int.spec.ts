@@ -1,9 +1,8 @@
-import { bullPrefix, createPairingQueue, PAIRING_QUEUE, type PairingJobData } from '@mm/projections';
+import { bullPrefix, createPairingQueue, PAIRING_QUEUE, type PairingJobData, redisKeys } from '@mm/redis';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchWith, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
-import { poolLockKey } from '../pairing/pool-lock.js';
 import { PAIRING_WORKER_LOCK, POOL_LOCK_TTL_MS } from '../start-workers.js';
 
 /*
@@ -45,7 +44,7 @@ describe('a pairing worker that died holding a pool', () => {
       });
       const job = await dead.getNextJob('dead-worker-token');
       expect(job?.data).toEqual({ tenantId: TENANT, poolKey: POOL.key });
-      await stack.redis.set(poolLockKey(stack.prefix, TENANT, POOL.key), 'dead-pass', 'PX', POOL_LOCK_TTL_MS);
+      await stack.redis.set(redisKeys(stack.prefix).poolLock(TENANT, POOL.key), 'dead-pass', 'PX', POOL_LOCK_TTL_MS);
       const diedAt = Date.now();
 
       // The survivor is running; players keep joining (their signals wait behind the dead job).

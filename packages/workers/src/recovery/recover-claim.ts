@@ -1,6 +1,6 @@
 import { recoverQueueClaim } from '@mm/domain';
+import { enqueueGameCreation } from '@mm/redis';
 import { matchFlowContext, type WorkerContext } from '../context.js';
-import { enqueueGameCreation } from '../games/game-creation-queue.js';
 import { settlePlayers } from '../match/match-steps.js';
 
 export type ClaimRecovery = 'completed' | 'released' | 'settled' | 'game_pending' | 'not_claimed' | 'no_decision';

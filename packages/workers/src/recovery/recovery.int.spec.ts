@@ -3,13 +3,13 @@ import { pairingSettings } from '@mm/config';
 import { matchStream, playerStream } from '@mm/contracts';
 import { loadState, playerDecider } from '@mm/domain';
 import { defaultPairingConfig, type PoolEntry, pairPool } from '@mm/pairing';
+import { redisKeys } from '@mm/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
 import type { WorkerContext } from '../context.js';
 import { queueMatchId } from '../ids/deterministic-ids.js';
 import { claimEntry } from '../pairing/claim-entry.js';
 import { buildQueueMatch } from '../pairing/explanation.js';
-import { poolLockKey } from '../pairing/pool-lock.js';
 
 let stack: WorkerStack;
 let ctx: WorkerContext;
@@ -30,7 +30,7 @@ const entryState = async (userId: string, entryId: string) =>
  * players first (the lock is dropped at the end instead of waiting for its TTL).
  */
 async function crashAfterClaims(users: [string, string], claimed: 'first' | 'both', rating = 1500) {
-  const lockKey = poolLockKey(stack.config.REDIS_PREFIX, TENANT, POOL.key);
+  const lockKey = redisKeys(stack.config.REDIS_PREFIX).poolLock(TENANT, POOL.key);
   await stack.redis.set(lockKey, 'a-worker-that-died', 'PX', 10_000);
   try {
     return await claimAsADyingWorker(users, claimed, rating);

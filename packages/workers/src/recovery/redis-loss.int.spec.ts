@@ -1,20 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { challengeStream } from '@mm/contracts';
 import { issueChallenge } from '@mm/domain';
-import { bullPrefix } from '@mm/projections';
+import { bullPrefix, EXPIRE_CHALLENGE_JOB, SWEEP_ACCEPTED_JOB, scheduleChallengeExpiry, TICK_QUEUE } from '@mm/redis';
 import { deleteRedisPrefix } from '@mm/testing';
 import { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchWith, ofType, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
-import {
-  type ChallengeWorkers,
-  EXPIRE_CHALLENGE_JOB,
-  SWEEP_ACCEPTED_JOB,
-  scheduleChallengeExpiry,
-  startChallengeWorkers,
-} from '../challenges/index.js';
-import { TICK_QUEUE } from '../start-workers.js';
+import { type ChallengeWorkers, startChallengeWorkers } from '../challenges/index.js';
 
 /*
  * Redis loses every key (a restart without persistence) — here only the keys of this test's

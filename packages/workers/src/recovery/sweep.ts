@@ -1,7 +1,7 @@
 import { readModelTables } from '@mm/projections';
+import { enqueueGameCreation } from '@mm/redis';
 import type pg from 'pg';
 import type { WorkerContext } from '../context.js';
-import { enqueueGameCreation } from '../games/game-creation-queue.js';
 import { type ClaimRecovery, recoverClaim } from './recover-claim.js';
 
 /** Candidates looked at per sweep (the next tick takes the rest). */

@@ -1,0 +1,71 @@
+/**
+ * Every Redis key of the service, from one builder (`redisKeys(REDIS_PREFIX)`). Nothing else
+ * in the repository spells a key. The queue views are derived from the log (the projector
+ * rebuilds them when Redis loses them); locks and wave anchors are short-lived coordination.
+ *
+ * | key | type | what | written by |
+ * | --- | --- | --- | --- |
+ * | `{p}:q:{tenant}:{pool}:t` | zset | searching entry ids by enqueue time (ms) | projector |
+ * | `{p}:q:{tenant}:{pool}:r` | zset | searching entry ids by rating | projector |
+ * | `{p}:q:{tenant}:{pool}:gen` | int | bumped on every change of the pool (a pass detects changes under it) | projector |
+ * | `{p}:e:{tenant}:{entry}` | hash | `pos` (last applied position), `status`, `pool`, `user`, `enq`, `rating`, `range` | projector |
+ * | `{p}:pools` | set | JSON `[tenant, pool]` of every pool with searching entries | projector |
+ * | `{p}:u:{tenant}:{user}:recent` | list | the user's last matches, newest first (JSON) | projector |
+ * | `{p}:u:{tenant}:{user}:pos` | string | last position applied to that list | projector |
+ * | `{p}:h:{tenant}:{match}:{user}` | string | entry held by a challenge match ('' = none) | projector |
+ * | `{p}:projection:queue-views` | string | the views' checkpoint | projector |
+ * | `{p}:projection:queue-views:epoch` | string | random id of this build of the views (a lost Redis has none) | projector |
+ * | `{p}:lock:pairing:{tenant}:{pool}` | string | the pool's pass lock (token, short TTL, renewed) | pairing worker |
+ * | `{p}:wave:{tenant}:{pool}` | string | when a wave pool last paired (ms) | pairing worker |
+ * | `{p}:bull:…` | BullMQ | every queue (`bullPrefix`) — see `queues/` | BullMQ |
+ *
+ * Tenant, pool, entry, user and match ids are URI-encoded, so no id can reach into another key.
+ */
+const part = (s: string) => encodeURIComponent(s);
+
+export const redisKeys = (prefix: string) => ({
+  /** Queue views: a pool's searching entries by enqueue time. */
+  byTime: (tenant: string, pool: string) => `${prefix}:q:${part(tenant)}:${part(pool)}:t`,
+  /** Queue views: a pool's searching entries by rating. */
+  byRating: (tenant: string, pool: string) => `${prefix}:q:${part(tenant)}:${part(pool)}:r`,
+  /** Queue views: a pool's generation counter. */
+  generation: (tenant: string, pool: string) => `${prefix}:q:${part(tenant)}:${part(pool)}:gen`,
+  /** Queue views: one entry. */
+  entry: (tenant: string, entryId: string) => `${prefix}:e:${part(tenant)}:${part(entryId)}`,
+  /** What `entry` puts before the encoded entry id (for scripts that derive entry keys). */
+  entryPrefix: (tenant: string) => `${prefix}:e:${part(tenant)}:`,
+  /** What `recent` puts before the encoded user id (its key ends with `:recent`). */
+  userPrefix: (tenant: string) => `${prefix}:u:${part(tenant)}:`,
+  pools: () => `${prefix}:pools`,
+  recent: (tenant: string, user: string) => `${prefix}:u:${part(tenant)}:${part(user)}:recent`,
+  recentPosition: (tenant: string, user: string) => `${prefix}:u:${part(tenant)}:${part(user)}:pos`,
+  held: (tenant: string, matchId: string, user: string) => `${prefix}:h:${part(tenant)}:${part(matchId)}:${part(user)}`,
+  checkpoint: () => `${prefix}:projection:queue-views`,
+  epoch: () => `${prefix}:projection:queue-views:epoch`,
+  /** The pool's pass lock (pairing workers). */
+  poolLock: (tenant: string, pool: string) => `${prefix}:lock:pairing:${part(tenant)}:${part(pool)}`,
+  /** When a wave pool last paired (pairing workers). */
+  wave: (tenant: string, pool: string) => `${prefix}:wave:${part(tenant)}:${part(pool)}`,
+  /** Patterns of every queue-view key (for a rebuild, a dump or a comparison). */
+  queueViewPatterns: () => [
+    `${prefix}:q:*`,
+    `${prefix}:e:*`,
+    `${prefix}:u:*`,
+    `${prefix}:h:*`,
+    `${prefix}:pools`,
+    `${prefix}:projection:queue-views`,
+    `${prefix}:projection:queue-views:epoch`,
+  ],
+});
+
+export type RedisKeys = ReturnType<typeof redisKeys>;
+
+/** BullMQ's own key prefix for this deployment (every queue lives under it). */
+export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}:bull`;
+
+/** Member of the `pools` set. */
+export const poolMember = (tenant: string, pool: string): string => JSON.stringify([tenant, pool]);
+export const parsePoolMember = (member: string): { tenantId: string; poolKey: string } => {
+  const [tenantId, poolKey] = JSON.parse(member) as [string, string];
+  return { tenantId, poolKey };
+};

@@ -1,0 +1,80 @@
+import type { Config } from '@mm/config';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { bullPrefix } from '../keys.js';
+
+/** BullMQ queue of game creations: one job per match (job id = match id), and compensations. */
+export const GAME_CREATION_QUEUE = 'game-creation';
+
+/** Job names in {@link GAME_CREATION_QUEUE}. Both run the same step (it reads the match's state first). */
+export const CREATE_GAME_JOB = 'create-game';
+export const CANCEL_MATCH_GAME_JOB = 'cancel-match-game';
+
+/** Attempts of a compensation job (cancelling an aborted match's game). */
+export const COMPENSATION_ATTEMPTS = 10;
+
+export interface GameCreationJobData {
+  tenantId: string;
+  matchId: string;
+}
+
+export const createGameCreationQueue = (
+  connection: Redis,
+  config: Pick<Config, 'REDIS_PREFIX'>,
+): Queue<GameCreationJobData> =>
+  new Queue<GameCreationJobData>(GAME_CREATION_QUEUE, { connection, prefix: bullPrefix(config.REDIS_PREFIX) });
+
+/**
+ * Asks for the game of a match to be created. The job id is the match id, so while a job
+ * for the match exists (waiting, delayed for a retry, or running) this is a no-op; finished
+ * jobs are removed, so a later call (the scheduler re-driving a match stuck in
+ * CREATING_GAME) starts a fresh job, which finds the match's state on its stream.
+ */
+export async function enqueueGameCreation(
+  queue: Queue<GameCreationJobData>,
+  config: Pick<Config, 'GAME_CREATION_ATTEMPTS' | 'GAME_CREATION_BACKOFF_MS'>,
+  data: GameCreationJobData,
+): Promise<void> {
+  await queue.add(CREATE_GAME_JOB, data, {
+    jobId: data.matchId,
+    attempts: Math.max(1, config.GAME_CREATION_ATTEMPTS),
+    backoff: { type: 'exponential', delay: config.GAME_CREATION_BACKOFF_MS },
+    removeOnComplete: true,
+    removeOnFail: true,
+  });
+}
+
+/** The game-creation path as the challenge workers (and the API's accept) ask for it. */
+export const gameCreationRequester = (
+  queue: Queue<GameCreationJobData>,
+  config: Pick<Config, 'GAME_CREATION_ATTEMPTS' | 'GAME_CREATION_BACKOFF_MS'>,
+): { request(tenantId: string, matchId: string): Promise<void> } => ({
+  request: (tenantId, matchId) => enqueueGameCreation(queue, config, { tenantId, matchId }),
+});
+
+/** Job id of an aborted match's compensation ("cancel any game it has") on the game-creation queue. */
+export const compensationJobId = (matchId: string): string => `${matchId}.cancel-game`;
+
+/**
+ * Asks for an aborted match's game to be cancelled later, by a job on the game-creation
+ * queue: that job runs the game-creation step, which finds the match aborted and cancels
+ * whatever game live-game-api has for it (retried with backoff while live-game-api cannot
+ * answer). `delayMs` gives a create call still in flight at live-game-api (the caller timed
+ * out, the server did not) the time to land, so the job sees its game. One job per match
+ * while it waits (job id).
+ */
+export async function enqueueCompensation(
+  queue: Queue<GameCreationJobData>,
+  config: Pick<Config, 'GAME_CREATION_BACKOFF_MS'>,
+  data: GameCreationJobData,
+  delayMs: number,
+): Promise<void> {
+  await queue.add(CANCEL_MATCH_GAME_JOB, data, {
+    jobId: compensationJobId(data.matchId),
+    delay: Math.max(0, delayMs),
+    attempts: COMPENSATION_ATTEMPTS,
+    backoff: { type: 'exponential', delay: config.GAME_CREATION_BACKOFF_MS },
+    removeOnComplete: true,
+    removeOnFail: true,
+  });
+}
