@@ -19,7 +19,7 @@ export function buildProgram(run: CommandRunner): Command {
       `
 Exit codes: 0 ok, 1 a finding (violations, differences), 2 could not run (one line on stderr says why).
 Configuration: the service's environment variables (DATABASE_URL, EVENT_STORE_URL, EVENT_STORE_SCHEMA,
-READ_MODEL_SCHEMA, REDIS_URL, REDIS_PREFIX, …). A progress bar shows on stderr when it is a terminal.`,
+READ_MODEL_SCHEMA, REDIS_URL, REDIS_PREFIX, …). A progress bar shows on stderr when stdout and stderr are terminals.`,
     );
   // Before the commands are added, so each inherits them: a parse error is exit 2, not 1.
   program.exitOverride();

@@ -12,11 +12,11 @@ export interface Progress {
 const quiet: Progress = { total: () => undefined, update: () => undefined, stop: () => undefined };
 
 /**
- * A bar on stderr with events/s and ETA (cli-progress), shown only when stderr is a terminal:
- * in a pipe, a log file or a test, nothing is printed.
+ * A bar on stderr with events/s and ETA (cli-progress), shown only when both stdout and stderr
+ * are terminals: with output piped or redirected, in a log file or a test, nothing is printed.
  */
 export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (!stream.isTTY || process.env.MM_NO_PROGRESS) return quiet;
+  if (!stream.isTTY || !process.stdout.isTTY || process.env.MM_NO_PROGRESS) return quiet;
   const started = performance.now();
   let known: number | undefined;
   const bar = new cliProgress.SingleBar(
