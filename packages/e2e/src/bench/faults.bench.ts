@@ -331,6 +331,7 @@ async function runScenario(scenario: Scenario, options: Options) {
     const faults: Fault[] = [];
     const faultTasks: Promise<void>[] = [];
     const planned = new Map<string, number>();
+    const killsScheduled = scenario === 'kills' ? killSchedule(options.seconds).length : 0;
     // Faults are placed by the share of the measured joins started (= by time while the driver
     // keeps pace), so they stay spread over the load when the run slips.
     const plan: { fraction: number; task: () => Promise<void>; fired: boolean }[] = [];
@@ -374,12 +375,15 @@ async function runScenario(scenario: Scenario, options: Options) {
       const kills = killSchedule(options.seconds);
       kills.forEach((kind, k) => {
         at((k + 1) / (kills.length + 1), async () => {
-          const candidates: ServiceProcess[] =
-            kind === 'api' ? [s.api] : kind === 'projector' ? [s.projector] : s.workers.filter((w) => w.running);
-          // Alternate between the workers; a worker still restarting is not killed again.
-          const victim = kind === 'worker' ? (candidates[k % Math.max(1, candidates.length)] ?? null) : candidates[0]!;
-          if (!victim?.running) {
-            log(`  kill ${k + 1}/${kills.length}: no running ${kind} (still restarting), skipped`);
+          // Only a process that is up and ready is killed (one the supervisor is still starting is skipped);
+          // the workers alternate.
+          const ready = (p: ServiceProcess) => p.running && !supervisor?.isRestarting(p.name);
+          const candidates = (kind === 'api' ? [s.api] : kind === 'projector' ? [s.projector] : s.workers).filter(
+            ready,
+          );
+          const victim = candidates[kind === 'worker' ? k % Math.max(1, candidates.length) : 0];
+          if (!victim) {
+            log(`  kill ${k + 1}/${kills.length}: no ${kind} up and ready (the supervisor is starting it), skipped`);
             return;
           }
           const time = Date.now();
@@ -472,6 +476,7 @@ async function runScenario(scenario: Scenario, options: Options) {
       read_models_differing_rows: readModels.differing,
       read_models_lagging: readModels.lagging,
       process_exits: unplannedExits,
+      kills_scheduled: killsScheduled,
       kills: [...planned.values()].reduce((a, b) => a + b, 0),
       restarts: supervisor.exits.length,
       restart_ms: summarize(restartMs),
@@ -587,7 +592,7 @@ function printTable(scenario: Scenario, r: ScenarioResult, options: Options): vo
       'read_models_differing_rows',
     ),
     row('process exits (not planned)', r.process_exits, 'process_exits'),
-    row('kills / restarts by the supervisor', `${r.kills} / ${r.restarts}`),
+    row('kills sent (of scheduled) / restarts by the supervisor', `${r.kills} (${r.kills_scheduled}) / ${r.restarts}`),
     row('restart → ready p50 / max', `${ms(r.restart_ms.p50)} / ${ms(r.restart_ms.max)}`),
   ];
   for (const [i, f] of r.pairing_resume.entries())

@@ -35,6 +35,11 @@ export class Supervisor {
     await Promise.all(this.pending);
   }
 
+  /** The supervisor is starting `service` again (it may already run, but is not ready yet). */
+  isRestarting(service: string): boolean {
+    return this.restarting.has(service);
+  }
+
   /** Exits seen for `service` (by name), or for all. */
   exitCount(service?: string): number {
     return service === undefined ? this.exits.length : this.exits.filter((e) => e.service === service).length;
