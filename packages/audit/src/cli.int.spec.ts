@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createPostgresEventStore, type EventStore } from '@mm/event-store';
+import type { EventStore } from '@mm/event-store';
+import { createPostgresEventStore } from '@mm/event-store/postgres';
 import { createTestSchema, type TestSchema } from '@mm/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestLog } from './test-log.js';

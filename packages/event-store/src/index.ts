@@ -1,9 +1,8 @@
 export * from './create-event-store.js';
 export * from './errors.js';
-// The EventStoreDB adapter is reached through createEventStore('esdb://…') (loaded lazily);
-// import '@mm/event-store/esdb' for direct use.
+// The port and its shared errors only: no adapter (and no database driver) is loaded by this
+// entry. createEventStore(url) loads the adapter the URL names; for direct use import
+// '@mm/event-store/postgres', '@mm/event-store/memory' or '@mm/event-store/esdb'.
 export type { EsdbEventStoreOptions, EsdbReconnectOptions } from './esdb/index.js';
 export { categoryOf, satisfiesExpectedRevision } from './expected-revision.js';
-export * from './memory/index.js';
-export * from './postgres/index.js';
 export * from './types.js';

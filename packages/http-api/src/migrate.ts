@@ -1,4 +1,4 @@
-import { packageMigrationsDir, runSqlMigrations } from '@mm/event-store';
+import { packageMigrationsDir, runSqlMigrations } from '@mm/event-store/postgres';
 import type pg from 'pg';
 
 /** Creates or updates the API's own tables (idempotency keys) in `schema`. */

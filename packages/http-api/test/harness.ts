@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type Config, loadConfig } from '@mm/config';
-import { createPostgresEventStore, type EventStore } from '@mm/event-store';
+import type { EventStore } from '@mm/event-store';
+import { createPostgresEventStore } from '@mm/event-store/postgres';
 import { type Projector, startProjector } from '@mm/projections';
 import {
   createTestRedis,

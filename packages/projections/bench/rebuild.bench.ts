@@ -21,7 +21,8 @@ import {
   type PlayerState,
   playerDecider,
 } from '@mm/domain';
-import { createPostgresEventStore, type EventMetadata, type StreamAppend } from '@mm/event-store';
+import type { EventMetadata, StreamAppend } from '@mm/event-store';
+import { createPostgresEventStore } from '@mm/event-store/postgres';
 import { createTestRedis, createTestSchema, deleteRedisPrefix, randomRedisPrefix } from '@mm/testing';
 import { dumpQueueViews } from '../src/redis/queue-view-dump.js';
 import { createQueueViewProjection } from '../src/redis/queue-view-projection.js';

@@ -1,7 +1,8 @@
 import { loadConfig } from '@mm/config';
 import { makePool, matchStream, playerStream } from '@mm/contracts';
 import { handleCommand, matchDecider, playerDecider } from '@mm/domain';
-import { createPostgresEventStore, type EventMetadata, type EventStore } from '@mm/event-store';
+import type { EventMetadata, EventStore } from '@mm/event-store';
+import { createPostgresEventStore } from '@mm/event-store/postgres';
 import { createTestRedis, createTestSchema, deleteRedisPrefix, randomRedisPrefix, type TestSchema } from '@mm/testing';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';

@@ -1,5 +1,6 @@
 import type { Config } from '@mm/config';
-import { type EventStore, isConnectionError } from '@mm/event-store';
+import type { EventStore } from '@mm/event-store';
+import { isConnectionError } from '@mm/event-store/postgres';
 import { createPairingQueue, type PairingJobData, signalPoolChanged } from '@mm/redis';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';

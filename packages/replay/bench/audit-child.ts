@@ -3,7 +3,7 @@
  * argv: <connection string> <event store schema>. Prints one JSON line.
  */
 import { auditEventStore } from '@mm/audit';
-import { createPostgresEventStore } from '@mm/event-store';
+import { createPostgresEventStore } from '@mm/event-store/postgres';
 
 const [connectionString, schema] = process.argv.slice(2);
 const store = await createPostgresEventStore({

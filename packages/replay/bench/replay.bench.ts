@@ -15,7 +15,7 @@
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createPostgresEventStore } from '@mm/event-store';
+import { createPostgresEventStore } from '@mm/event-store/postgres';
 import pg from 'pg';
 import { rebuildReadModels } from '../src/read-model-rebuild.js';
 import { writeSyntheticLog } from '../src/synthetic/synthetic-log.js';

@@ -1,7 +1,8 @@
 import { loadConfig } from '@mm/config';
 import { makePool, playerStream } from '@mm/contracts';
 import { handleCommand, playerDecider } from '@mm/domain';
-import { createPostgresEventStore, type EventStore, type RecordedEvent } from '@mm/event-store';
+import type { EventStore, RecordedEvent } from '@mm/event-store';
+import { createPostgresEventStore } from '@mm/event-store/postgres';
 import { type Projector, readModelTables, startProjector } from '@mm/projections';
 import { createTestRedis, createTestSchema, deleteRedisPrefix, randomRedisPrefix, type TestSchema } from '@mm/testing';
 import type { Redis } from 'ioredis';

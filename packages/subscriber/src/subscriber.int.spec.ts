@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { makePool } from '@mm/contracts';
-import { createPostgresEventStore, type EventData, type PostgresEventStore } from '@mm/event-store';
+import type { EventData } from '@mm/event-store';
+import { createPostgresEventStore, type PostgresEventStore } from '@mm/event-store/postgres';
 import { createTestSchema, type TestSchema } from '@mm/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventStoreSource } from './sources/event-store-source.js';

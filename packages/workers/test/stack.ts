@@ -1,7 +1,8 @@
 import { type Config, loadConfig } from '@mm/config';
 import { makePool, playerStream } from '@mm/contracts';
 import { handleCommand, playerDecider } from '@mm/domain';
-import { createPostgresEventStore, type EventStore, type RecordedEvent } from '@mm/event-store';
+import type { EventStore, RecordedEvent } from '@mm/event-store';
+import { createPostgresEventStore } from '@mm/event-store/postgres';
 import { type Projector, startProjector } from '@mm/projections';
 import { createGameCreationQueue } from '@mm/redis';
 import {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { eventSchemas, type MatchmakingEvent } from '@mm/contracts';
 import type { CurrentRevision, EventData, EventMetadata, EventStore, Json, StreamAppend } from '@mm/event-store';
+import { isWrongExpectedRevision } from '@mm/event-store';
 import type { Decider } from '../decider/decider.js';
 import type { DomainError } from '../errors/domain-error.js';
 import { type LoadedState, loadState } from './load-state.js';
-import { isWrongExpectedRevision } from './wrong-expected-revision.js';
 
 /**
  * Event ids for the events a command produces. Pass deterministic ids when the command

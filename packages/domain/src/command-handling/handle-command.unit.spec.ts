@@ -1,6 +1,6 @@
 import { EventContractError, makePool, playerStream } from '@mm/contracts';
 import type { EventMetadata, EventStore } from '@mm/event-store';
-import { createMemoryEventStore } from '@mm/event-store';
+import { createMemoryEventStore } from '@mm/event-store/memory';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Decider } from '../decider/decider.js';
 import type { PlayerCommand } from '../player/player-commands.js';

@@ -1,6 +1,6 @@
 import { challengeStream, makePool, matchStream, playerStream } from '@mm/contracts';
 import type { EventMetadata, EventStore } from '@mm/event-store';
-import { createMemoryEventStore } from '@mm/event-store';
+import { createMemoryEventStore } from '@mm/event-store/memory';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handleCommand } from '../command-handling/handle-command.js';
 import { loadState } from '../command-handling/load-state.js';

@@ -1,8 +1,8 @@
 import { type MatchAbortedData, type MatchCreatedData, matchStream, playerStream } from '@mm/contracts';
 import type { CurrentRevision } from '@mm/event-store';
+import { isWrongExpectedRevision } from '@mm/event-store';
 import { decideAppend, handleCommand } from '../command-handling/handle-command.js';
 import { loadState } from '../command-handling/load-state.js';
-import { isWrongExpectedRevision } from '../command-handling/wrong-expected-revision.js';
 import type { DomainError } from '../errors/domain-error.js';
 import { matchEventId } from '../ids/deterministic-ids.js';
 import { type MatchState, matchDecider } from '../match/match-decider.js';

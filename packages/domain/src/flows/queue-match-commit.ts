@@ -1,8 +1,8 @@
 import { type MatchCreatedData, matchStream, playerStream } from '@mm/contracts';
 import type { StreamAppend } from '@mm/event-store';
+import { isWrongExpectedRevision } from '@mm/event-store';
 import { decideAppend, handleCommand } from '../command-handling/handle-command.js';
 import { type LoadedState, loadState } from '../command-handling/load-state.js';
-import { isWrongExpectedRevision } from '../command-handling/wrong-expected-revision.js';
 import { matchEventId, queueMatchId } from '../ids/deterministic-ids.js';
 import { matchDecider } from '../match/match-decider.js';
 import type { ClaimQueueEntry } from '../player/player-commands.js';

@@ -1,4 +1,4 @@
-import { packageMigrationsDir, runSqlMigrations } from '@mm/event-store';
+import { packageMigrationsDir, runSqlMigrations } from '@mm/event-store/postgres';
 import type pg from 'pg';
 
 /** Creates or updates the read-model tables in `schema`. */

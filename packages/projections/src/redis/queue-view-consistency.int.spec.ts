@@ -1,6 +1,7 @@
 import { makePool, playerStream } from '@mm/contracts';
 import { handleCommand, playerDecider } from '@mm/domain';
-import { createMemoryEventStore, type EventStore } from '@mm/event-store';
+import type { EventStore } from '@mm/event-store';
+import { createMemoryEventStore } from '@mm/event-store/memory';
 import { redisKeys } from '@mm/redis';
 import { createTestRedis, deleteRedisPrefix, randomRedisPrefix } from '@mm/testing';
 import type { Redis } from 'ioredis';

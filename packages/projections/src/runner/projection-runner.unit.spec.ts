@@ -1,4 +1,5 @@
-import { createMemoryEventStore, type EventStore, type RecordedEvent } from '@mm/event-store';
+import type { EventStore, RecordedEvent } from '@mm/event-store';
+import { createMemoryEventStore } from '@mm/event-store/memory';
 import { describe, expect, it } from 'vitest';
 import { ProjectionReset } from './projection-reset.js';
 import { type ApplyContext, type BatchProjection, type RebuiltEvent, runProjections } from './projection-runner.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createPostgresEventStore, type EventStore } from '@mm/event-store';
+import type { EventStore } from '@mm/event-store';
+import { createPostgresEventStore } from '@mm/event-store/postgres';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchWith, ofType, startWorkerStack, type WorkerStack } from '../../test/stack.js';
