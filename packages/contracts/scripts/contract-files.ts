@@ -17,7 +17,9 @@ import {
   MATCH_CATEGORY,
   matchEventTypes,
   PLAYER_CATEGORY,
+  POOL_CATEGORY,
   playerEventTypes,
+  poolEventTypes,
 } from '../src/index.js';
 
 /** The AsyncAPI payload format of every schema file. */
@@ -41,6 +43,7 @@ const categories = [
   { name: PLAYER_CATEGORY, types: playerEventTypes as readonly EventType[] },
   { name: MATCH_CATEGORY, types: matchEventTypes as readonly EventType[] },
   { name: CHALLENGE_CATEGORY, types: challengeEventTypes as readonly EventType[] },
+  { name: POOL_CATEGORY, types: poolEventTypes as readonly EventType[] },
 ];
 
 export interface EventVersion {
@@ -143,8 +146,18 @@ function asyncApi(version: string, versions: EventVersion[]): string {
               tenantId: { description: 'The tenant id, URI-encoded.' },
               userId: { description: 'The user id, URI-encoded.' },
             }
-          : { [`${name}Id`]: { description: `The ${name} id (a UUID).` } };
-      const address = name === PLAYER_CATEGORY ? `${name}-{tenantId}:{userId}` : `${name}-{${name}Id}`;
+          : name === POOL_CATEGORY
+            ? {
+                tenantId: { description: 'The tenant id, URI-encoded.' },
+                poolKey: { description: 'The pool key (`<timeControl>:<mode>`), URI-encoded.' },
+              }
+            : { [`${name}Id`]: { description: `The ${name} id (a UUID).` } };
+      const address =
+        name === PLAYER_CATEGORY
+          ? `${name}-{tenantId}:{userId}`
+          : name === POOL_CATEGORY
+            ? `${name}-{tenantId}:{poolKey}`
+            : `${name}-{${name}Id}`;
       return [
         `${name}Streams`,
         {

@@ -11,7 +11,9 @@ import {
   MATCH_CATEGORY,
   matchEventTypes,
   PLAYER_CATEGORY,
+  POOL_CATEGORY,
   playerEventTypes,
+  poolEventTypes,
 } from '../src/index.js';
 
 /**
@@ -118,6 +120,7 @@ describe('asyncapi.yaml', { timeout: 60_000 }, () => {
       [PLAYER_CATEGORY, playerEventTypes],
       [MATCH_CATEGORY, matchEventTypes],
       [CHALLENGE_CATEGORY, challengeEventTypes],
+      [POOL_CATEGORY, poolEventTypes],
     ] as const) {
       const channel = channels.get(`${category}Streams`)!;
       expect(channel.address()).toMatch(new RegExp(`^${category}-\\{`));

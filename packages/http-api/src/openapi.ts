@@ -79,7 +79,7 @@ const feedFilters: NonNullable<Operation['inputs']> = [
   {
     name: 'categories',
     in: 'query',
-    description: 'Comma-separated stream categories: player, match, challenge. Unknown: 400.',
+    description: 'Comma-separated stream categories: player, match, challenge, pool. Unknown: 400.',
     schema: { type: 'string' },
   },
 ];

@@ -36,6 +36,8 @@ export const MatchCreatedData = z
      */
     colourReason: z.string().min(1),
     decidedAt: Instant,
+    /** The pairing pass that decided this queue match (`PairingPassCompleted.passId` on its pool stream); absent for challenges and for matches made before passes were recorded. */
+    passId: Id.optional(),
   })
   .refine((m) => m.white.userId !== m.black.userId, { message: 'a match needs two different users', path: ['black'] })
   .refine((m) => (m.source === 'challenge') === (m.challengeId !== undefined), {

@@ -21,6 +21,7 @@ import {
   QueueJoinedData,
   QueueTimedOutData,
 } from './player-events.js';
+import { PairingPassCompletedData } from './pool-events.js';
 
 /**
  * Every published event: its stable type name → current schema version and schema.
@@ -50,6 +51,8 @@ export const eventSchemas = {
   ChallengeDeclined: { schemaVersion: 1, schema: ChallengeDeclinedData },
   ChallengeCancelled: { schemaVersion: 1, schema: ChallengeCancelledData },
   ChallengeExpired: { schemaVersion: 1, schema: ChallengeExpiredData },
+  // pool stream
+  PairingPassCompleted: { schemaVersion: 1, schema: PairingPassCompletedData },
 } as const satisfies Record<string, { schemaVersion: number; schema: z.ZodType }>;
 
 export type EventType = keyof typeof eventSchemas;
@@ -80,12 +83,14 @@ export const challengeEventTypes = [
   'ChallengeCancelled',
   'ChallengeExpired',
 ] as const satisfies readonly EventType[];
+export const poolEventTypes = ['PairingPassCompleted'] as const satisfies readonly EventType[];
 
 // Mapped then indexed, so each union member keeps its own `type`/`data` pairing.
 type EventUnion<T extends EventType> = { [K in T]: EventOf<K> }[T];
 export type PlayerEvent = EventUnion<(typeof playerEventTypes)[number]>;
 export type MatchEvent = EventUnion<(typeof matchEventTypes)[number]>;
 export type ChallengeEvent = EventUnion<(typeof challengeEventTypes)[number]>;
+export type PoolEvent = EventUnion<(typeof poolEventTypes)[number]>;
 
 /**
  * The schemas of earlier versions, still found in the log: `previousSchemas[type][v]` for every

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { challengeStream, matchStream, parsePlayerStream, playerStream, streamCategory } from './stream-names.js';
+import {
+  challengeStream,
+  matchStream,
+  parsePlayerStream,
+  parsePoolStream,
+  playerStream,
+  poolStream,
+  streamCategory,
+} from './stream-names.js';
 
 describe('stream names', () => {
   it('builds category-id names', () => {
@@ -22,6 +30,15 @@ describe('stream names', () => {
   it('parsePlayerStream rejects other streams', () => {
     expect(parsePlayerStream('match-m1')).toBeNull();
     expect(parsePlayerStream('player-onlytenant')).toBeNull();
+  });
+
+  it('pool streams encode tenant and pool key like player streams, and split back', () => {
+    const name = poolStream('ten:ant-1', '3+0:rated');
+    expect(name).toBe('pool-ten%3Aant-1:3%2B0%3Arated');
+    expect(streamCategory(name)).toBe('pool');
+    expect(parsePoolStream(name)).toEqual({ tenantId: 'ten:ant-1', poolKey: '3+0:rated' });
+    expect(parsePoolStream(playerStream('a', 'b'))).toBeNull();
+    expect(parsePoolStream('pool-onlytenant')).toBeNull();
   });
 
   it('category is the part before the first dash', () => {

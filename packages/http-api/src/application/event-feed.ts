@@ -4,7 +4,7 @@ import { hasAnyRole, type Principal } from '../auth/authenticator.js';
 import { problems } from '../errors/problem.js';
 
 /** Stream categories a consumer may follow (the part of the stream name before the first `-`). */
-export const FEED_CATEGORIES = ['player', 'match', 'challenge'] as const;
+export const FEED_CATEGORIES = ['player', 'match', 'challenge', 'pool'] as const;
 export type FeedCategory = (typeof FEED_CATEGORIES)[number];
 
 /** One event as the feed publishes it (the same JSON in a page and in an SSE `data:` line). */
