@@ -3,9 +3,8 @@ import { createEventStore, type EventStore } from '@mm/event-store';
 import { liveGameApiFromConfig, ratingProviderFromConfig } from '@mm/integrations';
 import { createChallengeQueries, createQueueQueries, createQueueViewReader, migrateReadModels } from '@mm/projections';
 import { createChallengeQueue, createGameCreationQueue, enqueueGameCreation, scheduleChallengeExpiry } from '@mm/redis';
+import { Resources } from '@mm/runtime';
 import type express from 'express';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { createAuthenticator } from './auth/authenticator.js';
@@ -24,51 +23,45 @@ export const API_APPLICATION_NAME = 'mm-api';
 
 /** Builds the API from the configuration: adapters, migrations, then the Express app. */
 export async function buildApi(config: Config, logger: Logger, overrides: Partial<ApiDependencies> = {}): Promise<Api> {
-  const owned: (() => Promise<void> | void)[] = [];
+  const resources = new Resources(logger);
   const store: EventStore =
     overrides.store ??
-    (await createEventStore(config.eventStoreUrl, {
-      postgres: {
-        schema: config.EVENT_STORE_SCHEMA,
-        poolSize: config.DATABASE_POOL_SIZE,
-        applicationName: API_APPLICATION_NAME,
-      },
-    }));
-  if (!overrides.store) owned.push(() => store.close());
-  const db =
-    overrides.db ??
-    new pg.Pool({
-      connectionString: config.DATABASE_URL,
-      max: config.DATABASE_POOL_SIZE,
-      application_name: API_APPLICATION_NAME,
-      // A request waits at most this long for a connection while PostgreSQL is away (then 503).
-      connectionTimeoutMillis: 2000,
-    });
-  if (!overrides.db) owned.push(() => db.end());
-  // A pooled connection that dies while idle (PostgreSQL restarted, pg_terminate_backend) is
-  // reported here; without a listener it would crash the process. The pool reconnects on the
-  // next query, and requests meanwhile get 503.
-  const onDbError = (error: Error) =>
-    logger.warn({ err: error }, 'idle PostgreSQL connection lost (reconnects on use)');
-  db.on('error', onDbError);
-  owned.push(() => void db.off('error', onDbError));
-  const redis = overrides.redis ?? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: false });
-  if (!overrides.redis) {
-    owned.push(() => redis.disconnect());
-    // ioredis reconnects by itself; while Redis is away commands fail fast (no offline queue).
-    redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error (reconnecting)'));
-  }
+    resources.own(
+      'event store',
+      await createEventStore(config.eventStoreUrl, {
+        postgres: {
+          schema: config.EVENT_STORE_SCHEMA,
+          poolSize: config.DATABASE_POOL_SIZE,
+          applicationName: API_APPLICATION_NAME,
+        },
+      }),
+      (s) => s.close(),
+    );
+  const db = resources.postgres(overrides.db, {
+    connectionString: config.DATABASE_URL,
+    max: config.DATABASE_POOL_SIZE,
+    applicationName: API_APPLICATION_NAME,
+    // A request waits at most this long for a connection while PostgreSQL is away (then 503).
+    connectionTimeoutMillis: 2000,
+  });
+  // No offline queue: while Redis is away its commands fail fast (ioredis reconnects by itself).
+  const redis = resources.redis(overrides.redis, config.REDIS_URL, {
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: false,
+  });
 
   await migrateReadModels(db, config.READ_MODEL_SCHEMA);
   await migrateApiSchema(db, config.API_SCHEMA);
   const stopJanitor = startIdempotencyJanitor(db, config.API_SCHEMA);
-  owned.push(stopJanitor);
+  resources.onClose('idempotency janitor', stopJanitor);
   // Expiry jobs of issued challenges, run by the challenge workers (packages/workers/src/challenges).
-  const challengeQueue = createChallengeQueue(redis, config.REDIS_PREFIX);
-  owned.push(() => challengeQueue.close());
+  const challengeQueue = resources.own('challenge queue', createChallengeQueue(redis, config.REDIS_PREFIX), (q) =>
+    q.close(),
+  );
   // Game creation of accepted challenges' matches, run by the workers' game-creation queue.
-  const gameCreationQueue = createGameCreationQueue(redis, config);
-  owned.push(() => gameCreationQueue.close());
+  const gameCreationQueue = resources.own('game-creation queue', createGameCreationQueue(redis, config), (q) =>
+    q.close(),
+  );
 
   const deps: ApiDependencies = {
     config,
@@ -102,8 +95,6 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
   return {
     app: createApp(deps),
     deps,
-    async close() {
-      for (const close of owned.reverse()) await close();
-    },
+    close: () => resources.close(),
   };
 }

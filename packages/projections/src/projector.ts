@@ -2,9 +2,10 @@ import type { Config } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import { isConnectionError } from '@mm/event-store/postgres';
 import { createPairingQueue, type PairingJobData, signalPoolChanged } from '@mm/redis';
+import { Resources } from '@mm/runtime';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { migrateReadModels } from './postgres/migrate.js';
 import { createReadModelProjection } from './postgres/read-model-projection.js';
@@ -47,23 +48,19 @@ export interface Projector {
  */
 export async function startProjector(options: ProjectorOptions): Promise<Projector> {
   const { config, logger, store } = options;
-  const db =
-    options.db ??
-    new pg.Pool({
-      connectionString: config.DATABASE_URL,
-      max: 4,
-      application_name: options.applicationName ?? PROJECTOR_APPLICATION_NAME,
-    });
-  // A pooled connection that dies while idle (pg_terminate_backend, a PostgreSQL restart) is
-  // reported here; without a listener the pool's 'error' event would crash the process. The
-  // pool drops the connection and the next query opens a new one.
-  const onPoolError = (error: Error) => logger.warn({ err: error }, 'read-model database connection lost');
-  db.on('error', onPoolError);
-  const redis = options.redis ?? new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  const onRedisError = (error: Error) => logger.warn({ err: error }, 'redis connection error');
-  if (!options.redis) redis.on('error', onRedisError);
+  const resources = new Resources(logger);
+  const db = resources.postgres(options.db, {
+    connectionString: config.DATABASE_URL,
+    max: 4,
+    applicationName: options.applicationName ?? PROJECTOR_APPLICATION_NAME,
+  });
+  const redis = resources.redis(options.redis, config.REDIS_URL, { maxRetriesPerRequest: null });
   await migrateReadModels(db, config.READ_MODEL_SCHEMA);
-  const pairingQueue: Queue<PairingJobData> = createPairingQueue(redis, config.REDIS_PREFIX);
+  const pairingQueue: Queue<PairingJobData> = resources.own(
+    'pairing queue',
+    createPairingQueue(redis, config.REDIS_PREFIX),
+    (q) => q.close(),
+  );
   // BullMQ re-emits the connection's errors (e.g. while Redis restarts); unheard, they would crash the process.
   pairingQueue.on('error', (error) => logger.warn({ err: error }, 'pairing queue error'));
 
@@ -142,10 +139,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     async close() {
       closed = true;
       await running?.close();
-      await pairingQueue.close();
-      if (!options.redis) redis.disconnect();
-      if (!options.db) await db.end();
-      db.off('error', onPoolError);
+      await resources.close();
     },
   };
 }

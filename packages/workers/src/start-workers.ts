@@ -23,9 +23,10 @@ import {
   TICK_SCHEDULER_ID,
   upsertTickScheduler,
 } from '@mm/redis';
+import { Resources } from '@mm/runtime';
 import { type Job, type Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { WorkerContext } from './context.js';
 import { createGameForMatch, type GameCreationOutcome } from './games/create-game.js';
@@ -112,18 +113,13 @@ interface PairingJobResult {
 export async function startWorkers(options: StartWorkersOptions): Promise<Workers> {
   const { config, logger, store } = options;
   const roles = new Set<WorkerRole>(options.roles ?? ['pairing', 'game-creation', 'scheduler']);
-  const redis = options.redis ?? new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  const db =
-    options.db ??
-    new pg.Pool({
-      connectionString: config.DATABASE_URL,
-      max: 4,
-      application_name: options.applicationName ?? 'mm-worker',
-    });
-  // An idle connection that PostgreSQL terminates (restart, failover, pg_terminate_backend) is
-  // reported here; without a listener the 'error' event would crash the process. The pool
-  // drops the connection and the next query opens a new one.
-  if (!options.db) db.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection lost'));
+  const resources = new Resources(logger);
+  const redis = resources.redis(options.redis, config.REDIS_URL, { maxRetriesPerRequest: null });
+  const db = resources.postgres(options.db, {
+    connectionString: config.DATABASE_URL,
+    max: 4,
+    applicationName: options.applicationName ?? 'mm-worker',
+  });
   const liveGame = options.liveGame ?? liveGameApiFromConfig(config);
   const prefix = bullPrefix(config.REDIS_PREFIX);
   const pairingQueue = createPairingQueue(redis, config.REDIS_PREFIX);
@@ -296,8 +292,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
       // Worker#close waits for the running jobs and takes no new ones (graceful shutdown).
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all([pairingQueue.close(), gameCreationQueue.close(), tickQueue.close()]);
-      if (!options.redis) redis.disconnect();
-      if (!options.db) await db.end();
+      await resources.close();
     },
   };
 }

@@ -12,9 +12,10 @@ import {
   SWEEP_ACCEPTED_JOB,
   upsertChallengeSweepScheduler,
 } from '@mm/redis';
+import { Resources } from '@mm/runtime';
 import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { expireOverdueChallenges } from '../recovery/challenge-sweep.js';
 import { driveChallenge, type GameCreationRequester } from './drive-challenge.js';
@@ -65,22 +66,13 @@ export interface ChallengeWorkers {
 export async function startChallengeWorkers(options: ChallengeWorkersOptions): Promise<ChallengeWorkers> {
   const { config, logger, store } = options;
   const clock = options.clock ?? (() => new Date());
-  const owned: (() => Promise<unknown> | undefined)[] = [];
-  const base = options.redis ?? new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  if (!options.redis) owned.push(async () => base.disconnect());
-  const db =
-    options.db ??
-    new pg.Pool({
-      connectionString: config.DATABASE_URL,
-      max: 2,
-      application_name: options.applicationName ?? 'mm-worker',
-    });
-  if (!options.db) {
-    // An idle connection terminated by PostgreSQL must not crash the process (an 'error' event
-    // without a listener throws); the pool replaces it on the next query.
-    db.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection lost'));
-    owned.push(() => db.end());
-  }
+  const resources = new Resources(logger);
+  const base = resources.redis(options.redis, config.REDIS_URL, { maxRetriesPerRequest: null });
+  const db = resources.postgres(options.db, {
+    connectionString: config.DATABASE_URL,
+    max: 2,
+    applicationName: options.applicationName ?? 'mm-worker',
+  });
   const queries: ChallengeQueries = createChallengeQueries(db, config.READ_MODEL_SCHEMA);
   const ratings = options.ratings ?? ratingProviderFromConfig(config, logger);
   const acceptGraceMs = options.acceptGraceMs ?? 30_000;
@@ -119,8 +111,9 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
     return result.outcome;
   };
 
-  const connection = base.duplicate({ maxRetriesPerRequest: null });
-  owned.unshift(async () => connection.disconnect());
+  const connection = resources.own('worker connection', base.duplicate({ maxRetriesPerRequest: null }), (c) =>
+    c.disconnect(),
+  );
   const worker = new Worker<ChallengeJobData, string>(CHALLENGE_QUEUE, processJob, {
     connection,
     prefix: bullPrefix(config.REDIS_PREFIX),
@@ -137,10 +130,10 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
     logger.warn({ err: error, jobId: job?.id, name: job?.name, data: job?.data }, 'challenge job failed'),
   );
   worker.on('error', (error) => logger.error({ err: error }, 'challenge worker error'));
-  owned.unshift(() => worker.close());
+  resources.onClose('challenge worker', () => worker.close());
 
   const queue = createChallengeQueue(base, config.REDIS_PREFIX);
-  owned.unshift(() => queue.close());
+  resources.onClose('challenge queue', () => queue.close());
   const upsertSweep = () => upsertChallengeSweepScheduler(queue, options.sweepEveryMs ?? 5_000);
   await upsertSweep();
   await worker.waitUntilReady();
@@ -156,7 +149,7 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
   base.on('ready', onReconnect);
   const check = setInterval(() => ensureSweep('periodic check'), options.schedulerCheckMs ?? 3_000);
   check.unref();
-  owned.unshift(async () => {
+  resources.onClose('scheduler check', () => {
     clearInterval(check);
     base.off('ready', onReconnect);
   });
@@ -164,7 +157,7 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
   return {
     queue,
     async close() {
-      for (const close of owned) await close();
+      await resources.close();
     },
   };
 }
