@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { type Config, loadConfig } from '@mm/config';
+import { streamCategory } from '@mm/contracts';
 import type { EventStore } from '@mm/event-store';
 import { createPostgresEventStore } from '@mm/event-store/postgres';
-import { type Projector, startProjector } from '@mm/projections';
+import { matchmakingCategories, type Projector, startProjector } from '@mm/projections';
 import {
   createTestRedis,
   createTestSchema,
@@ -120,8 +121,10 @@ export async function startTestStack(
     ratingApi,
     allEvents,
     async settle() {
+      // The last event the projector follows (pairing pass records on pool streams are not its).
+      const followed = matchmakingCategories.categories ?? [];
       const events = await allEvents();
-      const last = events.at(-1);
+      const last = events.filter((e) => followed.includes(streamCategory(e.streamName))).at(-1);
       if (last) await projector.waitFor(last.position);
     },
     async request(method, path, options = {}) {

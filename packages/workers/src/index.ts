@@ -12,6 +12,14 @@ export { type ClaimInput, type ClaimResult, claimEntry } from './pairing/claim-e
 export { type CommitOutcome, commitPair, releaseClaim } from './pairing/commit-pair.js';
 export { buildQueueMatch, type PairDecisionInput } from './pairing/explanation.js';
 export { type PairingPassContext, type PassResult, runPairingPass } from './pairing/pairing-pass.js';
+export {
+  appendPassRecord,
+  buildPassRecord,
+  fateOf,
+  type PairFate,
+  type PassRecordInput,
+  pairingPassId,
+} from './pairing/pass-record.js';
 export { decidePass, type PassDecision, type PoolMode, poolModes } from './pairing/wave.js';
 export { type ClaimRecovery, recoverClaim } from './recovery/recover-claim.js';
 export { type SweepResult, sweepStuckMatches } from './recovery/sweep.js';

@@ -1,9 +1,9 @@
 import { type Config, loadConfig } from '@mm/config';
-import { makePool, playerStream } from '@mm/contracts';
+import { makePool, playerStream, streamCategory } from '@mm/contracts';
 import { handleCommand, playerDecider } from '@mm/domain';
 import type { EventStore, RecordedEvent } from '@mm/event-store';
 import { createPostgresEventStore } from '@mm/event-store/postgres';
-import { type Projector, startProjector } from '@mm/projections';
+import { matchmakingCategories, type Projector, startProjector } from '@mm/projections';
 import { createGameCreationQueue } from '@mm/redis';
 import {
   createTestRedis,
@@ -168,7 +168,9 @@ export async function startWorkerStack(env: Record<string, string> = {}): Promis
     },
     events,
     async settle() {
-      const last = (await events()).at(-1);
+      // The last event the projector follows (pairing pass records on pool streams are not its).
+      const followed = matchmakingCategories.categories ?? [];
+      const last = (await events()).filter((e) => followed.includes(streamCategory(e.streamName))).at(-1);
       if (last) await projector.waitFor(last.position);
     },
     async until(check, what, timeoutMs = 15_000) {

@@ -15,14 +15,15 @@ export type CommitOutcome = QueueMatchCommitOutcome;
  */
 export async function commitPair(
   ctx: WorkerContext,
-  input: { tenantId: string; poolKey: string; pair: Pair; decidedAt: number },
+  /** `passId`: the pass's record (`PairingPassCompleted`), carried by `MatchCreated`. */
+  input: { tenantId: string; poolKey: string; pair: Pair; decidedAt: number; passId?: string },
 ): Promise<CommitOutcome> {
-  const { tenantId, poolKey, pair, decidedAt } = input;
+  const { tenantId, poolKey, pair, decidedAt, passId } = input;
   const side = (entry: Pair['a']) => ({ userId: entry.userId, queueEntryId: entry.entryId, rating: entry.rating });
   const outcome = await commitQueueMatch(matchFlowContext(ctx, tenantId), {
     a: side(pair.a),
     b: side(pair.b),
-    decisionFor: (matchId) => buildQueueMatch({ matchId, poolKey, pair, decidedAt }),
+    decisionFor: (matchId) => buildQueueMatch({ matchId, poolKey, pair, decidedAt, ...(passId ? { passId } : {}) }),
   });
   if (outcome.outcome === 'matched')
     await enqueueGameCreation(ctx.gameCreationQueue, ctx.config, { tenantId, matchId: outcome.matchId });

@@ -7,6 +7,8 @@ export interface PairDecisionInput {
   pair: Pair;
   /** When the pass decided (the `now` the pairing ran with). */
   decidedAt: number;
+  /** The pass's record (`PairingPassCompleted.passId`), when the pass records itself. */
+  passId?: string;
 }
 
 const window = (w: { low: number; high: number }) => ({ low: w.low, high: w.high });
@@ -44,5 +46,6 @@ export function buildQueueMatch(input: PairDecisionInput): MatchCreatedData {
     algorithmVersion: pair.explanation.algorithmVersion,
     colourReason: colours.reason,
     decidedAt: new Date(input.decidedAt).toISOString(),
+    ...(input.passId ? { passId: input.passId } : {}),
   };
 }

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { serviceMetadata, type WorkerContext } from '../context.js';
 import { timeoutEventId } from '../ids/deterministic-ids.js';
 import { type CommitOutcome, commitPair } from './commit-pair.js';
+import { appendPassRecord, buildPassRecord, fateOf, type PairFate, pairingPassId } from './pass-record.js';
 import { decidePass, type PoolMode } from './wave.js';
 
 export interface PairingPassContext extends WorkerContext {
@@ -26,6 +27,10 @@ export interface PassResult {
   outcomes: Partial<Record<CommitOutcome['outcome'] | 'error', number>>;
   /** Match ids written by this pass. */
   matchIds: string[];
+  /** Id of the pass (`MatchCreated.passId`, the record's event id); null when no pair was proposed. */
+  passId: string | null;
+  /** Whether the record was appended (false: no match made, or the append failed and was logged). */
+  recorded: boolean;
   /** More pairs were proposed than MATCH_PAIRS_PER_BATCH: the pool should be passed again. */
   more: boolean;
 }
@@ -72,6 +77,8 @@ export async function runPairingPass(
     proposed: 0,
     outcomes: {},
     matchIds: [],
+    passId: null,
+    recorded: false,
     more: false,
   };
 
@@ -111,23 +118,55 @@ export async function runPairingPass(
   result.paired = true;
   if (entries.length < 2) return result;
 
-  const { pairs } = pairPool(entries, now, pairingSettings(config));
+  const settings = pairingSettings(config);
+  const pairing = pairPool(entries, now, settings);
+  const { pairs } = pairing;
   result.proposed = pairs.length;
+  if (pairs.length === 0) return result;
   const limit = config.MATCH_PAIRS_PER_BATCH > 0 ? config.MATCH_PAIRS_PER_BATCH : pairs.length;
   const batch = pairs.slice(0, limit);
   result.more = pairs.length > batch.length;
+  const passId = pairingPassId(tenantId, poolKey, now, pairs);
+  result.passId = passId;
+  const fates: PairFate[] = pairs.map(() => ({ outcome: 'deferred' }));
 
-  await mapLimit(batch, COMMIT_PARALLELISM, async (pair) => {
-    try {
-      const committed = await commitPair(ctx, { tenantId, poolKey, pair, decidedAt: now });
-      result.outcomes[committed.outcome] = (result.outcomes[committed.outcome] ?? 0) + 1;
-      if (committed.outcome === 'matched') result.matchIds.push(committed.matchId);
-    } catch (error) {
-      // Whatever was claimed is finished or released by the recovery sweep.
-      result.outcomes.error = (result.outcomes.error ?? 0) + 1;
-      logger.error({ err: error, tenantId, poolKey, a: pair.a.entryId, b: pair.b.entryId }, 'committing a pair failed');
-    }
-  });
+  await mapLimit(
+    batch.map((pair, index) => ({ pair, index })),
+    COMMIT_PARALLELISM,
+    async ({ pair, index }) => {
+      try {
+        const committed = await commitPair(ctx, { tenantId, poolKey, pair, decidedAt: now, passId });
+        fates[index] = fateOf(committed);
+        result.outcomes[committed.outcome] = (result.outcomes[committed.outcome] ?? 0) + 1;
+        if (committed.outcome === 'matched') result.matchIds.push(committed.matchId);
+      } catch (error) {
+        // Whatever was claimed is finished or released by the recovery sweep.
+        fates[index] = { outcome: 'error' };
+        result.outcomes.error = (result.outcomes.error ?? 0) + 1;
+        logger.error(
+          { err: error, tenantId, poolKey, a: pair.a.entryId, b: pair.b.entryId },
+          'committing a pair failed',
+        );
+      }
+    },
+  );
+
+  // The record of what the pass saw and decided: after the commits (matches and their game
+  // creation do not wait for it), one append per pass that made a match. A pass whose pairs all
+  // lost their race (a stale view, or a retried job whose first run committed them) made no
+  // decision anyone will ask about and writes nothing. Losing the record loses no match:
+  // `mm explain` then says the pass was not recorded.
+  if (result.matchIds.length === 0) return result;
+  try {
+    await appendPassRecord(
+      ctx,
+      tenantId,
+      buildPassRecord({ passId, poolKey, decidedAt: now, config: settings, entries, result: pairing, fates }),
+    );
+    result.recorded = true;
+  } catch (error) {
+    logger.error({ err: error, tenantId, poolKey, passId }, 'recording the pairing pass failed');
+  }
   logger.debug({ tenantId, poolKey, ...result, matchIds: undefined }, 'pairing pass');
   return result;
 }
