@@ -75,7 +75,7 @@ export function eventRoutes(feed: EventFeed, authenticated: RequestHandler, opti
         : undefined;
     const following = feed.follow(scope, { after, ...filter }, writer, (error) => {
       if (error) req.log?.warn({ err: error }, 'event stream stopped: the client reconnects from its last id');
-      res.end();
+      writer.end();
     });
     res.on('close', () => {
       writer.closed();
@@ -96,7 +96,8 @@ const frame = (event: FeedEvent): string => `id: ${event.position}\ndata: ${JSON
  * next turn of the event loop or at FLUSH_BYTES; once the socket's buffer is full
  * (`res.write()` returned false) `write` returns a promise that resolves on 'drain', and the
  * subscription reads nothing more until then. What the API holds per slow consumer is bounded
- * by the response's high-water mark plus FLUSH_BYTES plus one store page.
+ * by the response's high-water mark plus FLUSH_BYTES plus the store pages the subscription
+ * holds (the one being written and the next, read ahead while catching up).
  */
 function sseWriter(res: Response, onSent: (count: number) => void) {
   let pending = '';
@@ -155,6 +156,12 @@ function sseWriter(res: Response, onSent: (count: number) => void) {
     },
     closed() {
       isClosed = true;
+    },
+    /** Sends what is gathered, then ends the response (the client reconnects with its last id). */
+    end() {
+      flush();
+      isClosed = true;
+      res.end();
     },
   };
 }
