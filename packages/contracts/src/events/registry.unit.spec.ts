@@ -95,6 +95,41 @@ const examples: Record<keyof typeof eventSchemas, unknown> = {
   ChallengeDeclined: { challengeId: 'c1', reason: 'too_fast', declinedAt: at },
   ChallengeCancelled: { challengeId: 'c1', reason: 'replaced', cancelledAt: at },
   ChallengeExpired: { challengeId: 'c1', expiredAt: at },
+  PairingPassCompleted: {
+    passId: 'p1',
+    pool,
+    decidedAt: at,
+    config: {
+      initialWindow: 100,
+      wideningStep: 25,
+      wideningIntervalSeconds: 10,
+      maxWindow: 500,
+      rematchCooldownSeconds: 0,
+    },
+    algorithmVersion: 'mwm-1',
+    entries: [
+      { entryId: 'e1', userId: 'u1', rating: 1500, waitMs: 1200, window: { low: 1400, high: 1600 } },
+      {
+        entryId: 'e2',
+        userId: 'u2',
+        rating: 1510,
+        waitMs: 300,
+        window: { low: 1410, high: 1550 },
+        ratingRange: { max: 1550 },
+      },
+      {
+        entryId: 'e3',
+        userId: 'u3',
+        rating: 1520,
+        waitMs: 0,
+        window: { low: 1600, high: 1500 },
+        ratingRange: { min: 1600 },
+      },
+    ],
+    pairs: [{ a: 'e1', b: 'e2', ratingGap: 10, weight: 1234, outcome: 'matched', matchId: 'm1' }],
+    totalWeight: 1234,
+    certificate: { exact: true, upperBound: 1234, edges: 1 },
+  },
 };
 
 describe('event registry', () => {
@@ -109,6 +144,19 @@ describe('event registry', () => {
     delete data[Object.keys(data)[0]!];
     expect(() => parseEvent(type, eventSchemas[type as keyof typeof eventSchemas].schemaVersion, data)).toThrow(
       EventContractError,
+    );
+  });
+
+  it('PairingPassCompleted: a pair names entries of the pass, and has a match id exactly when matched', () => {
+    const pass = examples.PairingPassCompleted as { pairs: Record<string, unknown>[] };
+    const withPair = (pair: Record<string, unknown>) => ({ ...pass, pairs: [pair] });
+    expect(() => parseEvent('PairingPassCompleted', 1, withPair({ ...pass.pairs[0], b: 'e9' }))).toThrow(/every pair/);
+    expect(() => parseEvent('PairingPassCompleted', 1, withPair({ ...pass.pairs[0], outcome: 'stale' }))).toThrow(
+      /matchId/,
+    );
+    const { matchId: _m, ...stale } = pass.pairs[0]!;
+    expect(parseEvent('PairingPassCompleted', 1, withPair({ ...stale, outcome: 'stale' })).type).toBe(
+      'PairingPassCompleted',
     );
   });
 
