@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { EventData } from '@mm/event-store';
-import { mintToken, playerToken } from '@mm/testing';
+import { createSubscriber, httpFeedSource } from '@mm/subscriber';
+import { createTestSchema, mintToken, playerToken } from '@mm/testing';
 import { createParser } from 'eventsource-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../../test/harness.js';
@@ -282,5 +283,54 @@ describe('GET /v1/events/stream and /v1/events', () => {
     response.destroy();
     expect(received.map((event) => event.data)).toEqual(Array.from({ length: total }, (_, n) => ({ n, note })));
     expectInOrderOnce(received);
+  });
+
+  it('the subscriber kit over this feed: lag, exactly-once effects across a restart, typed data', async () => {
+    const tenant = newTenant();
+    const consumer = await createTestSchema('feed_kit');
+    try {
+      await consumer.pool.query(`CREATE TABLE "${consumer.schema}".joined (user_id text NOT NULL, pool text NOT NULL)`);
+      const join = (user: string) =>
+        stack.request('POST', '/v1/matchmaking/queue', {
+          token: playerToken(tenant, user),
+          body: { time_control: '5+3', mode: 'casual' },
+        });
+      const kit = () =>
+        createSubscriber({
+          name: 'feed-kit-test',
+          source: httpFeedSource({ url: stack.url, token: () => serviceToken(tenant), reconnectDelayMs: 20 }),
+          db: consumer.pool,
+          schema: consumer.schema,
+          handlers: {
+            async QueueJoined(event, { client }) {
+              await client.query(`INSERT INTO "${consumer.schema}".joined VALUES ($1, $2)`, [
+                event.data.userId,
+                event.data.pool.key,
+              ]);
+            },
+          },
+        });
+      for (const user of ['ann', 'ben', 'cid']) expect((await join(user)).status).toBe(201);
+      const first = kit();
+      expect(await first.lag()).toMatchObject({ events: 3, capped: false });
+      await first.start();
+      const three = (await allPages(serviceToken(tenant), '&types=QueueJoined')).at(-1)!.position;
+      await first.waitFor(three);
+      await first.stop();
+      for (const user of ['dan', 'eve']) expect((await join(user)).status).toBe(201);
+      const second = kit();
+      await second.start(); // from the checkpoint the first one committed
+      const five = (await allPages(serviceToken(tenant), '&types=QueueJoined')).at(-1)!.position;
+      await second.waitFor(five);
+      expect(await second.lag()).toEqual({ events: 0, capped: false, seconds: 0 });
+      await second.stop();
+      expect([first.stats().handled, second.stats().handled]).toEqual([3, 2]);
+      const rows = await consumer.pool.query(`SELECT user_id, pool FROM "${consumer.schema}".joined ORDER BY user_id`);
+      expect(rows.rows).toEqual(
+        ['ann', 'ben', 'cid', 'dan', 'eve'].map((user_id) => ({ user_id, pool: '5+3:casual' })),
+      );
+    } finally {
+      await consumer.drop();
+    }
   });
 });
