@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerDiff } from './commands/diff.js';
+import { registerExplain } from './commands/explain.js';
 import { registerHistory } from './commands/history.js';
 import { registerRebuild } from './commands/rebuild.js';
 import type { CliContext } from './context.js';
@@ -28,5 +29,6 @@ READ_MODEL_SCHEMA, REDIS_URL, REDIS_PREFIX, …). A progress bar shows on stderr
   registerDiff(program, run);
   registerAudit(program, run);
   registerHistory(program, run);
+  registerExplain(program, run);
   return program;
 }

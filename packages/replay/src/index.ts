@@ -1,3 +1,6 @@
+export * from './decisions/decisions-audit.js';
+export * from './decisions/explain-match.js';
+export * from './decisions/pass-rerun.js';
 export * from './errors.js';
 export * from './log-bound.js';
 export * from './log-scan.js';

@@ -2,8 +2,10 @@ import { auditEventStore, formatGameReconciliation, formatReport, reconcileWithL
 import { pairingSettings } from '@mm/config';
 import type { RecordedEvent } from '@mm/event-store';
 import {
+  auditDecisions,
   auditReadModels,
   countLogEvents,
+  formatDecisionsAudit,
   formatReadModelDiff,
   type LogBound,
   parseLogBound,
@@ -23,6 +25,7 @@ interface AuditFlags {
   from?: string;
   to?: string;
   readModels?: boolean;
+  decisions?: boolean;
   liveGameApi?: string;
   liveGameToken?: string;
   json?: boolean;
@@ -39,13 +42,17 @@ export function registerAudit(program: Command, run: Run): void {
     .option('--from <position|time>', 'report violations from here on (the log before is replayed for its state)')
     .option('--to <position|time>', 'stop here (end-of-log checks apply to the state there)')
     .option('--read-models', 'I6: the live read models equal a fresh replay of the log')
+    .option(
+      '--decisions',
+      'also re-run every recorded pairing pass in the range (--from/--to) and compare it with its record and its matches',
+    )
     .option('--live-game-api <url>', "also reconcile the log's matches with live-game-api's games")
     .option('--live-game-token <token>', 'bearer token for live-game-api (default LIVE_GAME_API_TOKEN)')
     .option('--json', 'print the report as one JSON object (every violation with position, stream and code)')
     .addHelpText(
       'after',
       `
-Exit codes: 0 no violation, 1 violations or differences, 2 could not run.
+Exit codes: 0 no violation, 1 violations, differences or a pass that does not re-run to its record, 2 could not run.
 Configuration: EVENT_STORE_URL / DATABASE_URL, EVENT_STORE_SCHEMA, READ_MODEL_SCHEMA, and the window settings.`,
     )
     .action((opts: AuditFlags) =>
@@ -88,6 +95,16 @@ Configuration: EVENT_STORE_URL / DATABASE_URL, EVENT_STORE_SCHEMA, READ_MODEL_SC
           });
           rmProgress.stop();
         }
+        let decisions: Awaited<ReturnType<typeof auditDecisions>> | undefined;
+        if (opts.decisions) {
+          const decisionsProgress = createProgress('decisions');
+          decisions = await auditDecisions(store, {
+            ...(from ? { from } : {}),
+            ...(to ? { to } : {}),
+            onProgress: (p) => decisionsProgress.update(p.events, p.position),
+          });
+          decisionsProgress.stop();
+        }
         let games: Awaited<ReturnType<typeof reconcileWithLiveGameApi>> | undefined;
         if (opts.liveGameApi) {
           const matchEvents: RecordedEvent[] = [];
@@ -101,7 +118,11 @@ Configuration: EVENT_STORE_URL / DATABASE_URL, EVENT_STORE_SCHEMA, READ_MODEL_SC
             ...(token ? { token } : {}),
           });
         }
-        const ok = result.ok && (readModels?.differing ?? 0) === 0 && (games?.ok ?? true);
+        const ok =
+          result.ok &&
+          (readModels?.differing ?? 0) === 0 &&
+          (decisions?.mismatches.length ?? 0) === 0 &&
+          (games?.ok ?? true);
         out.result(
           () =>
             [
@@ -115,6 +136,9 @@ Configuration: EVENT_STORE_URL / DATABASE_URL, EVENT_STORE_SCHEMA, READ_MODEL_SC
                     formatReadModelDiff(readModels),
                   ]
                 : []),
+              ...(decisions
+                ? ['', formatDecisionsAudit(decisions, { ...(from ? { from } : {}), ...(to ? { to } : {}) })]
+                : []),
               ...(games ? ['', formatGameReconciliation(games)] : []),
             ].join('\n'),
           () => ({
@@ -127,6 +151,7 @@ Configuration: EVENT_STORE_URL / DATABASE_URL, EVENT_STORE_SCHEMA, READ_MODEL_SC
             footprint: result.footprint,
             ms,
             ...(readModels ? { readModels } : {}),
+            ...(decisions ? { decisions } : {}),
             ...(games ? { games } : {}),
           }),
         );
