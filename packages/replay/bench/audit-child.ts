@@ -22,7 +22,7 @@ const result = await auditEventStore(store, {
   settled: true,
   onProgress: ({ events }) => {
     sample();
-    if (events % 100_000 < 2000) process.stderr.write(`[bench:replay] audit: ${events} events\n`);
+    if (events % 100_000 < 500) process.stderr.write(`[bench:replay] audit: ${events} events\n`);
   },
 });
 const ms = performance.now() - started;

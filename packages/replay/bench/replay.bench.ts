@@ -11,7 +11,8 @@
  * - the streaming audit (what `mm audit` does) in a process of its own: events/s and peak RSS.
  *
  * Goals: rebuild ≥ 0.5 × the raw scan; audit peak RSS ≤ 300 MB. Progress on stderr, a table,
- * then ONE JSON line last on stdout. The schemas are dropped afterwards.
+ * then ONE JSON line last on stdout. The schemas are dropped afterwards (BENCH_KEEP=1 keeps the
+ * log; BENCH_SCHEMA=<schema> measures a kept log again without writing one).
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,27 +29,35 @@ const url =
 const log = (message: string) => process.stderr.write(`[bench:replay] ${message}\n`);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
+/** BENCH_SCHEMA: measure an existing log (written by an earlier run with BENCH_KEEP=1) instead of writing one. */
+const reuse = process.env.BENCH_SCHEMA;
+const keep = process.env.BENCH_KEEP === '1' || reuse !== undefined;
+
 async function main() {
-  const schema = `bench_replay_${Date.now().toString(36)}`;
+  const schema = reuse ?? `bench_replay_${Date.now().toString(36)}`;
   const readModels = `${schema}_rm`;
   const db = new pg.Pool({ connectionString: url, max: 4 });
-  await db.query(`CREATE SCHEMA "${schema}"`);
+  if (!reuse) await db.query(`CREATE SCHEMA "${schema}"`);
+  await db.query(`DROP SCHEMA IF EXISTS "${readModels}" CASCADE`);
   const store = await createPostgresEventStore({ connectionString: url, schema, poolSize: 4 });
   try {
     let t = performance.now();
     let next = 0;
-    const summary = await writeSyntheticLog(store, {
-      events: target,
-      tenants,
-      playersPerTenant,
-      onProgress: (events) => {
-        if (events >= next) {
-          log(`log: ${events} events written`);
-          next += 100_000;
-        }
-      },
-    });
-    const writeMs = performance.now() - t;
+    const summary = reuse
+      ? await summaryOf(db, schema)
+      : await writeSyntheticLog(store, {
+          events: target,
+          tenants,
+          playersPerTenant,
+          onProgress: (events) => {
+            if (events >= next) {
+              log(`log: ${events} events written`);
+              next += 100_000;
+            }
+          },
+        });
+    const writeMs = reuse ? Number.NaN : performance.now() - t;
+    if (keep) log(`log kept in schema ${schema} (BENCH_SCHEMA=${schema} measures it again)`);
     log(
       `log: ${summary.events} events in ${Math.round(writeMs / 1000)} s (${Math.round(summary.events / (writeMs / 1000))} events/s)`,
     );
@@ -142,9 +151,22 @@ async function main() {
   } finally {
     await store.close();
     await db.query(`DROP SCHEMA IF EXISTS "${readModels}" CASCADE`).catch(() => undefined);
-    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    if (!keep) await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await db.end();
   }
+}
+
+/** What an existing log holds (for BENCH_SCHEMA). */
+async function summaryOf(db: pg.Pool, schema: string) {
+  const { rows } = await db.query<{ type: string; n: string }>(
+    `SELECT type, count(*) AS n FROM "${schema}".events GROUP BY type`,
+  );
+  const n = (type: string) => Number(rows.find((r) => r.type === type)?.n ?? 0);
+  return {
+    events: rows.reduce((sum, r) => sum + Number(r.n), 0),
+    matches: n('MatchCreated'),
+    challenges: n('ChallengeIssued'),
+  };
 }
 
 main().catch((error: unknown) => {
