@@ -45,6 +45,8 @@ trap stop INT TERM EXIT
 
 start live-game-sim env PORT="$SIM_PORT" node --conditions=@mm/source --import tsx apps/live-game-sim/src/main.ts
 start projector run apps/projector/src/main.ts
+# A hot standby: it takes over within ≈ 200 ms if the first projector dies (one leads at a time).
+start projector-standby run apps/projector/src/main.ts
 for i in $(seq 1 "$WORKERS"); do start "worker-$i" run apps/worker/src/main.ts; done
 start api run apps/api/src/main.ts
 # The example consumer follows the API's event feed (it waits for the API by reconnecting) and

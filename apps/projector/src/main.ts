@@ -1,9 +1,13 @@
 import { ConfigError, loadConfig } from '@mm/config';
 import { createEventStore } from '@mm/event-store';
-import { PROJECTOR_APPLICATION_NAME, startProjector } from '@mm/projections';
+import { acquireLeadership, PROJECTOR_APPLICATION_NAME, type Projector, startProjector } from '@mm/projections';
 import { pino } from 'pino';
 
-/** apps/projector: builds the read models and queue views from the event log. */
+/**
+ * apps/projector: builds the read models and queue views from the event log. Run two (or more)
+ * for a hot standby: one leads (a PostgreSQL advisory lock per read-model schema and Redis
+ * prefix), the others wait and take over within ≈ 200 ms of its death, from its checkpoints.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'matchmaking-projector' } });
@@ -11,17 +15,44 @@ async function main(): Promise<void> {
     // Named like the projector's read-model pool: operators find (or terminate) all of its connections by one name.
     postgres: { schema: config.EVENT_STORE_SCHEMA, poolSize: 4, applicationName: PROJECTOR_APPLICATION_NAME },
   });
-  const projector = await startProjector({ config, logger, store });
-  logger.info('projector started');
+  const stopping = new AbortController();
+  let projector: Projector | undefined;
+  let release: (() => Promise<void>) | undefined;
 
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    await projector.close();
+    stopping.abort();
+    await projector?.close();
+    await release?.();
     await store.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+
+  for (let term = 1; !stopping.signal.aborted; term++) {
+    const leadership = await acquireLeadership({
+      connectionString: config.DATABASE_URL,
+      name: `projector:${config.READ_MODEL_SCHEMA}:${config.REDIS_PREFIX}`,
+      applicationName: PROJECTOR_APPLICATION_NAME,
+      signal: stopping.signal,
+      onStandby: () => logger.info('projector standby: another projector leads; taking over when it stops'),
+    }).catch((error: unknown) => {
+      if (stopping.signal.aborted) return undefined;
+      throw error;
+    });
+    if (!leadership) return;
+    release = leadership.release;
+    projector = await startProjector({ config, logger, store });
+    logger.info({ term }, term === 1 ? 'projector started' : 'projector leading again');
+    const error = await leadership.lost;
+    if (stopping.signal.aborted) return;
+    // The lock's session ended (PostgreSQL restarted, the connection was terminated): another
+    // projector may lead now, so this one stops writing at once and competes for the lock again.
+    logger.warn({ err: error }, 'projector lost its lock: stopping its projections until it leads again');
+    await projector.close().catch((closeError: unknown) => logger.warn({ err: closeError }, 'projector close failed'));
+    projector = undefined;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,3 +1,4 @@
+export * from './leadership.js';
 export * from './postgres/migrate.js';
 export * from './postgres/read-model-declaration.js';
 export * from './postgres/read-model-handlers.js';

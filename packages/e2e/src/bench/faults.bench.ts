@@ -257,6 +257,13 @@ async function apiReadyAfter(stack: Stack, since: number): Promise<number | null
   return readyAfter;
 }
 
+/** Whether a projector process leads now: its last leadership line says so (not "standby"). */
+const leads = (p: ServiceProcess): boolean => {
+  const lines = p.log().match(/"msg":"projector (started|leading again|standby|lost its lock)/g) ?? [];
+  const last = lines.at(-1) ?? '';
+  return last.includes('started') || last.includes('leading again');
+};
+
 /** The kill schedule: 12 workers, 2 projector, 1 API per 90 s (at least one each), spread evenly, API mid-run. */
 function killSchedule(seconds: number): ('worker' | 'projector' | 'api')[] {
   const scale = seconds / 90;
@@ -314,6 +321,8 @@ async function runScenario(scenario: Scenario, options: Options) {
   try {
     stack = await startStack({
       workers: 2,
+      // A hot standby projector, as production runs it: the one killed is the leader.
+      projectors: 2,
       label: `bench_faults_${scenario}`,
       logLevel: 'warn',
       keepLogs: options.keepLogs,
@@ -322,7 +331,7 @@ async function runScenario(scenario: Scenario, options: Options) {
     });
     const s = stack;
     log(`  stack up: API ${s.apiUrl}, logs ${s.logDir}`);
-    supervisor = new Supervisor(() => [s.api, s.projector, ...s.workers], {
+    supervisor = new Supervisor(() => [s.api, ...s.projectors, ...s.workers], {
       onReady: (exit) =>
         log(`  supervisor: ${exit.service} restarted, ready ${exit.readyAt! - exit.at} ms after its exit`),
     });
@@ -378,9 +387,9 @@ async function runScenario(scenario: Scenario, options: Options) {
           // Only a process that is up and ready is killed (one the supervisor is still starting is skipped);
           // the workers alternate.
           const ready = (p: ServiceProcess) => p.running && !supervisor?.isRestarting(p.name);
-          const candidates = (kind === 'api' ? [s.api] : kind === 'projector' ? [s.projector] : s.workers).filter(
-            ready,
-          );
+          const candidates = (
+            kind === 'api' ? [s.api] : kind === 'projector' ? s.projectors.filter(leads) : s.workers
+          ).filter(ready);
           const victim = candidates[kind === 'worker' ? k % Math.max(1, candidates.length) : 0];
           if (!victim) {
             log(`  kill ${k + 1}/${kills.length}: no ${kind} up and ready (the supervisor is starting it), skipped`);

@@ -20,6 +20,11 @@ import { startRatingDouble } from './rating-double.js';
 import { ServiceProcess } from './service-process.js';
 
 export interface StackOptions {
+  /**
+   * Projector processes: the first leads, the others are hot standbys (they take over within
+   * ≈ 200 ms of its death). @defaultValue 1
+   */
+  projectors?: number;
   /** Worker processes (each runs every role unless `workerRoles` says otherwise). @defaultValue 2 */
   workers?: number;
   /** `WORKER_ROLES` per worker index (e.g. `['pairing', 'game-creation,scheduler']`). */
@@ -51,7 +56,10 @@ export interface Stack {
   /** The configuration the apps run with (as they parse it). */
   config: Config;
   api: ServiceProcess;
+  /** The first projector (the leader at start). */
   projector: ServiceProcess;
+  /** Every projector process, the leader at start first. */
+  projectors: ServiceProcess[];
   workers: ServiceProcess[];
   sim: ServiceProcess;
   /** An event-store client in this process, for reading the log. */
@@ -154,9 +162,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     );
     const api = service('api', 'apps/api/src/main.ts', appEnv, { url: `http://127.0.0.1:${apiPort}/ready` });
     const quietEnv = { ...appEnv, LOG_LEVEL: 'info' };
-    const projector = service('projector', 'apps/projector/src/main.ts', quietEnv, {
-      logLine: /"msg":"projector started"/,
-    });
+    // A projector is ready when it leads or stands by (a restarted one finds the lock taken).
+    const projectors = Array.from({ length: Math.max(1, options.projectors ?? 1) }, (_, i) =>
+      service(i === 0 ? 'projector' : `projector-${i + 1}`, 'apps/projector/src/main.ts', quietEnv, {
+        logLine: /"msg":"projector (started|standby|leading again)/,
+      }),
+    );
+    const projector = projectors[0]!;
     let workerCount = 0;
     const newWorker = (roles?: string) =>
       service(
@@ -172,6 +184,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // The API migrates the read models and its own schema first; the rest start side by side.
     await Promise.all([sim.start(), api.start()]);
     await Promise.all([projector.start(), ...workers.map((w) => w.start())]);
+    for (const standby of projectors.slice(1)) await standby.start();
     store = await createEventStore(config.eventStoreUrl, { postgres: { schema: db.schema, poolSize: 2 } });
     const reader = store;
 
@@ -195,6 +208,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       config,
       api,
       projector,
+      projectors,
       workers,
       sim,
       store,
