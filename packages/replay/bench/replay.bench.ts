@@ -8,22 +8,32 @@
  *
  * - a raw keyset `SELECT` scan of the same events (same columns, pages of 2000) — the yardstick;
  * - `rebuildReadModels` into a fresh schema (what `mm rebuild read-models` does): events/s;
- * - the streaming audit (what `mm audit` does) in a process of its own: events/s and peak RSS.
+ * - the streaming audit (what `mm audit` does) in a process of its own: events/s and peak RSS;
+ * - `mm explain match` on one match: BENCH_PASSES (default 2000) recorded pairing passes of 40
+ *   entries on one pool stream (built by the worker's own record builder), the explained match's
+ *   pass in the middle; median of 5 runs of `explainMatch` (find the record, explain, re-run).
  *
- * Goals: rebuild ≥ 0.5 × the raw scan; audit peak RSS ≤ 300 MB. Progress on stderr, a table,
+ * Goals: rebuild ≥ 0.5 × the raw scan; audit peak RSS ≤ 300 MB; explain ≤ 200 ms. Progress on stderr, a table,
  * then ONE JSON line last on stdout. The schemas are dropped afterwards (BENCH_KEEP=1 keeps the
  * log; BENCH_SCHEMA=<schema> measures a kept log again without writing one).
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { makePool, matchStream } from '@mm/contracts';
+import { matchEventId } from '@mm/domain';
+import type { EventStore } from '@mm/event-store';
 import { createPostgresEventStore } from '@mm/event-store/postgres';
+import { defaultPairingConfig, type PoolEntry, pairPool } from '@mm/pairing';
+import { appendPassRecord, buildPassRecord, buildQueueMatch, pairingPassId } from '@mm/workers';
 import pg from 'pg';
+import { explainMatch } from '../src/decisions/explain-match.js';
 import { rebuildReadModels } from '../src/read-model-rebuild.js';
 import { writeSyntheticLog } from '../src/synthetic/synthetic-log.js';
 
 const target = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const tenants = Number(process.env.BENCH_TENANTS ?? 40);
 const playersPerTenant = Number(process.env.BENCH_PLAYERS ?? 300);
+const passes = Number(process.env.BENCH_PASSES ?? 2000);
 const url =
   process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/matchmaking_test';
 const log = (message: string) => process.stderr.write(`[bench:replay] ${message}\n`);
@@ -113,6 +123,9 @@ async function main() {
         ),
     );
     const auditEps = Math.round(audit.events / (audit.ms / 1000));
+
+    const explained = await benchExplain(store);
+    log(`explain: ${explained.ms} ms (median of 5; ${passes} passes on the pool stream, re-run ${explained.rerun})`);
     const result = {
       events: summary.events,
       tenants,
@@ -127,6 +140,8 @@ async function main() {
       audit_peak_rss_mb: audit.peakRssMb,
       audit_ok: audit.ok,
       audit_violations: audit.violations,
+      explain_ms: explained.ms,
+      explain_rerun: explained.rerun,
     };
     const table: [string, string, string][] = [
       [
@@ -145,6 +160,11 @@ async function main() {
         `${audit.events} events, ${audit.ok ? 'no violation' : `${audit.violations} violations`}`,
         `${auditEps} events/s, peak RSS ${audit.peakRssMb} MB (goal ≤ 300)`,
       ],
+      [
+        'mm explain match',
+        `1 match, its pass among ${passes} recorded`,
+        `${explained.ms} ms, re-run ${explained.rerun} (goal ≤ 200)`,
+      ],
     ];
     for (const [what, size, figure] of table) process.stdout.write(`${what.padEnd(22)} ${size.padEnd(52)} ${figure}\n`);
     process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -154,6 +174,77 @@ async function main() {
     if (!keep) await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await db.end();
   }
+}
+
+/**
+ * Records `passes` pairing passes of one pool the way the pairing worker does, writes the
+ * `MatchCreated` of the first pair of the middle pass, and times `explainMatch` on it.
+ */
+async function benchExplain(store: EventStore): Promise<{ ms: number; rerun: string }> {
+  const tenantId = 'bench-explain';
+  const pool = makePool('3+0', 'rated');
+  let seed = 7; // a small LCG: the same passes every run
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const start = Date.parse('2026-11-30T12:00:00.000Z');
+  let explained: string | undefined;
+  for (let k = 0; k < passes; k++) {
+    const now = start + k * 1000;
+    const entries: PoolEntry[] = Array.from({ length: 40 }, (_, i) => ({
+      entryId: `e-${k}-${i}`,
+      userId: `u-${k}-${i}`,
+      rating: Math.round(1200 + random() * 600),
+      enqueuedAt: now - Math.floor(random() * 60_000),
+    }));
+    const result = pairPool(entries, now, defaultPairingConfig);
+    if (result.pairs.length === 0) continue;
+    const passId = pairingPassId(tenantId, pool.key, now, result.pairs);
+    const fates = result.pairs.map((_, i) => ({ outcome: 'matched' as const, matchId: `m-${k}-${i}` }));
+    if (k >= passes / 2 && !explained) {
+      explained = fates[0]!.matchId;
+      const decision = buildQueueMatch({
+        matchId: explained,
+        poolKey: pool.key,
+        pair: result.pairs[0]!,
+        decidedAt: now,
+        passId,
+      });
+      await store.appendToStream(matchStream(explained), [
+        {
+          id: matchEventId(explained, 'created'),
+          type: 'MatchCreated',
+          data: decision,
+          metadata: { tenantId, correlationId: explained, causationId: null, actor: { type: 'service', id: 'bench' } },
+        },
+      ]);
+    }
+    await appendPassRecord(
+      { store },
+      tenantId,
+      buildPassRecord({
+        passId,
+        poolKey: pool.key,
+        decidedAt: now,
+        config: defaultPairingConfig,
+        entries,
+        result,
+        fates,
+      }),
+    );
+  }
+  if (!explained) throw new Error('no pass paired anybody');
+  const times: number[] = [];
+  let rerun = '';
+  for (let run = 0; run < 5; run++) {
+    const t = performance.now();
+    const explanation = await explainMatch(store, explained);
+    times.push(performance.now() - t);
+    rerun = explanation.rerun.status;
+  }
+  times.sort((a, b) => a - b);
+  return { ms: Math.round(times[2]!), rerun };
 }
 
 /** What an existing log holds (for BENCH_SCHEMA). */

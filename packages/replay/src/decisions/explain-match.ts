@@ -275,16 +275,22 @@ export async function explainMatch(store: EventStore, matchId: string): Promise<
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const win = (w: { low: number; high: number } | null) => (w ? `[${w.low}, ${w.high}]` : '—');
 
+type Side = MatchExplanation['sides'][number];
+const inside = (who: Side, whose: Side) =>
+  whose.window && who.rating >= whose.window.low && who.rating <= whose.window.high
+    ? `${who.userId} is inside ${whose.userId}'s window`
+    : `${who.userId} is NOT inside ${whose.userId}'s window`;
+
 /** The explanation in words. */
 export function formatMatchExplanation(x: MatchExplanation): string {
-  const [white, black] = x.sides as [MatchExplanation['sides'][number], MatchExplanation['sides'][number]];
+  const [white, black] = x.sides as [Side, Side];
   const lines = [
     `match ${x.matchId} (${x.source}, tenant ${x.tenantId}, pool ${x.pool}), decided ${x.decidedAt} — log position ${x.position}`,
     ...x.sides.map(
       (s) =>
         `  ${s.colour.padEnd(5)}  ${s.userId} (entry ${s.queueEntryId ?? '—'}): rating ${s.rating}, window ${win(s.window)}, waited ${seconds(s.waitMs)}`,
     ),
-    `  rating gap ${x.ratingGap}: ${black.userId} is inside ${white.userId}'s window and ${white.userId} inside ${black.userId}'s`,
+    `  rating gap ${x.ratingGap}: ${inside(black, white)}, ${inside(white, black)}`,
     `  weight ${x.weight ?? '—'}, pairing ${x.algorithmVersion ?? '—'}; colours: ${x.colourReason}`,
   ];
   if (x.pass) {
