@@ -1,4 +1,4 @@
-/** The invariants of ARCHITECTURE.md the audit re-checks from the log (I6 is about read models, not the log). */
+/** The invariants of docs/architecture.md the audit re-checks from the log (I6 is about read models, not the log). */
 export type Invariant = 'I1' | 'I2' | 'I3' | 'I4' | 'I5';
 
 /** One broken rule, with enough context to find the events. */

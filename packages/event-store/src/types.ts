@@ -14,7 +14,7 @@ export interface Actor {
   id: string;
 }
 
-/** Metadata every event carries (ARCHITECTURE.md "Streams and events"). */
+/** Metadata every event carries (docs/architecture.md, "Streams and events"). */
 export interface EventMetadata {
   tenantId: string;
   /** Id of the request/flow this event belongs to (propagated end to end). */
@@ -162,7 +162,7 @@ export interface EventStore {
    *
    * Adapters whose store has no multi-stream transactions (EventStoreDB) leave it undefined;
    * callers then append stream by stream and keep their invariants by other means (claims and
-   * compensation, ARCHITECTURE.md).
+   * compensation, docs/architecture.md).
    */
   appendToStreams?(appends: StreamAppend[]): Promise<AppendResult[]>;
   /** Reads a stream; a stream that does not exist reads as `[]`. */

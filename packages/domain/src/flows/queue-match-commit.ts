@@ -39,7 +39,7 @@ const opponentOf = (side: QueuePairSide) => ({
 });
 
 /**
- * **Queue match commit** — commits one pair of a pass (ARCHITECTURE I2/I3, optimistic
+ * **Queue match commit** — commits one pair of a pass (invariants I2/I3 of docs/architecture.md, optimistic
  * concurrency on the player streams). Streams: both players' `player-…` streams and the new
  * `match-<id>`.
  *
