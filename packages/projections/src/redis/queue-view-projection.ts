@@ -6,24 +6,27 @@ import type { Logger } from 'pino';
 import type { ProjectedEvent } from '../postgres/read-model-handlers.js';
 import { toProjectedEvent } from '../postgres/read-model-projection.js';
 import { ProjectionReset } from '../runner/projection-reset.js';
-import type { ApplyContext, BatchProjection } from '../runner/projection-runner.js';
+import type { ApplyContext, BatchProjection, LogSource } from '../runner/projection-runner.js';
+import {
+  ENDED_TTL_SECONDS,
+  entryOp,
+  joinFields,
+  type Op,
+  RECENT_KEEP,
+  RECENT_TTL_SECONDS,
+  recentItems,
+  UNHOLD,
+} from './queue-view-ops.js';
+import { createQueueViewFold } from './queue-view-rebuild.js';
 
 export const QUEUE_VIEWS_PROJECTION = 'queue-views';
 
-/**
- * How long the hash of an entry that ended for good (cancelled, timed out, game started) is
- * kept: it guards against redelivered events. A matched or held entry is kept without expiry
- * until then, because its match can still be aborted and the entry come back. @defaultValue 1 day
- */
-const ENDED_TTL_SECONDS = 86_400;
-const RECENT_KEEP = 10;
 /**
  * Pools of recently seen entries, so events that only name an entry (claims, cancels, games)
  * mostly need no lookup round trip. Safe: the apply script itself refuses an entry it does not
  * have (-1), and the checkpoint script catches a lost Redis.
  */
 const POOL_CACHE_SIZE = 100_000;
-const RECENT_TTL_SECONDS = 7 * 86_400;
 
 export interface QueueViewProjectionOptions {
   redis: Redis;
@@ -37,6 +40,14 @@ export interface QueueViewProjectionOptions {
    * (e.g. a FLUSHALL) are rebuilt even when nothing happens. @defaultValue 5000
    */
   idleCheckMs?: number;
+  /**
+   * Rebuild views lost from empty with the fast path (the log folded in memory, the final keys
+   * written in large pipelines; `queue-view-rebuild.ts`) instead of replaying it event by event
+   * through the scripts. Both leave the same keys and values. @defaultValue true
+   */
+  fastRebuild?: boolean;
+  /** Events per page the fast rebuild reads from the store. @defaultValue 5000 */
+  rebuildPageSize?: number;
 }
 
 /** What the queue views went through since the projection was created. */
@@ -47,11 +58,22 @@ export interface QueueViewStats {
   unknownEntries: number;
 }
 
-export interface QueueViewProjection extends BatchProjection {
-  stats(): QueueViewStats;
+/** What the last fast rebuild did and how long its phases took. */
+export interface FastRebuildStats {
+  events: number;
+  entries: number;
+  commands: number;
+  /** Reading, parsing and folding the log. */
+  foldMs: number;
+  /** Writing the keys and the checkpoint. */
+  writeMs: number;
 }
 
-type Op = { op: 'add' | 'unhold' | 'remove' | 'end'; status: string; ttl: number };
+export interface QueueViewProjection extends BatchProjection {
+  stats(): QueueViewStats;
+  /** The last fast rebuild (undefined: none yet). */
+  lastFastRebuild(): FastRebuildStats | undefined;
+}
 
 /**
  * The Redis queue views the pairing worker reads: per tenant+pool, searching entries by
@@ -89,6 +111,7 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
   /** The next loadCheckpoint starts over from empty even though the epoch is there (an inconsistency was found). */
   let startOver = false;
   const stats: QueueViewStats = { rebuilds: 0, unknownEntries: 0 };
+  let lastFast: FastRebuildStats | undefined;
   const poolCache = new Map<string, string>();
   const remember = (entryKey: string, pool: string) => {
     poolCache.delete(entryKey);
@@ -121,32 +144,6 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
     );
   };
 
-  const entryOp = (event: ProjectedEvent): { entryId: string; op: Op } | null => {
-    const keep = 0;
-    switch (event.type) {
-      case 'QueueJoined':
-        return { entryId: event.data.queueEntryId, op: { op: 'add', status: 'SEARCHING', ttl: keep } };
-      case 'QueueEntryReleased':
-        return { entryId: event.data.queueEntryId, op: { op: 'add', status: 'SEARCHING', ttl: keep } };
-      case 'QueueCancelled':
-        return { entryId: event.data.queueEntryId, op: { op: 'remove', status: 'CANCELLED', ttl: ENDED_TTL_SECONDS } };
-      case 'QueueTimedOut':
-        return { entryId: event.data.queueEntryId, op: { op: 'remove', status: 'TIMED_OUT', ttl: ENDED_TTL_SECONDS } };
-      case 'QueueEntryMatched':
-        return { entryId: event.data.queueEntryId, op: { op: 'remove', status: 'MATCHED', ttl: keep } };
-      case 'QueueEntryGameStarted':
-        return event.data.queueEntryId
-          ? { entryId: event.data.queueEntryId, op: { op: 'end', status: '', ttl: ENDED_TTL_SECONDS } }
-          : null;
-      case 'ChallengeMatchClaimed':
-        return event.data.heldQueueEntryId
-          ? { entryId: event.data.heldQueueEntryId, op: { op: 'remove', status: 'HELD', ttl: keep } }
-          : null;
-      default:
-        return null;
-    }
-  };
-
   /** Signals every pool where a pair is possible (after a rebuild, whose batches signal nothing). */
   const signalPairablePools = async () => {
     const onPoolChanged = options.onPoolChanged;
@@ -164,6 +161,7 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
   return {
     name: QUEUE_VIEWS_PROJECTION,
     stats: () => ({ ...stats }),
+    lastFastRebuild: () => (lastFast ? { ...lastFast } : undefined),
     async loadCheckpoint() {
       poolCache.clear(); // what it knew may not be what this Redis has (e.g. an older snapshot)
       const [stored = null, storedEpoch = null] = await redis.mget(keys.checkpoint(), keys.epoch());
@@ -224,6 +222,65 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
     async afterRebuild() {
       await signalPairablePools();
     },
+    /**
+     * The fast path of a rebuild from empty (`loadCheckpoint` just emptied the views and wrote a
+     * new epoch): the log up to `target` is read in pages of `rebuildPageSize` (the next page
+     * read while the current one is folded), folded in memory into the final value of every
+     * key, written in pipelines of plain commands, then the checkpoint with the epoch check.
+     */
+    async rebuildFromLog(source: LogSource) {
+      if (options.fastRebuild === false) return undefined;
+      if (epoch === undefined) throw new Error('queue views: rebuildFromLog before loadCheckpoint');
+      const builtOn = epoch;
+      const started = performance.now();
+      const pageSize = options.rebuildPageSize ?? 5000;
+      const fold = createQueueViewFold(keys, (what, event) => {
+        // The views were empty and the log is replayed from its start: the log has no
+        // QueueJoined (or claim) for it, which a further rebuild would not change.
+        startedOverFor = Math.max(startedOverFor, event.position);
+        stats.unknownEntries++;
+        logger?.error(
+          { type: event.type, position: event.position, tenantId: event.tenantId, what },
+          'queue views: event for an entry the log never created; skipped',
+        );
+      });
+      let last: number | undefined;
+      let events = 0;
+      let page = source.target > -1 ? source.read(-1, pageSize) : undefined;
+      while (page) {
+        const read = (await page).filter((e) => e.position <= source.target);
+        const tail = read.at(-1)?.position;
+        page =
+          tail !== undefined && tail < source.target && !source.stopped() ? source.read(tail, pageSize) : undefined;
+        if (tail === undefined) break;
+        for (const event of read) {
+          const projected = toProjectedEvent(event);
+          if (projected) fold.apply(projected);
+        }
+        last = tail;
+        events += read.length;
+      }
+      if (source.stopped()) return undefined; // nothing written: the next start rebuilds (no checkpoint)
+      if (last === undefined) return { position: -1, events: 0 };
+      const folded = performance.now();
+      const commands = await fold.write(redis);
+      const position = String(last);
+      const written = await r.mmWriteCheckpoint(keys.checkpoint(), keys.epoch(), builtOn, checkpoint, position);
+      if (written === 'epoch') throw reset("epoch missing at the fast rebuild's checkpoint (Redis lost its data)");
+      if (written === 'checkpoint') throw reset('checkpoint moved during the fast rebuild (another writer)');
+      checkpoint = position;
+      lastBatchAt = performance.now();
+      for (const [entryKey, pool] of fold.liveEntries()) remember(entryKey, pool);
+      lastFast = {
+        events,
+        entries: fold.size().entries,
+        commands,
+        foldMs: Math.round(folded - started),
+        writeMs: Math.round(lastBatchAt - folded),
+      };
+      logger?.info({ ...lastFast, ...fold.size() }, 'queue views: rebuilt from the log (fast path)');
+      return { position: last, events };
+    },
     async applyBatch(batch: readonly RecordedEvent[], context?: ApplyContext) {
       if (epoch === undefined) throw new Error('queue views: applyBatch before loadCheckpoint');
       const events = batch.map(toProjectedEvent).filter((e): e is ProjectedEvent => e !== null);
@@ -231,18 +288,28 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
 
       // Entries held by a challenge match come back when the match is released. The epoch is
       // read in the same round trip.
+      const heldKey = (e: ProjectedEvent) =>
+        e.type === 'ChallengeMatchReleased' || e.type === 'ChallengeMatchClaimed'
+          ? keys.held(e.tenantId, e.data.matchId, e.data.userId)
+          : '';
       const heldLookups = events.filter((e) => e.type === 'ChallengeMatchReleased');
       let heldIds: (string | null)[] = [];
       if (heldLookups.length) {
-        const [storedEpoch, ...ids] = await redis.mget(
-          keys.epoch(),
-          ...heldLookups.map((e) =>
-            e.type === 'ChallengeMatchReleased' ? keys.held(e.tenantId, e.data.matchId, e.data.userId) : '',
-          ),
-        );
+        const [storedEpoch, ...ids] = await redis.mget(keys.epoch(), ...heldLookups.map(heldKey));
         checkEpoch(storedEpoch);
         epochChecked = true;
-        heldIds = ids;
+        // A claim earlier in this batch for the same match and user wrote the key after the read
+        // above was taken (the same key as it will be when the release is applied, one by one).
+        const claimedInBatch = new Map<string, string>();
+        let lookup = 0;
+        heldIds = [];
+        for (const e of events) {
+          if (e.type === 'ChallengeMatchClaimed') claimedInBatch.set(heldKey(e), e.data.heldQueueEntryId ?? '');
+          else if (e.type === 'ChallengeMatchReleased') {
+            const read = ids[lookup++] ?? null;
+            heldIds.push(claimedInBatch.get(heldKey(e)) ?? read);
+          }
+        }
       }
       // Events that only name the entry need its pool (stored with the entry).
       const needPool = new Map<string, { tenantId: string; entryId: string; event: ProjectedEvent }>();
@@ -328,13 +395,13 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       for (const event of events) {
         const target = entryOp(event);
         if (event.type === 'QueueJoined') {
-          const d = event.data;
-          applyEntry(event, event.tenantId, d.queueEntryId, target!.op, [
-            d.userId,
-            d.pool.key,
-            Date.parse(d.enqueuedAt),
-            d.rating,
-            JSON.stringify(d.ratingRange),
+          const f = joinFields(event);
+          applyEntry(event, event.tenantId, event.data.queueEntryId, target!.op, [
+            f.user,
+            f.pool,
+            f.enq,
+            f.rating,
+            f.range,
           ]);
         } else if (event.type === 'ChallengeMatchClaimed') {
           // Recorded also when nothing is held (''), so a release that finds no key knows the
@@ -348,19 +415,15 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
           pipeline.expire(keys.held(event.tenantId, event.data.matchId, event.data.userId), ENDED_TTL_SECONDS);
         } else if (event.type === 'ChallengeMatchReleased') {
           const heldId = heldIds[heldIndex++];
-          if (heldId) applyEntry(event, event.tenantId, heldId, { op: 'unhold', status: 'SEARCHING', ttl: 0 }, []);
+          if (heldId) applyEntry(event, event.tenantId, heldId, UNHOLD, []);
           pipeline.expire(keys.held(event.tenantId, event.data.matchId, event.data.userId), ENDED_TTL_SECONDS);
         } else if (event.type === 'MatchCreated') {
-          const d = event.data;
-          for (const [me, other, colour] of [
-            [d.white, d.black, 'white'],
-            [d.black, d.white, 'black'],
-          ] as const) {
+          for (const { userId, item } of recentItems(event)) {
             pipeline.mmPushRecent(
-              keys.recent(event.tenantId, me.userId),
-              keys.recentPosition(event.tenantId, me.userId),
+              keys.recent(event.tenantId, userId),
+              keys.recentPosition(event.tenantId, userId),
               event.position,
-              JSON.stringify({ opponentId: other.userId, at: d.decidedAt, colour, matchId: d.matchId }),
+              item,
               RECENT_KEEP,
               RECENT_TTL_SECONDS,
             );

@@ -10,6 +10,16 @@ export interface ApplyContext {
   rebuilding: boolean;
 }
 
+/** The log as a projection's {@link BatchProjection.rebuildFromLog} reads it. */
+export interface LogSource {
+  /** Rebuild up to this position (the one the run had got to), inclusive. */
+  readonly target: number;
+  /** Up to `maxCount` events after `after`, with the run's filter. */
+  read(after: number, maxCount: number): Promise<readonly RecordedEvent[]>;
+  /** The run is closing or failed: stop early (write nothing). */
+  stopped(): boolean;
+}
+
 /** A read model fed from the log in batches. */
 export interface BatchProjection {
   readonly name: string;
@@ -25,6 +35,15 @@ export interface BatchProjection {
    * Throws {@link ProjectionReset} when its store lost what the checkpoint says it holds.
    */
   applyBatch(events: readonly RecordedEvent[], context?: ApplyContext): Promise<void>;
+  /**
+   * A faster way to rebuild from empty than replaying the log batch by batch through
+   * `applyBatch` (e.g. folding it in memory and writing the result at once). Called after a
+   * reset when `loadCheckpoint` returned undefined; must leave the same state `applyBatch` would
+   * and record the checkpoint. Returns the position it got to (-1: the log had nothing up to the
+   * target) and the events it read, or undefined to replay batch by batch instead. The runner
+   * then replays whatever is left up to the target (normally nothing) and calls `afterRebuild`.
+   */
+  rebuildFromLog?(source: LogSource): Promise<{ position: number; events: number } | undefined>;
   /** Called once a rebuild has caught up with the run (the replayed batches had `rebuilding: true`). */
   afterRebuild?(): Promise<void>;
   /**
@@ -199,7 +218,24 @@ export async function runProjections(
       return pending;
     };
     let count = 0;
-    let page = from < target ? read(from) : undefined;
+    if (rebuilding && from === -1 && target > -1 && projection.rebuildFromLog) {
+      const fast = await projection.rebuildFromLog({
+        target,
+        read: (after, maxCount) => {
+          const pending = store.readAll({ after, maxCount, filter });
+          pending.catch(() => undefined); // awaited by the projection
+          return pending;
+        },
+        stopped,
+      });
+      if (stopped()) return;
+      if (fast && fast.position > -1) {
+        applied[i] = fast.position;
+        count += fast.events;
+        settleWaiters();
+      }
+    }
+    let page = applied[i]! < target ? read(applied[i]!) : undefined;
     while (page && !stopped()) {
       const events = (await page).filter((e) => e.position <= target);
       const last = events.at(-1)?.position;
