@@ -8,7 +8,10 @@
  * of TEST_DATABASE_URL, then: (1) the first build of the views (the subscription catching up
  * from an empty Redis), (2) every key of the views deleted while the projection runs, one more
  * event appended, and the rebuild the projection starts by itself, timed from the runner's
- * report. Batches of PROJECTOR_BATCH_SIZE (default 500). Progress to stderr, JSON last on stdout.
+ * report — once with the fast path (the log folded in memory, queue-view-rebuild.ts) and once with
+ * the per-event path (`fastRebuild: false`), each into a prefix of its own; the two views are then
+ * compared key for key (exit code 1 if any differ). Batches of PROJECTOR_BATCH_SIZE (default 500).
+ * Progress to stderr, JSON last on stdout.
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -24,7 +27,7 @@ import {
 import type { EventMetadata, StreamAppend } from '@mm/event-store';
 import { createPostgresEventStore } from '@mm/event-store/postgres';
 import { createTestRedis, createTestSchema, deleteRedisPrefix, randomRedisPrefix } from '@mm/testing';
-import { dumpQueueViews } from '../src/redis/queue-view-dump.js';
+import { diffQueueViews, dumpQueueViews } from '../src/redis/queue-view-dump.js';
 import { createQueueViewProjection } from '../src/redis/queue-view-projection.js';
 import { type RebuiltEvent, runProjection } from '../src/runner/projection-runner.js';
 
@@ -204,45 +207,74 @@ async function main() {
     }
     progress(`log written: ${events} events in ${Math.round(performance.now() - writeStart)} ms`);
 
-    const projection = createQueueViewProjection({ redis, prefix });
-    const rebuilt: RebuiltEvent[] = [];
-    const buildStart = performance.now();
-    const run = await runProjection(store, projection, { batchSize, onRecovered: (e) => rebuilt.push(e) });
-    await run.caughtUp;
-    const firstBuildMs = Math.round(performance.now() - buildStart);
-    const keys = Object.keys(await dumpQueueViews(redis, prefix)).length;
-    progress(`first build: ${events} events in ${firstBuildMs} ms (${keys} keys)`);
+    const timed = async (fast: boolean, label: string) => {
+      const own = `${prefix}:${label}`;
+      const projection = createQueueViewProjection({ redis, prefix: own, fastRebuild: fast });
+      const rebuilt: RebuiltEvent[] = [];
+      const buildStart = performance.now();
+      const run = await runProjection(store, projection, { batchSize, onRecovered: (e) => rebuilt.push(e) });
+      await run.caughtUp;
+      const firstBuildMs = Math.round(performance.now() - buildStart);
+      progress(`${label}: first build ${events} events in ${firstBuildMs} ms`);
 
-    await deleteRedisPrefix(redis, prefix); // Redis lost everything
-    const cpuBefore = process.cpuUsage();
-    await store.appendToStream(playerStream(tenant, 'late'), [
-      toData({
-        type: 'QueueJoined',
-        data: {
-          userId: 'late',
-          queueEntryId: 'e-late',
-          pool: pools[0]!,
-          rating: 1500,
-          ratingSource: 'default',
-          ratingRange: null,
-          enqueuedAt: at(0),
-        },
-      } as MatchmakingEvent),
+      await deleteRedisPrefix(redis, own); // Redis lost everything
+      const cpuBefore = process.cpuUsage();
+      await store.appendToStream(playerStream(tenant, `late-${label}`), [
+        toData({
+          type: 'QueueJoined',
+          data: {
+            userId: `late-${label}`,
+            queueEntryId: `e-late-${label}`,
+            pool: pools[0]!,
+            rating: 1500,
+            ratingSource: 'default',
+            ratingRange: null,
+            enqueuedAt: at(0),
+          },
+        } as MatchmakingEvent),
+      ]);
+      while (rebuilt.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const rebuild = rebuilt[0]!;
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+      const rate = Math.round((rebuild.events / Math.max(1, rebuild.ms)) * 1000);
+      progress(
+        `${label}: rebuild after the loss ${rebuild.events} events in ${rebuild.ms} ms (${rate} events/s; projector CPU ${cpuMs} ms, load average ${os.loadavg()[0]!.toFixed(1)})${fast ? ` ${JSON.stringify(projection.lastFastRebuild())}` : ''}`,
+      );
+      return { run, own, firstBuildMs, rebuildEvents: rebuild.events, rebuildMs: rebuild.ms, rate, cpuMs };
+    };
+    // The fast path (the log folded in memory) and the per-event path (the scripts, batch by
+    // batch), on the same log, each into a prefix of its own; then both views compared.
+    const fast = await timed(true, 'fast');
+    const perEvent = await timed(false, 'per-event');
+    const head = (await store.readAll({ after: -1, maxCount: 1_000_000 })).at(-1)!.position;
+    await Promise.all([fast.run.waitFor(head), perEvent.run.waitFor(head)]);
+    const [fastViews, perEventViews] = await Promise.all([
+      dumpQueueViews(redis, fast.own),
+      dumpQueueViews(redis, perEvent.own),
     ]);
-    while (rebuilt.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    const rebuild = rebuilt[0]!;
-    const cpu = process.cpuUsage(cpuBefore);
-    const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
-    const head = (await store.readAll({ after: rebuild.to - 1, maxCount: 10 })).at(-1)!.position;
-    await run.waitFor(head);
-    await run.close();
-    const rate = Math.round((rebuild.events / rebuild.ms) * 1000);
-    progress(
-      `rebuild after the loss: ${rebuild.events} events in ${rebuild.ms} ms (${rate} events/s; projector CPU ${cpuMs} ms, load average ${os.loadavg()[0]!.toFixed(1)})`,
-    );
+    await Promise.all([fast.run.close(), perEvent.run.close()]);
+    const differences = diffQueueViews(fastViews, perEventViews).length;
+    const keys = Object.keys(fastViews).length;
+    progress(`views compared: ${keys} keys, ${differences} differ`);
     process.stdout.write(
-      `${JSON.stringify({ events, batchSize, firstBuildMs, rebuildEvents: rebuild.events, rebuildMs: rebuild.ms, rebuildEventsPerSecond: rate, rebuildCpuMs: cpuMs, loadAverage: os.loadavg()[0], keys })}\n`,
+      `${JSON.stringify({
+        events,
+        batchSize,
+        firstBuildMs: perEvent.firstBuildMs,
+        fast: { ms: fast.rebuildMs, events: fast.rebuildEvents, eventsPerSecond: fast.rate, cpuMs: fast.cpuMs },
+        perEvent: {
+          ms: perEvent.rebuildMs,
+          events: perEvent.rebuildEvents,
+          eventsPerSecond: perEvent.rate,
+          cpuMs: perEvent.cpuMs,
+        },
+        differences,
+        loadAverage: os.loadavg()[0],
+        keys,
+      })}\n`,
     );
+    if (differences > 0) process.exitCode = 1;
   } finally {
     await store.close();
     await deleteRedisPrefix(redis, prefix);
