@@ -24,6 +24,11 @@ import type {
   Subscription,
 } from '../types.js';
 import { type EsdbRecord, fromEsdbEvent, fromPosition, matchesFilter, toEsdbEvent, toPosition } from './envelope.js';
+import {
+  type PersistentGroupOptions,
+  type PersistentGroupSubscription,
+  startPersistentGroupSubscription,
+} from './esdb-persistent.js';
 import { type EsdbReconnectOptions, startEsdbSubscription } from './esdb-subscription.js';
 
 export interface EsdbEventStoreOptions {
@@ -55,15 +60,24 @@ const toCurrent = (actual: bigint | string | undefined): CurrentRevision =>
 
 type Readable<T> = AsyncIterable<T>;
 
+/** The EventStoreDB store: the port, plus EventStoreDB's persistent subscriptions (consumer groups). */
+export interface EsdbEventStore extends EventStore {
+  /**
+   * Joins the consumer group `group` on `$all` (creating it if missing) as one of its competing
+   * consumers: each event goes to one consumer of the group, acked after the handler resolves.
+   */
+  subscribeToPersistentGroup(options: PersistentGroupOptions): PersistentGroupSubscription;
+}
+
 /**
  * The EventStoreDB adapter (`@eventstore/db-client` 6.x, gRPC). Semantics are the port's
  * (`src/testing/contract.ts`) except where EventStoreDB itself differs — see README.md
  * "EventStoreDB adapter": event ids are idempotency keys per stream, not globally unique.
  */
-export function createEsdbEventStore(options: EsdbEventStoreOptions | string): EventStore {
+export function createEsdbEventStore(options: EsdbEventStoreOptions | string): EsdbEventStore {
   const settings = typeof options === 'string' ? { connectionString: options } : options;
   const client = EventStoreDBClient.connectionString(settings.connectionString);
-  const subscriptions = new Set<Subscription>();
+  const subscriptions = new Set<Subscription | PersistentGroupSubscription>();
   const pageSize = settings.readAllPageSize ?? 1000;
   let closed = false;
 
@@ -209,6 +223,15 @@ export function createEsdbEventStore(options: EsdbEventStoreOptions | string): E
         subscribeOptions,
         settings.reconnect ?? {},
         (s) => subscriptions.delete(s),
+      );
+      subscriptions.add(subscription);
+      return subscription;
+    },
+
+    subscribeToPersistentGroup(groupOptions) {
+      assertOpen();
+      const subscription = startPersistentGroupSubscription(client, groupOptions, settings.reconnect ?? {}, (s) =>
+        subscriptions.delete(s),
       );
       subscriptions.add(subscription);
       return subscription;

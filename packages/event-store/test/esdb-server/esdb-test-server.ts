@@ -5,12 +5,14 @@
  * README.md for what it implements and what it does not.
  */
 import { randomUUID } from 'node:crypto';
+import persistentGrpc from '@eventstore/db-client/generated/persistent_grpc_pb.js';
 import featuresGrpc from '@eventstore/db-client/generated/serverfeatures_grpc_pb.js';
 import featuresPb from '@eventstore/db-client/generated/serverfeatures_pb.js';
 import sharedPb from '@eventstore/db-client/generated/shared_pb.js';
 import streamsGrpc from '@eventstore/db-client/generated/streams_grpc_pb.js';
 import streamsPb from '@eventstore/db-client/generated/streams_pb.js';
 import * as grpc from '@grpc/grpc-js';
+import { type PersistentGroup, persistentSubscriptions } from './persistent-subscriptions.js';
 import { type EsdbExpected, type ProposedEvent, type StoredEvent, TestLog, type TestLogOptions } from './test-log.js';
 
 type ReadReq = InstanceType<typeof streamsPb.ReadReq>;
@@ -31,6 +33,8 @@ export interface EsdbTestServer {
   readonly url: string;
   readonly port: number;
   readonly log: TestLog;
+  /** A persistent subscription group's state (`stream` = `'$all'` for a group on `$all`). */
+  persistentGroup(stream: string, group: string): PersistentGroup | undefined;
   /** Drops every connection and stops listening (the log is kept). */
   stop(): Promise<void>;
   /** Listens again on the same port with the same log. */
@@ -42,6 +46,8 @@ const SUPPORTED: Array<[service: string, method: string, features: string[]]> = 
   ['event_store.client.streams.Streams', 'read', ['position', 'events']],
   ['event_store.client.streams.Streams', 'append', []],
   ['event_store.client.server_features.ServerFeatures', 'getsupportedmethods', []],
+  ['event_store.client.persistent_subscriptions.PersistentSubscriptions', 'create', ['stream', 'all']],
+  ['event_store.client.persistent_subscriptions.PersistentSubscriptions', 'read', ['stream', 'all']],
 ];
 
 /** Window for filtered reads/subscriptions when the client gives none (EventStoreDB's default). */
@@ -129,6 +135,8 @@ export async function startEsdbTestServer(options: EsdbTestServerOptions = {}): 
   let server: grpc.Server | undefined;
   let port = options.port ?? 0;
   const liveCalls = new Set<grpc.ServerWritableStream<ReadReq, ReadResp>>();
+  const livePersistentCalls = new Set<{ destroy?: () => void }>();
+  const persistent = persistentSubscriptions(log, livePersistentCalls);
 
   const readStream = async (call: grpc.ServerWritableStream<ReadReq, ReadResp>, request: ReadReq) => {
     const readOptions = request.getOptions()!;
@@ -368,6 +376,10 @@ export async function startEsdbTestServer(options: EsdbTestServerOptions = {}): 
     const next = new grpc.Server();
     next.addService(streamsGrpc.StreamsService as unknown as grpc.ServiceDefinition, streamsImplementation);
     next.addService(featuresGrpc.ServerFeaturesService as unknown as grpc.ServiceDefinition, featuresImplementation);
+    next.addService(
+      persistentGrpc.PersistentSubscriptionsService as unknown as grpc.ServiceDefinition,
+      persistent.implementation,
+    );
     port = await new Promise<number>((resolve, reject) =>
       next.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
         error ? reject(error) : resolve(bound),
@@ -382,6 +394,7 @@ export async function startEsdbTestServer(options: EsdbTestServerOptions = {}): 
     server = undefined;
     // Subscriptions never end on their own: end them as a crashing node would (connection gone).
     for (const call of liveCalls) call.destroy?.();
+    for (const call of livePersistentCalls) call.destroy?.();
     current.forceShutdown();
   };
 
@@ -394,6 +407,7 @@ export async function startEsdbTestServer(options: EsdbTestServerOptions = {}): 
       return port;
     },
     log,
+    persistentGroup: (stream, group) => persistent.group(stream, group),
     stop,
     start,
     get running() {
