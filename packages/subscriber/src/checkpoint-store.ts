@@ -34,6 +34,7 @@ export function checkpointStore(
   const s = quoteIdentifier(schema);
   const checkpoints = `${s}.subscriber_checkpoints`;
   const deadLetters = `${s}.subscriber_dead_letters`;
+  const processed = `${s}.subscriber_processed`;
   // BEGIN + the locking read in one round trip (a simple query may hold several statements).
   // Without a synchronous commit a PostgreSQL crash may lose the last few transactions: their
   // effects *and* their checkpoint together, and the feed delivers those events again.
@@ -67,6 +68,13 @@ export function checkpointStore(
           parked_at timestamptz NOT NULL DEFAULT now(),
           PRIMARY KEY (subscriber, position)
         )`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${processed} (
+          subscriber text NOT NULL,
+          position bigint NOT NULL,
+          event_id text NOT NULL,
+          processed_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (subscriber, position)
+        )`);
         await client.query(
           `INSERT INTO ${checkpoints} (name, position) VALUES ($1, -1) ON CONFLICT (name) DO NOTHING`,
           [name],
@@ -97,6 +105,20 @@ export function checkpointStore(
       const row = results.at(-1)?.rows[0];
       if (!row) throw new Error(`subscriber "${name}": checkpoint row missing (was ${checkpoints} dropped?)`);
       return Number(row.position);
+    },
+
+    /**
+     * For competing consumers (no single checkpoint): opens the event's transaction on `client`
+     * and records the event as processed. Returns false when it already was (by this or another
+     * instance; a concurrent claim of the same event waits on the row until the other
+     * transaction ends, then sees it). The caller commits (effects and claim together) or rolls back.
+     */
+    async claim(client: pg.PoolClient, event: SourceEvent): Promise<boolean> {
+      if (!Number.isSafeInteger(event.position)) throw new RangeError(`bad position ${event.position}`);
+      const results = (await client.query(
+        `BEGIN;${options.synchronousCommit ? '' : ' SET LOCAL synchronous_commit = off;'} INSERT INTO ${processed} (subscriber, position, event_id) VALUES (${literal(name)}, ${event.position}, ${literal(event.id)}) ON CONFLICT (subscriber, position) DO NOTHING`,
+      )) as unknown as pg.QueryResult[];
+      return results.at(-1)?.rowCount === 1;
     },
 
     /** Moves the checkpoint and commits, in one round trip. */

@@ -52,3 +52,20 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 /** Exponential backoff: `initial`, doubling, at most `max`. */
 export const backoff = (failures: number, initial: number, max: number): number =>
   Math.min(max, initial * 2 ** Math.max(0, failures - 1));
+
+/**
+ * A source of competing consumers (an EventStoreDB persistent subscription group,
+ * {@link persistentGroupSource}): the server decides which events this instance gets, in no
+ * global order, and redelivers what is not acknowledged. `deliver` resolving acks the event;
+ * `deliver` throwing asks for it again (nack `retry`). `consume` resolves when `signal` aborts.
+ */
+export interface CompetingSource {
+  readonly kind: string;
+  readonly competing: true;
+  consume(
+    filter: SourceFilter,
+    deliver: (event: SourceEvent, delivery: { retryCount: number }) => Promise<void>,
+    signal: AbortSignal,
+    onError?: (error: unknown) => void,
+  ): Promise<void>;
+}

@@ -1,7 +1,7 @@
 import { EventContractError, type EventOf, type EventType, isEventType, parseEvent } from '@mm/contracts';
 import type pg from 'pg';
 import { type CheckpointStore, checkpointStore, type DeadLetter } from './checkpoint-store.js';
-import { backoff, type Source, type SourceEvent, sleep } from './source.js';
+import { backoff, type CompetingSource, type Source, type SourceEvent, sleep } from './source.js';
 import { FeedRefusedError } from './sources/http-feed-source.js';
 
 /** An event as a handler gets it: contract-typed `data` (validated and upcast by `parseEvent`). */
@@ -45,7 +45,8 @@ export interface RetryOptions {
 export interface SubscriberOptions {
   /** The subscriber's name: its checkpoint row and dead letters are kept under it. */
   name: string;
-  source: Source;
+  /** A source in global order (checkpoint), or competing consumers (per-event dedup): README "Sources". */
+  source: Source | CompetingSource;
   /** The consumer's own PostgreSQL. */
   db: pg.Pool;
   /** Schema of the kit's tables (created if missing). @defaultValue 'subscriber' */
@@ -358,11 +359,118 @@ export function createSubscriber(options: SubscriberOptions): Subscriber {
     if (abort.signal.aborted) throw new StoppedError();
   };
 
-  const run = async () => {
+  /**
+   * One transaction for one event of a competing source: claim it in the processed table
+   * (skip it if already claimed), run `body` with the client, commit. Returns whether it ran.
+   */
+  const claimTx = async (event: SourceEvent, body: (client: pg.PoolClient) => Promise<void>): Promise<boolean> => {
+    const client = await options.db.connect();
+    let broken = false;
+    const lost = () => {
+      broken = true;
+    };
+    client.on('error', lost);
+    try {
+      if (!(await checkpoints.claim(client, event))) {
+        await client.query('COMMIT');
+        return false;
+      }
+      await body(client);
+      await client.query('COMMIT');
+      return true;
+    } catch (error) {
+      broken ||= isConnectionError(error instanceof HandlerFailure ? error.error : error);
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.off('error', lost);
+      client.release(broken);
+    }
+  };
+
+  /** A claim transaction, waiting out a lost database. */
+  const claimPatiently = async (event: SourceEvent, body: (client: pg.PoolClient) => Promise<void>) => {
+    for (let lostFor = 1; ; lostFor++) {
+      if (abort.signal.aborted) throw new StoppedError();
+      try {
+        return await claimTx(event, body);
+      } catch (error) {
+        const cause = error instanceof HandlerFailure ? error.error : error;
+        if (!isConnectionError(cause)) throw error;
+        await databaseAway(cause, lostFor, event);
+      }
+    }
+  };
+
+  /**
+   * A competing source's event: resolves (the source acks) once its effects and its claim are
+   * committed, or it was already claimed, or it is parked; throws (the source nacks for a retry)
+   * after a handler failure with tries left. The try count is the server's retry count + 1.
+   */
+  const deliverCompeting = async (event: SourceEvent, { retryCount }: { retryCount: number }): Promise<void> => {
+    if (abort.signal.aborted) throw new StoppedError();
+    const attempt = retryCount + 1;
+    const settled = (applied: boolean) => {
+      if (!applied) stats.duplicates++;
+      if (event.position > stats.position) {
+        stats.position = event.position;
+        stats.lastRecordedAt = event.recordedAt;
+      }
+    };
+    try {
+      const applied = await claimPatiently(event, async (client) => {
+        const handler = handlers[event.type];
+        if (!handler) return;
+        try {
+          await handler(toSubscribed(event), { client, attempt });
+        } catch (error) {
+          throw new HandlerFailure(event, error);
+        }
+      });
+      if (applied) stats.handled++;
+      settled(applied);
+    } catch (error) {
+      if (!(error instanceof HandlerFailure)) throw error;
+      options.onError?.(error.error, { event, attempt });
+      if (!(error.error instanceof EventContractError) && attempt < attempts) {
+        stats.retries++;
+        await sleep(backoff(attempt, initialDelay, maxDelay), abort.signal);
+        throw error.error;
+      }
+      const reason = describe(error.error);
+      const parked = await claimPatiently(event, (client) => checkpoints.park(client, event, reason, attempt));
+      if (parked) {
+        stats.deadLettered++;
+        options.onDeadLetter?.(event, error.error, attempt);
+      }
+      settled(parked);
+    }
+  };
+
+  const runCompeting = async (source: CompetingSource) => {
     let failures = 0;
     while (!abort.signal.aborted) {
       try {
-        await options.source.run(queuedUpTo, filter, deliver, abort.signal);
+        await source.consume(filter, deliverCompeting, abort.signal, (error) => {
+          if (!(error instanceof StoppedError)) options.onError?.(error, {});
+        });
+        failures = 0;
+      } catch (error) {
+        if (abort.signal.aborted) return;
+        options.onError?.(error, {});
+      }
+      if (abort.signal.aborted) return;
+      await sleep(backoff(++failures, initialDelay, maxDelay), abort.signal);
+    }
+  };
+
+  const run = async () => {
+    if ('competing' in options.source) return runCompeting(options.source);
+    const source = options.source;
+    let failures = 0;
+    while (!abort.signal.aborted) {
+      try {
+        await source.run(queuedUpTo, filter, deliver, abort.signal);
         failures = 0;
       } catch (error) {
         if (abort.signal.aborted || error instanceof StoppedError) return;
@@ -400,6 +508,10 @@ export function createSubscriber(options: SubscriberOptions): Subscriber {
     },
     stats: () => ({ ...stats }),
     async lag() {
+      if ('competing' in options.source)
+        throw new Error(
+          `subscriber "${options.name}": lag() is not available for a competing source (${options.source.kind}); the server's group statistics have it`,
+        );
       const max = 1000;
       const pending = await options.source.peek(stats.position, filter, max);
       const oldest = pending[0];

@@ -8,7 +8,7 @@ export interface EventStoreSourceOptions {
   batchSize?: number;
 }
 
-const fromRecorded = (event: RecordedEvent): SourceEvent => ({
+export const fromRecorded = (event: RecordedEvent): SourceEvent => ({
   position: event.position,
   id: event.id,
   type: event.type,
