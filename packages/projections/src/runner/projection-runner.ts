@@ -260,6 +260,8 @@ export async function runProjections(
   };
 
   /** Recovers projection i after `error` (a reset or a transient failure); rethrows anything else. */
+  /** Recoveries each projection has finished (a reset asked for before one finished is covered by it). */
+  const recoveries = projections.map(() => 0);
   const recover = async (i: number, target: number, error: unknown): Promise<void> => {
     recovering[i] = true;
     for (const wake of [...recoveryStarted[i]!]) wake();
@@ -267,6 +269,7 @@ export async function runProjections(
       await recoverAttempts(i, target, error);
     } finally {
       recovering[i] = false;
+      recoveries[i]!++;
     }
   };
   const recoverAttempts = async (i: number, target: number, error: unknown): Promise<void> => {
@@ -318,8 +321,13 @@ export async function runProjections(
 
   /** A projection asked for a reset between batches: rebuild it on its chain, up to what the run has seen. */
   const requestReset = (i: number, reason: string) => {
+    // A recovery that finishes after this request (one under way now, or one that starts before
+    // the request's turn on the chain) rebuilt from a state at least as new as the one the request
+    // saw, so the request is covered and would only rebuild again. (After a Redis restart the
+    // reconnect check and the first batch both see the epoch gone, within milliseconds.)
+    const asked = recoveries[i]!;
     chains[i] = chains[i]!.then(async () => {
-      if (stopped()) return;
+      if (stopped() || recoveries[i]! > asked) return;
       try {
         await recover(i, Math.max(lastSeen, applied[i]!), new ProjectionReset(projections[i]!.name, reason));
       } catch (error) {

@@ -161,6 +161,60 @@ describe('runProjections (one subscription, several projections)', () => {
     expect(resetListener).toBeUndefined(); // unsubscribed on close
   });
 
+  it('a reset asked for while the projection is already rebuilding is covered by that rebuild (no second one)', async () => {
+    const store = createMemoryEventStore();
+    await append(store, 10);
+    let stored: number | undefined;
+    let wiped = false;
+    let asked = false;
+    let resetListener: ((reason: string) => void) | undefined;
+    let afterRebuilds = 0;
+    const fragile: BatchProjection = {
+      name: 'fragile',
+      async loadCheckpoint() {
+        // The rebuild has started; the reconnect check, a moment late, also saw the epoch gone.
+        if (wiped && !asked) {
+          asked = true;
+          resetListener?.('epoch missing after a Redis reconnect');
+        }
+        return stored;
+      },
+      async applyBatch(events: readonly RecordedEvent[]) {
+        if (!wiped && events.some((e) => (e.data as { i: number }).i === 6)) {
+          wiped = true;
+          stored = undefined;
+          throw new ProjectionReset('fragile', 'epoch missing at checkpoint');
+        }
+        stored = events.at(-1)!.position;
+      },
+      async afterRebuild() {
+        afterRebuilds++;
+      },
+      onResetNeeded(listener) {
+        resetListener = listener;
+        return () => {
+          resetListener = undefined;
+        };
+      },
+    };
+    const recovered: RebuiltEvent[] = [];
+    const run = await runProjections(store, [fragile], {
+      filter: {},
+      batchSize: 4,
+      onRecovered: (e) => recovered.push(e),
+    });
+    await run.caughtUp;
+    await new Promise((r) => setTimeout(r, 100)); // time for a second rebuild, if one were queued
+    expect(asked).toBe(true);
+    expect(afterRebuilds).toBe(1);
+    expect(recovered).toHaveLength(1);
+    // A reset asked for after the rebuild finished is not covered by it: it runs.
+    resetListener!('flushed later');
+    while (afterRebuilds < 2) await new Promise((r) => setTimeout(r, 5));
+    expect(recovered).toHaveLength(2);
+    await run.close();
+  });
+
   it('retries a batch that failed with a transient error from the checkpoint, without stopping the run', async () => {
     const store = createMemoryEventStore();
     await append(store, 8);
