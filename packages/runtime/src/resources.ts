@@ -58,7 +58,10 @@ export class Resources {
     const onError = (error: Error) =>
       this.logger.warn({ err: error }, 'idle PostgreSQL connection lost (reconnects on use)');
     pool.on('error', onError);
-    this.onClose('postgres error listener', () => pool.off('error', onError));
+    // A pool made here keeps its listener for good: while it is being ended, PostgreSQL may still
+    // terminate its idle connections (a blip is often why a component closes), and an 'error'
+    // event with no listener would crash the process. A pool handed in gets it back without ours.
+    if (given) this.onClose('postgres error listener', () => pool.off('error', onError));
     return pool;
   }
 
