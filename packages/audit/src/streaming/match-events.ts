@@ -3,6 +3,13 @@ import { checkMatchDecision } from '../match-checks.js';
 import { key, type MatchState } from '../state.js';
 import type { AuditFold, Raw } from './audit-fold.js';
 
+/** A match still in play, or else the compact record of a settled one (a late event still gets its code). */
+const matchOrSettled = (a: AuditFold, tenantId: string, matchId: string) => {
+  const mk = key(tenantId, matchId);
+  const match = a.matches.get(mk);
+  return { match, settledMatch: match ? undefined : a.settledMatches.get(mk) };
+};
+
 /** Match streams: decisions, games, aborts (I2, I4, I5). */
 export function applyMatchEvent(a: AuditFold, event: RecordedEvent, d: Raw, tenantId: string): void {
   const { stats, violations } = a;
@@ -70,9 +77,7 @@ export function applyMatchEvent(a: AuditFold, event: RecordedEvent, d: Raw, tena
     }
     case 'GameCreated': {
       stats.gamesCreated++;
-      const mk = key(tenantId, d.matchId);
-      const match = a.matches.get(mk);
-      const settledMatch = match ? undefined : a.settledMatches.get(mk);
+      const { match, settledMatch } = matchOrSettled(a, tenantId, d.matchId);
       if (!match && !settledMatch) {
         violations.add({
           invariant: 'I5',
@@ -110,9 +115,7 @@ export function applyMatchEvent(a: AuditFold, event: RecordedEvent, d: Raw, tena
     }
     case 'MatchAborted': {
       stats.matchesAborted++;
-      const mk = key(tenantId, d.matchId);
-      const match = a.matches.get(mk);
-      const settledMatch = match ? undefined : a.settledMatches.get(mk);
+      const { match, settledMatch } = matchOrSettled(a, tenantId, d.matchId);
       if (!match && !settledMatch) {
         violations.add({
           invariant: 'I5',
