@@ -94,7 +94,21 @@ export const envSchema = z.object({
     .default(1500)
     .describe('When rating-api is down: a rating to use (logged), or "reject" (503).'),
   JWT_SECRET: optionalString.describe('HS256 secret; enables HS256 tokens.'),
-  JWT_PUBLIC_KEY: optionalString.describe('RS256 public key (PEM, \\n allowed); enables RS256 tokens.'),
+  JWT_PUBLIC_KEY: optionalString.describe(
+    'RSA or P-256 public key (PEM, \\n allowed); enables RS256 or ES256 tokens signed with it.',
+  ),
+  JWT_JWKS_URL: optionalString
+    .refine((v) => v === undefined || /^https?:\/\//.test(v), 'an http(s) URL')
+    .describe(
+      "The identity provider's JWKS endpoint; enables RS256/ES256 tokens signed with its keys (fetched, cached, fetched again for an unknown kid).",
+    ),
+  JWT_JWKS_CACHE_SECONDS: positive(600).describe(
+    'How long keys fetched from JWT_JWKS_URL are used before a new fetch.',
+  ),
+  JWT_JWKS_COOLDOWN_SECONDS: int(30).describe(
+    'A token with an unknown kid fetches JWT_JWKS_URL again (key rotation) at most this often.',
+  ),
+  JWT_JWKS_TIMEOUT_SECONDS: positive(5).describe('Timeout of a fetch of JWT_JWKS_URL.'),
   JWT_ISSUER: optionalString.describe('Required `iss` claim, when set.'),
   JWT_AUDIENCE: optionalString.describe('Required `aud` claim, when set.'),
   JWT_CLOCK_TOLERANCE_SECONDS: int(5).describe('Allowed clock skew for exp/nbf.'),

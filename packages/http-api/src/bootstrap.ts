@@ -86,6 +86,16 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
     authenticate: createAuthenticator({
       ...(config.JWT_SECRET ? { secret: config.JWT_SECRET } : {}),
       ...(config.JWT_PUBLIC_KEY ? { publicKey: config.JWT_PUBLIC_KEY } : {}),
+      ...(config.JWT_JWKS_URL
+        ? {
+            jwks: {
+              url: config.JWT_JWKS_URL,
+              cacheSeconds: config.JWT_JWKS_CACHE_SECONDS,
+              cooldownSeconds: config.JWT_JWKS_COOLDOWN_SECONDS,
+              timeoutSeconds: config.JWT_JWKS_TIMEOUT_SECONDS,
+            },
+          }
+        : {}),
       ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
       ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
       clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,

@@ -4,8 +4,9 @@ import { problems } from '../errors/problem.js';
 
 export const requireAuth =
   (authenticate: Authenticator) =>
-  (req: Request, res: Response, next: NextFunction): void => {
-    res.locals.principal = authenticate(req.header('authorization'));
+  async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    // Express 5 passes a rejected promise (a 401 or 503 problem) on to the error handler.
+    res.locals.principal = await authenticate(req.header('authorization'));
     next();
   };
 
