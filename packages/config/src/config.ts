@@ -140,7 +140,28 @@ export const envSchema = z.object({
   CHALLENGE_TTL_SECONDS: positive(120).describe('A pending challenge expires after this.'),
   MAX_PENDING_CHALLENGES: int(10).describe('Pending outgoing challenges per user.'),
   PROJECTOR_BATCH_SIZE: int(500).describe('Events read per batch while the projector catches up.'),
+  READ_MODEL_RETENTION_DAYS: z.coerce
+    .number()
+    .nonnegative()
+    .default(7)
+    .describe(
+      'Queue entries, matches and challenges that ended more than this many days ago leave the read models (the log and its archives keep them); 0 keeps them forever.',
+    ),
+  RETENTION_INTERVAL_SECONDS: positive(300).describe(
+    'How often the leading projector applies the read-model retention.',
+  ),
+  RETENTION_BATCH_SIZE: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1000)
+    .describe(
+      'Rows the retention deletes per transaction (short transactions that skip locked rows, so the projector never waits).',
+    ),
 });
+
+/** How long the queue views remember a player's recent games (so the longest rematch cool-down). */
+export const MAX_REMATCH_COOLDOWN_SECONDS = 3600;
 
 export type Env = z.input<typeof envSchema>;
 export type Config = z.output<typeof envSchema> & { eventStoreUrl: string };
@@ -167,6 +188,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = parsed.data;
   if (config.MAX_RATING_WINDOW < config.INITIAL_RATING_WINDOW) {
     throw new ConfigError(['MAX_RATING_WINDOW must be ≥ INITIAL_RATING_WINDOW']);
+  }
+  if (config.REMATCH_COOLDOWN_SECONDS > MAX_REMATCH_COOLDOWN_SECONDS) {
+    // The queue views keep a player's recent games for an hour (RECENT_TTL_SECONDS of @mm/projections).
+    throw new ConfigError([
+      `REMATCH_COOLDOWN_SECONDS must be ≤ ${MAX_REMATCH_COOLDOWN_SECONDS} (recent games are kept 1 h)`,
+    ]);
   }
   return { ...config, eventStoreUrl: config.EVENT_STORE_URL ?? config.DATABASE_URL };
 }

@@ -3,6 +3,7 @@ export * from './postgres/migrate.js';
 export * from './postgres/read-model-declaration.js';
 export * from './postgres/read-model-handlers.js';
 export * from './postgres/read-model-projection.js';
+export * from './postgres/retention.js';
 export * from './postgres/sql-batch.js';
 export * from './projector.js';
 export * from './queries/challenge-queries.js';

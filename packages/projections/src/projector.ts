@@ -1,4 +1,4 @@
-import type { Config } from '@mm/config';
+import { type Config, databasePoolSizes } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import { isConnectionError } from '@mm/event-store/postgres';
 import { createPairingQueue, type PairingJobData, signalPoolChanged } from '@mm/redis';
@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { migrateReadModels } from './postgres/migrate.js';
 import { createReadModelProjection } from './postgres/read-model-projection.js';
+import { type RetentionJob, startRetentionJob } from './postgres/retention.js';
 import { createQueueViewProjection } from './redis/queue-view-projection.js';
 import { type BatchProjection, type RunningProjection, runProjections } from './runner/projection-runner.js';
 
@@ -51,7 +52,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   const resources = new Resources(logger);
   const db = resources.postgres(options.db, {
     connectionString: config.DATABASE_URL,
-    max: 4,
+    max: databasePoolSizes(config.DATABASE_POOL_SIZE, 'projector').readModels,
     applicationName: options.applicationName ?? PROJECTOR_APPLICATION_NAME,
   });
   const redis = resources.redis(options.redis, config.REDIS_URL, { maxRetriesPerRequest: null });
@@ -122,6 +123,24 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   };
 
   const first = await start();
+  // Retention of the read models, on the leader only (this process), in short batches on the
+  // pool's own connections: it never holds the projector's transactions (see retention.ts).
+  const retention: RetentionJob | undefined =
+    config.READ_MODEL_RETENTION_DAYS > 0
+      ? startRetentionJob({
+          db,
+          schema: config.READ_MODEL_SCHEMA,
+          retentionDays: config.READ_MODEL_RETENTION_DAYS,
+          intervalMs: config.RETENTION_INTERVAL_SECONDS * 1000,
+          batchSize: config.RETENTION_BATCH_SIZE,
+          onRun: (run) => {
+            const deleted = run.deleted.queueEntries + run.deleted.matches + run.deleted.challenges;
+            if (deleted > 0)
+              logger.info({ ...run.deleted, cutoff: run.cutoff, batches: run.batches }, 'read-model retention');
+          },
+          onError: (error) => logger.warn({ err: error }, 'read-model retention failed; trying again next run'),
+        })
+      : undefined;
   const waitFor = async (position: number) => {
     for (;;) {
       try {
@@ -138,6 +157,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     waitFor,
     async close() {
       closed = true;
+      await retention?.stop();
       await running?.close();
       await resources.close();
     },

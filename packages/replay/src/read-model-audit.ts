@@ -1,5 +1,5 @@
 import type { EventStore } from '@mm/event-store';
-import { READ_MODEL_TABLE_DECLARATIONS, readModelTables } from '@mm/projections';
+import { deleteExpiredRows, READ_MODEL_TABLE_DECLARATIONS, readModelTables, retentionCutoff } from '@mm/projections';
 import type pg from 'pg';
 import { ReplayInputError } from './errors.js';
 import type { ReplayProgress } from './log-scan.js';
@@ -79,12 +79,22 @@ export async function auditReadModels(options: AuditReadModelsOptions): Promise<
         // delivery is not held back); READ COMMITTED: the comparison below sees it.
         const rest = await rebuildReadModels({ db, store, schema: scratch, to: { position } });
         events += rest.events;
+        // Retention removed rows that ended before its cutoff from the live tables (and the
+        // replay has them all): both sides are compared as of that cutoff. In a savepoint that
+        // is rolled back, so the live rows a running retention has not reached yet stay.
+        const cutoff = await retentionCutoff(client, live);
+        if (cutoff) {
+          await client.query('SAVEPOINT retention');
+          await deleteExpiredRows(client, live, cutoff);
+          await deleteExpiredRows(client, scratch, cutoff);
+        }
         const diff = await compareReadModelsOn(
           client,
           live,
           scratch,
           options.limit === undefined ? {} : { limit: options.limit },
         );
+        if (cutoff) await client.query('ROLLBACK TO SAVEPOINT retention');
         await client.query('COMMIT');
         return { ...diff, position, events, heldMs: Math.round(performance.now() - held) };
       } catch (error) {

@@ -21,4 +21,8 @@ export const READ_MODEL_TABLE_DECLARATIONS: readonly ReadModelTableDeclaration[]
 ];
 
 /** Tables of a read-model schema that are bookkeeping only (checkpoints, the migrations table). */
-export const READ_MODEL_BOOKKEEPING_TABLES: readonly string[] = ['projection_checkpoints', 'read_model_migrations'];
+export const READ_MODEL_BOOKKEEPING_TABLES: readonly string[] = [
+  'projection_checkpoints',
+  'read_model_migrations',
+  'read_model_retention',
+];

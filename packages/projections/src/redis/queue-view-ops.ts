@@ -8,13 +8,21 @@ import type { ProjectedEvent } from '../postgres/read-model-handlers.js';
 
 /**
  * How long the hash of an entry that ended for good (cancelled, timed out, game started) is
- * kept: it guards against redelivered events. A matched or held entry is kept without expiry
- * until then, because its match can still be aborted and the entry come back. @defaultValue 1 day
+ * kept: it guards against redelivered events. Events are redelivered only from the views'
+ * checkpoint, which is written after every batch, so the hash must only outlive the batch in
+ * flight and a projector's restart; 10 minutes is ample (it was a day: 250 B per join for a day).
+ * A matched or held entry is kept without expiry until then, because its match can still be
+ * aborted and the entry come back. @defaultValue 10 minutes
  */
-export const ENDED_TTL_SECONDS = 86_400;
-/** Recent opponents kept per user. */
+export const ENDED_TTL_SECONDS = 600;
+/** Recent games kept per user: what colour balance looks at (COLOUR_HISTORY_LENGTH of @mm/pairing). */
 export const RECENT_KEEP = 10;
-export const RECENT_TTL_SECONDS = 7 * 86_400;
+/**
+ * How long a user's recent games are kept after their last match: what pairing needs them for —
+ * colour balance over a session of games and the rematch cool-down, which @mm/config caps at this
+ * (REMATCH_COOLDOWN_SECONDS ≤ 1 h). It was 7 days: ≈ 480 B per join for a week.
+ */
+export const RECENT_TTL_SECONDS = 3600;
 
 /** An `applyEntry` operation (packages/redis/lua/applyEntry-5.lua). */
 export type Op = { op: 'add' | 'unhold' | 'remove' | 'end'; status: string; ttl: number };
@@ -73,6 +81,28 @@ export const recentItems = (
     ] as const
   ).map(([me, other, colour]) => ({
     userId: me.userId,
-    item: JSON.stringify({ opponentId: other.userId, at: d.decidedAt, colour, matchId: d.matchId }),
+    item: recentItem(colour, Date.parse(d.decidedAt), other.userId),
   }));
+};
+
+/**
+ * A recent game as stored in the user's list: `<w|b><decided at, ms>|<opponent id>` (≈ 40 B; the
+ * JSON it replaces, with the match id and an ISO time, was ≈ 130 B). Readers also accept that
+ * older JSON form, which lists written before this change still hold until they expire.
+ */
+export const recentItem = (colour: 'white' | 'black', at: number, opponentId: string): string =>
+  `${colour === 'white' ? 'w' : 'b'}${at}|${opponentId}`;
+
+/** Reads a recent-game item in either form (see {@link recentItem}). */
+export const parseRecentItem = (item: string): { opponentId: string; at: number; colour: 'white' | 'black' } => {
+  if (item.startsWith('{')) {
+    const old = JSON.parse(item) as { opponentId: string; at: string; colour: 'white' | 'black' };
+    return { opponentId: old.opponentId, at: Date.parse(old.at), colour: old.colour };
+  }
+  const bar = item.indexOf('|');
+  return {
+    colour: item[0] === 'w' ? 'white' : 'black',
+    at: Number(item.slice(1, bar)),
+    opponentId: item.slice(bar + 1),
+  };
 };

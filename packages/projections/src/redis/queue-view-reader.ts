@@ -1,5 +1,6 @@
 import { parsePoolMember, redisKeys, withScripts } from '@mm/redis';
 import type { Redis } from 'ioredis';
+import { parseRecentItem } from './queue-view-ops.js';
 
 /** A searching entry as the pairing worker needs it. */
 export interface QueueViewEntry {
@@ -14,12 +15,6 @@ export interface QueueViewEntry {
 
 /** What {@link createQueueViewReader}'s `lockAndSnapshot` read. */
 export type PoolRead = { locked: false } | { locked: true; generation: number; entries: QueueViewEntry[] };
-
-interface RecentItem {
-  opponentId: string;
-  at: string;
-  colour: 'white' | 'black';
-}
 
 /** Reads the queue views written by the queue-view projection. */
 export function createQueueViewReader(redis: Redis, prefix: string) {
@@ -44,14 +39,14 @@ export function createQueueViewReader(redis: Redis, prefix: string) {
     if (reply[0] !== 1) return { locked: false };
     const entries = (reply.slice(2) as [string, string, string, string, string | null, string[]][]).map(
       ([entryId, userId, enq, rating, range, recentJson]): QueueViewEntry => {
-        const history = recentJson.map((s) => JSON.parse(s) as RecentItem);
+        const history = recentJson.map(parseRecentItem);
         return {
           entryId,
           userId,
           rating: Number(rating),
           enqueuedAt: Number(enq),
           ratingRange: range ? (JSON.parse(range) as QueueViewEntry['ratingRange']) : null,
-          recentOpponents: history.map((h) => ({ userId: h.opponentId, at: Date.parse(h.at) })),
+          recentOpponents: history.map((h) => ({ userId: h.opponentId, at: h.at })),
           // oldest first, most recent last
           colourHistory: history.map((h) => h.colour).reverse(),
         };
