@@ -84,3 +84,67 @@ export function startCpuWindow(processes: () => Record<string, number[]>): { sto
     },
   };
 }
+
+/**
+ * Like {@link startCpuWindow}, for process groups whose members come and go (PostgreSQL
+ * backends of a pool that opens and closes connections): every `intervalMs` it lists each
+ * group's pids and reads their CPU; a pid first seen after the start counts from zero (it was
+ * born inside the window), a pid that disappears keeps its last reading. A backend that is
+ * born and dies between two samples is missed.
+ */
+export function startCpuSampler(
+  groups: () => Promise<Record<string, number[]>>,
+  intervalMs = 500,
+): { stop(): Promise<CpuReport> } {
+  const first = new Map<string, Map<number, number>>();
+  const last = new Map<string, Map<number, number>>();
+  let initial = true;
+  const sample = async () => {
+    const listed = await groups().catch(() => ({}) as Record<string, number[]>);
+    for (const [name, pids] of Object.entries(listed)) {
+      const f = first.get(name) ?? new Map<number, number>();
+      const l = last.get(name) ?? new Map<number, number>();
+      first.set(name, f);
+      last.set(name, l);
+      for (const pid of pids) {
+        const s = processCpuSeconds(pid);
+        if (s === null) continue;
+        if (!f.has(pid)) f.set(pid, initial ? s : 0);
+        l.set(pid, s);
+      }
+    }
+    initial = false;
+  };
+  const machineBefore = machineCpuSeconds();
+  const startedAt = performance.now();
+  const ownBefore = process.cpuUsage();
+  let timer: NodeJS.Timeout | undefined;
+  const ready = sample().then(() => {
+    timer = setInterval(() => void sample(), intervalMs);
+  });
+  return {
+    async stop() {
+      await ready;
+      clearInterval(timer);
+      await sample();
+      const machineAfter = machineCpuSeconds();
+      const wallSeconds = (performance.now() - startedAt) / 1000;
+      const seconds: Record<string, number | null> = {};
+      for (const [name, l] of last) {
+        const f = first.get(name)!;
+        let sum = 0;
+        for (const [pid, s] of l) sum += s - (f.get(pid) ?? 0);
+        seconds[name] = sum;
+      }
+      const own = process.cpuUsage(ownBefore);
+      seconds.driver = (own.user + own.system) / 1e6;
+      const machineBusySeconds = machineBefore && machineAfter ? machineAfter.busy - machineBefore.busy : null;
+      return {
+        seconds,
+        machineBusySeconds,
+        machineBusyCores: machineBusySeconds === null ? null : machineBusySeconds / wallSeconds,
+        wallSeconds,
+      };
+    },
+  };
+}

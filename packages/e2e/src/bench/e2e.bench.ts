@@ -3,8 +3,9 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '@mm/config';
 import { createEventStore, type EventStore, type RecordedEvent } from '@mm/event-store';
 import { TEST_JWT_AUDIENCE, TEST_JWT_ISSUER, TEST_JWT_SECRET } from '@mm/testing';
+import { driveJoins } from '../driver/join-load.js';
 import { MatchmakingClient } from '../driver/matchmaking-client.js';
-import { runPaced, seeded, sleep } from '../driver/pacing.js';
+import { seeded, sleep } from '../driver/pacing.js';
 import { type Stack, startStack } from '../stack/stack.js';
 import { startCpuWindow } from './cpu-usage.js';
 import { type Summary, summarize } from './percentiles.js';
@@ -26,6 +27,7 @@ import { type Summary, summarize } from './percentiles.js';
 const HELP = `pnpm bench:e2e [--rate 200] [--duration 30] [--warmup 10] [--cancel 0.2] [--workers 2] [--pools 4]
                 [--url http://127.0.0.1:8003] [--in-flight 64] [--sim-error-rate 0] [--keep-logs]
                 [--trace matches.csv]
+pnpm bench:e2e --capacity [--help]   the highest join rate held within the SLO (see --capacity --help)
 
 Without --url it starts its own stack (API, projector, workers, live-game-sim as processes on a
 fresh schema). With --url it drives a running stack: EVENT_STORE_URL/DATABASE_URL and
@@ -39,7 +41,10 @@ MatchCreated, and, for measured matches, from the store's timestamps: second joi
 MatchCreated, all in ms) to find what the slow tail lines up with.
 Progress on stderr; a table, then one JSON line (last line) on stdout.`;
 
+// --capacity: the capacity search (./capacity.ts) with options of its own.
+const capacityMode = process.argv.includes('--capacity');
 const { values: args } = parseArgs({
+  args: capacityMode ? [] : process.argv.slice(2),
   options: {
     rate: { type: 'string', default: '200' },
     duration: { type: 'string', default: '30' },
@@ -68,7 +73,6 @@ const poolCount = Math.max(1, Math.min(8, Number(args.pools)));
 const inFlight = Number(args['in-flight']);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const TIME_CONTROLS = ['3+0', '5+0', '10+0', '1+0', '3+2', '5+3', '10+5', '15+10'];
 const TENANT = 'bench';
 const runId = Date.now().toString(36);
 
@@ -232,7 +236,6 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
   let rejected = 0;
   const rejectedByStatus: Record<string, number> = {};
   const cancels = { ok: 0, refused: 0, other: 0 };
-  const cancelTasks: Promise<void>[] = [];
   const progress = setInterval(
     () =>
       log(
@@ -241,39 +244,37 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
     2000,
   );
   const drive = (prefix: string, count: number, record: boolean) =>
-    runPaced(count, rate, inFlight, async (i) => {
-      const rating = 1450 + Math.floor(random() * 101); // everyone compatible from the first moment
-      const userId = `${prefix}${runId}-${i}_r${rating}`;
-      const timeControl = TIME_CONTROLS[i % poolCount]!;
-      const res = await client.join(TENANT, userId, timeControl, 'rated').catch(() => null);
-      if (res?.status !== 201) {
+    driveJoins({
+      client,
+      tenantId: TENANT,
+      prefix: `${prefix}${runId}-`,
+      count,
+      ratePerSecond: rate,
+      maxInFlight: inFlight,
+      pools: poolCount,
+      cancelRate,
+      random,
+      onJoined: (res) => {
         if (!record) return;
-        rejected++;
-        const key = res ? String(res.status) : 'network/timeout';
-        rejectedByStatus[key] = (rejectedByStatus[key] ?? 0) + 1;
-        return;
-      }
-      if (record) {
         accepted++;
         joinHttpMs.push(res.ms);
-      }
-      if (random() < cancelRate) {
-        const delay = random() * 2000;
-        cancelTasks.push(
-          sleep(delay).then(async () => {
-            const cancel = await client.cancel(TENANT, userId, res.body.queue_entry_id).catch(() => null);
-            if (!record) return;
-            if (cancel?.status === 200) cancels.ok++;
-            else if (cancel?.status === 409) cancels.refused++;
-            else cancels.other++;
-          }),
-        );
-      }
+      },
+      onRejected: (reason) => {
+        if (!record) return;
+        rejected++;
+        rejectedByStatus[reason] = (rejectedByStatus[reason] ?? 0) + 1;
+      },
+      onCancelled: (status) => {
+        if (!record) return;
+        if (status === 200) cancels.ok++;
+        else if (status === 409) cancels.refused++;
+        else cancels.other++;
+      },
     });
   const warmupTotal = Math.round(rate * warmup);
   if (warmupTotal > 0) {
     log(`warming up: ${warmupTotal} joins at ${rate}/s for ${warmup} s (not in the figures)…`);
-    await drive('w', warmupTotal, false);
+    await (await drive('w', warmupTotal, false)).cancels;
   }
   log(`driving ${total} joins at ${rate}/s for ${duration} s over ${poolCount} pools, ${cancelRate * 100}% cancels…`);
   const pids = (...ps: { pid: number | undefined }[]) => ps.flatMap((p) => (p.pid === undefined ? [] : [p.pid]));
@@ -289,9 +290,9 @@ async function run(apiUrl: string, store: EventStore, mint: object, stack: Stack
         : {},
   );
   const started = performance.now();
-  await drive('b', total, true);
+  const { cancels: cancelling } = await drive('b', total, true);
   const joinSeconds = (performance.now() - started) / 1000;
-  await Promise.all(cancelTasks);
+  await cancelling;
   // Drain: games of the matches seen so far (retries/backoff) and the visibility probes.
   const drainUntil = performance.now() + 20_000;
   while (pendingMatches.size > 0 && performance.now() < drainUntil) await sleep(100);
@@ -388,7 +389,9 @@ const round1 = (v: number) => Math.round(v * 10) / 10;
 const round2 = (v: number) => Math.round(v * 100) / 100;
 const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(1));
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+(capacityMode ? import('./capacity.js').then((m) => m.runCapacity(process.argv.slice(2))) : main()).catch(
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
