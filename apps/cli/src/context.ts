@@ -1,4 +1,4 @@
-import { type Config, loadConfig } from '@mm/config';
+import { type Config, databasePoolSizes, loadConfig } from '@mm/config';
 import { createEventStore, type EventStore } from '@mm/event-store';
 import { quoteIdent, ReplayInputError } from '@mm/replay';
 import { Redis } from 'ioredis';
@@ -20,7 +20,7 @@ export class CliContext {
     if (!this.pool) {
       this.pool = new pg.Pool({
         connectionString: this.config.DATABASE_URL,
-        max: 4,
+        max: databasePoolSizes(this.config.DATABASE_POOL_SIZE, 'cli').readModels,
         application_name: 'mm-cli',
         connectionTimeoutMillis: 5000,
       });
@@ -51,7 +51,11 @@ export class CliContext {
       }
     }
     this.eventStore = await createEventStore(url, {
-      postgres: { schema, poolSize: 3, migrate: false },
+      postgres: {
+        schema,
+        poolSize: databasePoolSizes(this.config.DATABASE_POOL_SIZE, 'cli').eventStore,
+        migrate: false,
+      },
     });
     return this.eventStore;
   }

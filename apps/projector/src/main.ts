@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '@mm/config';
+import { ConfigError, databasePoolSizes, loadConfig } from '@mm/config';
 import { createEventStore } from '@mm/event-store';
 import { acquireLeadership, PROJECTOR_APPLICATION_NAME, type Projector, startProjector } from '@mm/projections';
 import { pino } from 'pino';
@@ -13,7 +13,12 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'matchmaking-projector' } });
   const store = await createEventStore(config.eventStoreUrl, {
     // Named like the projector's read-model pool: operators find (or terminate) all of its connections by one name.
-    postgres: { schema: config.EVENT_STORE_SCHEMA, poolSize: 4, applicationName: PROJECTOR_APPLICATION_NAME },
+    // Its share of DATABASE_POOL_SIZE; the read models' pool (startProjector) takes the rest.
+    postgres: {
+      schema: config.EVENT_STORE_SCHEMA,
+      poolSize: databasePoolSizes(config.DATABASE_POOL_SIZE, 'projector').eventStore,
+      applicationName: PROJECTOR_APPLICATION_NAME,
+    },
   });
   const stopping = new AbortController();
   let projector: Projector | undefined;

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '@mm/config';
+import { ConfigError, databasePoolSizes, loadConfig } from '@mm/config';
 import { createEventStore } from '@mm/event-store';
 import { gameCreationRequester } from '@mm/redis';
 import { startWorkers, type WorkerRole } from '@mm/workers';
@@ -17,7 +17,12 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'matchmaking-worker', pid: process.pid } });
   const store = await createEventStore(config.eventStoreUrl, {
-    postgres: { schema: config.EVENT_STORE_SCHEMA, poolSize: 8, applicationName: APPLICATION_NAME },
+    postgres: {
+      schema: config.EVENT_STORE_SCHEMA,
+      // Its share of DATABASE_POOL_SIZE; the pairing and challenge workers' pools take the rest.
+      poolSize: databasePoolSizes(config.DATABASE_POOL_SIZE, 'worker').eventStore,
+      applicationName: APPLICATION_NAME,
+    },
   });
   const roles = process.env.WORKER_ROLES?.split(',')
     .map((r) => r.trim())

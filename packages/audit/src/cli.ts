@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, pairingSettings } from '@mm/config';
+import { ConfigError, databasePoolSizes, loadConfig, pairingSettings } from '@mm/config';
 import { createEventStore, type RecordedEvent } from '@mm/event-store';
 import { auditEventStore } from './audit-store.js';
 import { formatGameReconciliation, type GameReconciliation, reconcileWithLiveGameApi } from './game-reconciliation.js';
@@ -46,7 +46,10 @@ async function main(): Promise<number> {
     ...(values.schema ? { EVENT_STORE_SCHEMA: values.schema } : {}),
   });
   const store = await createEventStore(config.eventStoreUrl, {
-    postgres: { schema: config.EVENT_STORE_SCHEMA, poolSize: 2 },
+    postgres: {
+      schema: config.EVENT_STORE_SCHEMA,
+      poolSize: databasePoolSizes(config.DATABASE_POOL_SIZE, 'audit').eventStore,
+    },
   });
   const started = Date.now();
   const settings = pairingSettings(config);

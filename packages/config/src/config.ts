@@ -31,7 +31,14 @@ export const envSchema = z.object({
     .string()
     .default('postgres://postgres@127.0.0.1:5432/matchmaking')
     .describe('PostgreSQL for read models, idempotency keys and (by default) the event store.'),
-  DATABASE_POOL_SIZE: int(20).describe('Connections per process in the PostgreSQL pool.'),
+  DATABASE_POOL_SIZE: z.coerce
+    .number()
+    .int()
+    .min(3, 'at least 3 (a worker has 3 pools)')
+    .default(20)
+    .describe(
+      'PostgreSQL connections one process (API, worker, projector, CLI) holds at most, split among its pools (packages/config/src/pool-size.ts); its LISTEN and lock connections come on top.',
+    ),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379').describe('Redis for queue views and BullMQ.'),
   REDIS_PREFIX: z.string().default('mm').describe('Prefix of every Redis key and BullMQ queue of this deployment.'),
   EVENT_STORE_URL: optionalString.describe(
@@ -169,11 +176,23 @@ export type Config = z.output<typeof envSchema> & { eventStoreUrl: string };
 /** Names of every setting (used to check docker-compose and docs against the schema). */
 export const configKeys = Object.keys(envSchema.shape) as (keyof typeof envSchema.shape)[];
 
+/**
+ * The JWT_SECRET defaults written in this repository (docker-compose.yml, infra/start.sh and
+ * the `pnpm jwt` tool): public, so a production process refuses to start with one of them.
+ */
+export const PLACEHOLDER_JWT_SECRETS: readonly string[] = [
+  'local-only-change-me',
+  'local-dev-secret-not-for-production',
+];
+
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
   constructor(readonly issues: string[]) {
+    // One problem is one line (what a container log or a shell shows best); several are listed.
     super(
-      `invalid configuration:\n  ${issues.join('\n  ')}\nFix the environment variables above (see README "Configuration").`,
+      issues.length === 1
+        ? `invalid configuration: ${issues[0]} (see README "Configuration")`
+        : `invalid configuration:\n  ${issues.join('\n  ')}\nFix the environment variables above (see README "Configuration").`,
     );
     this.name = 'ConfigError';
   }
@@ -186,6 +205,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }
   const config = parsed.data;
+  if (config.NODE_ENV === 'production' && config.JWT_SECRET && PLACEHOLDER_JWT_SECRETS.includes(config.JWT_SECRET)) {
+    throw new ConfigError([
+      'JWT_SECRET is the public placeholder of docker-compose.yml / infra/start.sh: anyone could mint tokens; set a secret of your own (e.g. openssl rand -hex 32)',
+    ]);
+  }
   if (config.MAX_RATING_WINDOW < config.INITIAL_RATING_WINDOW) {
     throw new ConfigError(['MAX_RATING_WINDOW must be ≥ INITIAL_RATING_WINDOW']);
   }

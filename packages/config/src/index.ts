@@ -1,2 +1,3 @@
 export * from './config.js';
 export * from './config-table.js';
+export * from './pool-size.js';

@@ -1,4 +1,4 @@
-import type { Config } from '@mm/config';
+import { type Config, databasePoolSizes } from '@mm/config';
 import { createEventStore, type EventStore } from '@mm/event-store';
 import { liveGameApiFromConfig, ratingProviderFromConfig } from '@mm/integrations';
 import { createChallengeQueries, createQueueQueries, createQueueViewReader, migrateReadModels } from '@mm/projections';
@@ -24,6 +24,8 @@ export const API_APPLICATION_NAME = 'mm-api';
 /** Builds the API from the configuration: adapters, migrations, then the Express app. */
 export async function buildApi(config: Config, logger: Logger, overrides: Partial<ApiDependencies> = {}): Promise<Api> {
   const resources = new Resources(logger);
+  // DATABASE_POOL_SIZE is the API process's total, split between the event store and the read models.
+  const poolSizes = databasePoolSizes(config.DATABASE_POOL_SIZE, 'api');
   const store: EventStore =
     overrides.store ??
     resources.own(
@@ -31,7 +33,7 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
       await createEventStore(config.eventStoreUrl, {
         postgres: {
           schema: config.EVENT_STORE_SCHEMA,
-          poolSize: config.DATABASE_POOL_SIZE,
+          poolSize: poolSizes.eventStore,
           applicationName: API_APPLICATION_NAME,
         },
       }),
@@ -39,7 +41,7 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
     );
   const db = resources.postgres(overrides.db, {
     connectionString: config.DATABASE_URL,
-    max: config.DATABASE_POOL_SIZE,
+    max: poolSizes.readModels,
     applicationName: API_APPLICATION_NAME,
     // A request waits at most this long for a connection while PostgreSQL is away (then 503).
     connectionTimeoutMillis: 2000,

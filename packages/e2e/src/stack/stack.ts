@@ -118,7 +118,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       NODE_ENV: 'test',
       LOG_LEVEL: options.logLevel ?? 'info',
       DATABASE_URL: db.connectionString,
-      DATABASE_POOL_SIZE: '8',
+      // Per process, split among its pools: the API gets 8 + 8 (event store, read models).
+      DATABASE_POOL_SIZE: '16',
       EVENT_STORE_SCHEMA: db.schema,
       READ_MODEL_SCHEMA: db.schema,
       API_SCHEMA: db.schema,

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Config } from '@mm/config';
+import { type Config, databasePoolSizes } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import { type RatingProvider, ratingProviderFromConfig } from '@mm/integrations';
 import { type ChallengeQueries, createChallengeQueries } from '@mm/projections';
