@@ -1,6 +1,9 @@
-/** Rewrites the configuration table in README.md from the config schema: `pnpm docs:config`. */
+/**
+ * Regenerates what is written from the config schema (`pnpm docs:config`): the configuration
+ * table in README.md and `.env.example`. Tests in packages/config fail while either is stale.
+ */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { configTable } from '@mm/config';
+import { configTable, envExample } from '@mm/config';
 
 const path = new URL('../README.md', import.meta.url);
 const readme = readFileSync(path, 'utf8');
@@ -12,4 +15,5 @@ if (from < 0 || to < 0) {
   process.exit(1);
 }
 writeFileSync(path, `${readme.slice(0, from + start.length)}\n${configTable()}\n${readme.slice(to)}`);
-console.log('README.md configuration table updated');
+writeFileSync(new URL('../.env.example', import.meta.url), envExample());
+console.log('README.md configuration table and .env.example updated');
