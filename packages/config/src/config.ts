@@ -19,6 +19,20 @@ const optionalString = z
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
 const TIME_CONTROL = /^(\d{1,3})\+(\d{1,3})$/;
+/** A browser origin: scheme, host and optional port, nothing else. */
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
+const PUBLIC_URL = /^https?:\/\/[^/\s?#]+(\/[^\s?#]*[^/\s?#])?$/;
+/** A comma-separated list (blanks dropped). */
+const commaList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development').describe('Runtime environment.'),
@@ -156,6 +170,26 @@ export const envSchema = z.object({
     ),
   RETENTION_INTERVAL_SECONDS: positive(300).describe(
     'How often the leading projector applies the read-model retention.',
+  RATE_LIMIT_WINDOW_SECONDS: positive(60).describe(
+    'Window of the command rate limits (fixed, counted in Redis and shared by every API instance).',
+  ),
+  RATE_LIMIT_USER_COMMANDS: int(60).describe(
+    'Commands (POST/DELETE on /v1/matchmaking) one user may send per window; then 429 RATE_LIMITED. 0 = no limit.',
+  ),
+  RATE_LIMIT_TENANT_COMMANDS: int(30_000).describe(
+    "Commands a tenant's users may send together per window; then 429 RATE_LIMITED. 0 = no limit.",
+  ),
+  RATE_LIMIT_EXEMPT_ROLES: commaList('service').describe('Roles whose tokens are never rate limited (service tokens).'),
+  CORS_ORIGINS: commaList('')
+    .refine((origins) => origins.every((o) => ORIGIN.test(o)), 'origins like https://app.example.com, comma-separated')
+    .describe(
+      'Browser origins allowed to call the API (CORS), comma-separated, e.g. https://play.example.com; empty = none.',
+    ),
+  API_PUBLIC_URL: optionalString
+    .refine((v) => v === undefined || PUBLIC_URL.test(v), 'an http(s) URL without a trailing slash')
+    .describe(
+      'Public base URL of the API, e.g. https://api.example.com: the `servers` entry of /openapi.json. Default: the server the document was fetched from.',
+    ),
   ),
   RETENTION_BATCH_SIZE: z.coerce
     .number()

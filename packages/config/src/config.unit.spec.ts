@@ -55,6 +55,28 @@ describe('parseWavePools', () => {
         ['5+3:casual', { intervalSeconds: 6, minPlayers: 10 }],
       ]),
     );
+  it('reads the rate limits, the CORS allow-list and the public URL', () => {
+    expect(loadConfig({})).toMatchObject({
+      RATE_LIMIT_WINDOW_SECONDS: 60,
+      RATE_LIMIT_USER_COMMANDS: 60,
+      RATE_LIMIT_TENANT_COMMANDS: 30_000,
+      RATE_LIMIT_EXEMPT_ROLES: ['service'],
+      CORS_ORIGINS: [],
+    });
+    expect(loadConfig({}).API_PUBLIC_URL).toBeUndefined();
+    const config = loadConfig({
+      RATE_LIMIT_USER_COMMANDS: '0',
+      CORS_ORIGINS: 'https://play.example.com, http://127.0.0.1:5173',
+      API_PUBLIC_URL: 'https://api.example.com/matchmaking',
+    });
+    expect(config.RATE_LIMIT_USER_COMMANDS).toBe(0);
+    expect(config.CORS_ORIGINS).toEqual(['https://play.example.com', 'http://127.0.0.1:5173']);
+    expect(config.API_PUBLIC_URL).toBe('https://api.example.com/matchmaking');
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://play.example.com/app' })).toThrow(/CORS_ORIGINS/);
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
+    expect(() => loadConfig({ API_PUBLIC_URL: 'https://api.example.com/' })).toThrow(/API_PUBLIC_URL/);
+  });
+
     expect(parseWavePools('')).toEqual(new Map());
     expect(() => parseWavePools('3+0=12')).toThrow(ConfigError);
   });

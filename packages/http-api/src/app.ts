@@ -8,8 +8,11 @@ import { idempotency } from './idempotency/idempotency.js';
 import { requireAuth } from './middleware/auth.js';
 import { errorHandler, notFoundHandler, requireJson } from './middleware/errors.js';
 import { createApiMetrics } from './middleware/metrics.js';
+import { commandRateLimits } from './middleware/rate-limits.js';
+import { corsPolicy, securityHeaders } from './middleware/security.js';
 import { openApiDocument } from './openapi.js';
 import { challengeRoutes } from './routes/challenges.js';
+import { docsRoutes } from './routes/docs.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { internalRoutes } from './routes/internal.js';
@@ -23,6 +26,8 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
+  // Security headers on every answer; CORS for the CORS_ORIGINS allow-list (preflights answered here).
+  app.use(securityHeaders(), corsPolicy(deps.config.CORS_ORIGINS));
 
   app.use(
     pinoHttp({
@@ -43,21 +48,42 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.use(healthRoutes(deps));
   // Prometheus scrape endpoint (unauthenticated, like /health: expose it on the internal network only).
   app.get('/metrics', metrics.handler);
-  const openapi = openApiDocument();
+  const openapi = openApiDocument(deps.config.API_PUBLIC_URL ? { serverUrl: deps.config.API_PUBLIC_URL } : {});
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
+  app.use(docsRoutes());
 
   const limit = deps.config.REQUEST_BODY_LIMIT;
   app.use(requireJson, express.json({ limit, strict: true, type: 'application/json' }));
 
-  const authenticated = [
-    requireAuth(deps.authenticate),
-    idempotency({ pool: deps.db, schema: deps.apiSchema, ttlSeconds: deps.config.IDEMPOTENCY_TTL_SECONDS }),
-  ];
+  const authenticate = requireAuth(deps.authenticate);
+  const idempotent = idempotency({
+    pool: deps.db,
+    schema: deps.apiSchema,
+    ttlSeconds: deps.config.IDEMPOTENCY_TTL_SECONDS,
+  });
+  // Commands are rate limited after authentication (the limits are per user and tenant) and
+  // before the idempotency key is claimed: a refused command is not a stored answer.
+  const rateLimits = commandRateLimits({
+    redis: deps.redis,
+    redisPrefix: deps.config.REDIS_PREFIX,
+    windowSeconds: deps.config.RATE_LIMIT_WINDOW_SECONDS,
+    perUser: deps.config.RATE_LIMIT_USER_COMMANDS,
+    perTenant: deps.config.RATE_LIMIT_TENANT_COMMANDS,
+    exemptRoles: deps.config.RATE_LIMIT_EXEMPT_ROLES,
+    logger: deps.logger,
+  });
   const application = createApplication(deps);
-  app.use('/v1/matchmaking', ...authenticated, queueRoutes(deps, application), challengeRoutes(deps, application));
-  app.use('/internal', ...authenticated, internalRoutes(deps));
+  app.use(
+    '/v1/matchmaking',
+    authenticate,
+    ...rateLimits,
+    idempotent,
+    queueRoutes(deps, application),
+    challengeRoutes(deps, application),
+  );
+  app.use('/internal', authenticate, idempotent, internalRoutes(deps));
   const eventFeed = createEventFeed({
     store: deps.store,
     serviceRoles: deps.config.ADMIN_ROLES,

@@ -17,6 +17,7 @@
  * | `{p}:projection:queue-views:epoch` | string | random id of this build of the views (a lost Redis has none) | projector |
  * | `{p}:lock:pairing:{tenant}:{pool}` | string | the pool's pass lock (token, short TTL, renewed) | pairing worker |
  * | `{p}:wave:{tenant}:{pool}` | string | when a wave pool last paired (ms) | pairing worker |
+ * | `{p}:rl:user:{tenant}:{user}`, `{p}:rl:tenant:{tenant}` | int | commands in the current rate-limit window (expires with it) | API |
  * | `{p}:bull:…` | BullMQ | every queue (`bullPrefix`) — see `queues/` | BullMQ |
  *
  * Tenant, pool, entry, user and match ids are URI-encoded, so no id can reach into another key.
@@ -46,6 +47,10 @@ export const redisKeys = (prefix: string) => ({
   poolLock: (tenant: string, pool: string) => `${prefix}:lock:pairing:${part(tenant)}:${part(pool)}`,
   /** When a wave pool last paired (pairing workers). */
   wave: (tenant: string, pool: string) => `${prefix}:wave:${part(tenant)}:${part(pool)}`,
+  /** Rate limits (API): a user's command counter (given whole to the rate-limit store). */
+  rateLimitUser: (tenant: string, user: string) => `${prefix}:rl:user:${part(tenant)}:${part(user)}`,
+  /** Rate limits (API): a tenant's command counter. */
+  rateLimitTenant: (tenant: string) => `${prefix}:rl:tenant:${part(tenant)}`,
   /** Patterns of every queue-view key (for a rebuild, a dump or a comparison). */
   queueViewPatterns: () => [
     `${prefix}:q:*`,
