@@ -121,17 +121,42 @@ async function settle(db: pg.Pool, schema: string, timeoutMs: number): Promise<L
   }
 }
 
-async function archiveBytes(stack: Stack): Promise<{ ndjson: number; gzip: number }> {
+interface TypeSize {
+  type: string;
+  count: number;
+  /** Average JSON length of `data` and of `metadata`. */
+  data: number;
+  metadata: number;
+}
+
+async function archiveBytes(stack: Stack): Promise<{ ndjson: number; gzip: number; types: TypeSize[] }> {
   const lines: string[] = [];
+  const types = new Map<string, TypeSize>();
   let after = -1;
   for (;;) {
     const page = await stack.store.readAll({ after, maxCount: 5000 });
     if (page.length === 0) break;
-    for (const event of page) lines.push(toArchiveLine(event));
+    for (const event of page) {
+      lines.push(toArchiveLine(event));
+      let t = types.get(event.type);
+      if (!t) {
+        t = { type: event.type, count: 0, data: 0, metadata: 0 };
+        types.set(event.type, t);
+      }
+      t.count++;
+      t.data += JSON.stringify(event.data).length;
+      t.metadata += JSON.stringify(event.metadata).length;
+    }
     after = page[page.length - 1]!.position;
   }
   const text = Buffer.from(`${lines.join('\n')}\n`);
-  return { ndjson: text.length, gzip: gzipSync(text, { level: 9 }).length };
+  return {
+    ndjson: text.length,
+    gzip: gzipSync(text, { level: 9 }).length,
+    types: [...types.values()]
+      .map((t) => ({ ...t, data: Math.round(t.data / t.count), metadata: Math.round(t.metadata / t.count) }))
+      .sort((a, b) => b.count * b.data - a.count * a.data),
+  };
 }
 
 const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -217,7 +242,7 @@ function report(
   driveS: number,
   sizes: RelationSize[],
   families: RedisFamily[],
-  archive: { ndjson: number; gzip: number },
+  archive: { ndjson: number; gzip: number; types: TypeSize[] },
   dead: { table: string; dead: number }[],
   load: { before: number; during: number; cores: number },
 ) {
@@ -251,6 +276,12 @@ function report(
     lines.push(`  ${`= ${g}`.padEnd(42)} ${String(total).padStart(9)} ${perJoin(total).toFixed(0).padStart(8)}`);
   }
   if (dead.length > 0) lines.push(`  dead rows before VACUUM: ${dead.map((d) => `${d.table} ${d.dead}`).join(', ')}`);
+  lines.push('');
+  lines.push('Events by type (JSON as written)       count  per join  data B  metadata B');
+  for (const t of archive.types)
+    lines.push(
+      `  ${t.type.padEnd(34)} ${String(t.count).padStart(7)} ${(t.count / Math.max(1, counts.joins)).toFixed(2).padStart(9)} ${String(t.data).padStart(7)} ${String(t.metadata).padStart(11)}`,
+    );
   lines.push('');
   lines.push(
     `Redis (horizon ${horizon} s)               keys    bytes   B/join  B/join after horizon  persistent keys`,
@@ -291,6 +322,9 @@ function report(
     redis_families: Object.fromEntries(families.map((f) => [f.family, round(perJoin(f.bytes))])),
     archive_bytes_per_join: round(perJoin(archive.gzip)),
     archive_ndjson_bytes_per_join: round(perJoin(archive.ndjson)),
+    event_types: Object.fromEntries(
+      archive.types.map((t) => [t.type, { count: t.count, data: t.data, metadata: t.metadata }]),
+    ),
     projected_gb_per_day: round(gbPerDay, 2),
     load_average_1m: { before: load.before, after_drive: load.during },
     cores: load.cores,
