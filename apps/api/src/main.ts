@@ -1,5 +1,6 @@
-import { ConfigError, loadConfig } from '@mm/config';
+import { ConfigError, loadConfig, opsPort } from '@mm/config';
 import { buildApi } from '@mm/http-api';
+import { startOpsServer } from '@mm/metrics';
 import { pino } from 'pino';
 
 /** apps/api: the command and query HTTP API. Wiring and lifecycle only; the logic is in packages/. */
@@ -9,6 +10,15 @@ async function main(): Promise<void> {
   const api = await buildApi(config, logger);
   const server = api.app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'matchmaking API listening'));
   server.keepAliveTimeout = 65_000;
+  // /metrics, /health and /ready on the ops port: metrics are never served on the public port.
+  const ops = await startOpsServer({
+    registry: api.registry,
+    port: opsPort(config, 'api'),
+    host: config.OPS_HOST,
+    checks: api.readinessChecks,
+    logger,
+  });
+  logger.info({ port: ops.port }, 'ops server listening (/metrics, /health, /ready)');
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -16,7 +26,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     server.close(() => {
-      void api.close().then(() => process.exit(0));
+      void Promise.all([api.close(), ops.close()]).then(() => process.exit(0));
     });
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();

@@ -41,6 +41,18 @@ export const envSchema = z.object({
     .default('info')
     .describe('pino log level.'),
   PORT: int(8003).describe('HTTP port of the API.'),
+  OPS_PORT: optionalString
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const port = Number(v);
+      if (Number.isInteger(port) && port >= 0 && port <= 65_535) return port;
+      ctx.addIssue({ code: 'custom', message: `not a port: "${v}" (0–65535)` });
+      return z.NEVER;
+    })
+    .describe(
+      "Port of the process's ops server (/metrics, /health, /ready; keep it off the public network). Default per process: API 9301, projector 9302, worker 9303; 0 = any free port (logged).",
+    ),
+  OPS_HOST: optionalString.describe('Interface the ops server listens on (e.g. 127.0.0.1). Default: every interface.'),
   DATABASE_URL: z
     .string()
     .default('postgres://postgres@127.0.0.1:5432/matchmaking')
@@ -200,6 +212,13 @@ export const envSchema = z.object({
       'Rows the retention deletes per transaction (short transactions that skip locked rows, so the projector never waits).',
     ),
 });
+
+/** The ops server's port of each process when OPS_PORT is not set (one host can run one of each). */
+export const OPS_PORT_DEFAULTS = { api: 9301, projector: 9302, worker: 9303 } as const;
+
+/** The port `process` serves /metrics, /health and /ready on: OPS_PORT, else its default. */
+export const opsPort = (config: Pick<Config, 'OPS_PORT'>, process: keyof typeof OPS_PORT_DEFAULTS): number =>
+  config.OPS_PORT ?? OPS_PORT_DEFAULTS[process];
 
 /** How long the queue views remember a player's recent games (so the longest rematch cool-down). */
 export const MAX_REMATCH_COOLDOWN_SECONDS = 3600;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configKeys, loadConfig, parseWavePools } from './config.js';
+import { ConfigError, configKeys, loadConfig, type OPS_PORT_DEFAULTS, opsPort, parseWavePools } from './config.js';
 
 describe('loadConfig', () => {
   it('uses the seed defaults when nothing is set', () => {
@@ -38,23 +38,23 @@ describe('loadConfig', () => {
     expect(issues).toMatch(/LIVE_GAME_API_URL/);
   });
 
+  it('gives each process its own ops port unless OPS_PORT says one (0 = any free port)', () => {
+    const defaults = loadConfig({});
+    expect(defaults.OPS_PORT).toBeUndefined();
+    expect(['api', 'projector', 'worker'].map((p) => opsPort(defaults, p as keyof typeof OPS_PORT_DEFAULTS))).toEqual([
+      9301, 9302, 9303,
+    ]);
+    expect(opsPort(loadConfig({ OPS_PORT: '9500' }), 'worker')).toBe(9500);
+    expect(opsPort(loadConfig({ OPS_PORT: '0', OPS_HOST: '127.0.0.1' }), 'api')).toBe(0);
+    expect(loadConfig({ OPS_PORT: '' }).OPS_PORT).toBeUndefined();
+    expect(() => loadConfig({ OPS_PORT: '70000' })).toThrow(/OPS_PORT/);
+    expect(() => loadConfig({ OPS_PORT: 'metrics' })).toThrow(/OPS_PORT/);
+  });
+
   it('rejects a max window smaller than the initial one', () => {
     expect(() => loadConfig({ INITIAL_RATING_WINDOW: '200', MAX_RATING_WINDOW: '100' })).toThrow(ConfigError);
   });
 
-  it('exposes its keys', () => {
-    expect(configKeys).toContain('EVENT_STORE_URL');
-  });
-});
-
-describe('parseWavePools', () => {
-  it('parses interval and minimum players per pool', () => {
-    expect(parseWavePools('3+0:rated=12/20, 5+3:casual=6/10')).toEqual(
-      new Map([
-        ['3+0:rated', { intervalSeconds: 12, minPlayers: 20 }],
-        ['5+3:casual', { intervalSeconds: 6, minPlayers: 10 }],
-      ]),
-    );
   it('reads the rate limits, the CORS allow-list and the public URL', () => {
     expect(loadConfig({})).toMatchObject({
       RATE_LIMIT_WINDOW_SECONDS: 60,
@@ -77,6 +77,19 @@ describe('parseWavePools', () => {
     expect(() => loadConfig({ API_PUBLIC_URL: 'https://api.example.com/' })).toThrow(/API_PUBLIC_URL/);
   });
 
+  it('exposes its keys', () => {
+    expect(configKeys).toContain('EVENT_STORE_URL');
+  });
+});
+
+describe('parseWavePools', () => {
+  it('parses interval and minimum players per pool', () => {
+    expect(parseWavePools('3+0:rated=12/20, 5+3:casual=6/10')).toEqual(
+      new Map([
+        ['3+0:rated', { intervalSeconds: 12, minPlayers: 20 }],
+        ['5+3:casual', { intervalSeconds: 6, minPlayers: 10 }],
+      ]),
+    );
     expect(parseWavePools('')).toEqual(new Map());
     expect(() => parseWavePools('3+0=12')).toThrow(ConfigError);
   });

@@ -17,6 +17,7 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { internalRoutes } from './routes/internal.js';
 import { queueRoutes } from './routes/queue.js';
+import { QUEUE_UI_PATH, queueUiRoutes } from './routes/queue-ui.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -40,19 +41,25 @@ export function createApp(deps: ApiDependencies): express.Express {
       },
       customLogLevel: (_req, res, error) =>
         error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
-      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics' },
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/ready' },
     }),
   );
-  const metrics = createApiMetrics();
+  // The registry is served on the ops port (apps/api), never here: /metrics is not public.
+  const metrics = createApiMetrics(deps.registry);
   app.use(metrics.middleware);
   app.use(healthRoutes(deps));
-  // Prometheus scrape endpoint (unauthenticated, like /health: expose it on the internal network only).
-  app.get('/metrics', metrics.handler);
   const openapi = openApiDocument(deps.config.API_PUBLIC_URL ? { serverUrl: deps.config.API_PUBLIC_URL } : {});
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
   app.use(docsRoutes());
+
+  // Bull Board (admin role): before the JSON-only body parsing, it posts its own forms and actions.
+  if (deps.queueUi)
+    app.use(
+      QUEUE_UI_PATH,
+      queueUiRoutes({ ...deps.queueUi, authenticate: deps.authenticate, roles: deps.config.ADMIN_ROLES }),
+    );
 
   const limit = deps.config.REQUEST_BODY_LIMIT;
   app.use(requireJson, express.json({ limit, strict: true, type: 'application/json' }));

@@ -1,20 +1,34 @@
 import { type Config, databasePoolSizes } from '@mm/config';
 import { createEventStore, type EventStore } from '@mm/event-store';
 import { liveGameApiFromConfig, ratingProviderFromConfig } from '@mm/integrations';
+import { createMetricsRegistry, instrumentEventStore, type ReadinessCheck } from '@mm/metrics';
 import { createChallengeQueries, createQueueQueries, createQueueViewReader, migrateReadModels } from '@mm/projections';
-import { createChallengeQueue, createGameCreationQueue, enqueueGameCreation, scheduleChallengeExpiry } from '@mm/redis';
+import {
+  createChallengeQueue,
+  createGameCreationQueue,
+  createPairingQueue,
+  createTickQueue,
+  enqueueGameCreation,
+  scheduleChallengeExpiry,
+} from '@mm/redis';
 import { Resources } from '@mm/runtime';
 import type express from 'express';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createApp } from './app.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { ApiDependencies } from './dependencies.js';
 import { startIdempotencyJanitor } from './idempotency/idempotency.js';
 import { migrateApiSchema } from './migrate.js';
+import { readinessChecks } from './routes/health.js';
 
 export interface Api {
   app: express.Express;
   deps: ApiDependencies;
+  /** The API's metrics (HTTP, event store, process): serve them on the ops port, not the public one. */
+  registry: Registry;
+  /** What `/ready` checks (event store, Redis, PostgreSQL), for the ops server's `/ready`. */
+  readinessChecks: Record<string, ReadinessCheck>;
   close(): Promise<void>;
 }
 
@@ -26,7 +40,8 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
   const resources = new Resources(logger);
   // DATABASE_POOL_SIZE is the API process's total, split between the event store and the read models.
   const poolSizes = databasePoolSizes(config.DATABASE_POOL_SIZE, 'api');
-  const store: EventStore =
+  const registry = overrides.registry ?? createMetricsRegistry();
+  const madeStore: EventStore =
     overrides.store ??
     resources.own(
       'event store',
@@ -39,6 +54,8 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
       }),
       (s) => s.close(),
     );
+  // Append latency by outcome, whichever adapter the store is.
+  const store = instrumentEventStore(madeStore, registry);
   const db = resources.postgres(overrides.db, {
     connectionString: config.DATABASE_URL,
     max: poolSizes.readModels,
@@ -64,11 +81,15 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
   const gameCreationQueue = resources.own('game-creation queue', createGameCreationQueue(redis, config), (q) =>
     q.close(),
   );
+  // Shown (read-only: the service drives them) in the queue UI next to the two above.
+  const pairingQueue = resources.own('pairing queue', createPairingQueue(redis, config.REDIS_PREFIX), (q) => q.close());
+  const tickQueue = resources.own('tick queue', createTickQueue(redis, config.REDIS_PREFIX), (q) => q.close());
+  for (const queue of [challengeQueue, gameCreationQueue, pairingQueue, tickQueue])
+    queue.on('error', (error) => logger.warn({ err: error, queue: queue.name }, 'queue error'));
 
   const deps: ApiDependencies = {
     config,
     logger,
-    store,
     db,
     redis,
     readModelSchema: config.READ_MODEL_SCHEMA,
@@ -102,11 +123,23 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
       ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
       clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
     }),
+    registry,
+    queueUi: {
+      queues: [
+        { queue: gameCreationQueue },
+        { queue: challengeQueue },
+        { queue: pairingQueue, readOnly: true },
+        { queue: tickQueue, readOnly: true },
+      ],
+    },
     ...overrides,
+    store, // the instrumented one, also around a store given in overrides
   };
   return {
     app: createApp(deps),
     deps,
+    registry,
+    readinessChecks: readinessChecks(deps),
     close: () => resources.close(),
   };
 }

@@ -5,7 +5,9 @@ import type { ChallengeQueries, QueueQueries, QueueViewReader } from '@mm/projec
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Authenticator } from './auth/authenticator.js';
+import type { QueueUiQueue } from './routes/queue-ui.js';
 
 /** Everything the HTTP API needs; apps/api builds it from the config, tests build it by hand. */
 export interface ApiDependencies {
@@ -37,4 +39,8 @@ export interface ApiDependencies {
    * match in CREATING_GAME and drives it.
    */
   gameCreation?: { request(tenantId: string, matchId: string): Promise<void> };
+  /** Where the API's metrics go (served on the ops port by apps/api). @defaultValue a registry of its own */
+  registry?: Registry;
+  /** The BullMQ queues Bull Board shows at /internal/queues/ui (admin roles); unset = no queue UI. */
+  queueUi?: { queues: readonly QueueUiQueue[] };
 }

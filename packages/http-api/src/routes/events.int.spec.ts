@@ -258,7 +258,7 @@ describe('GET /v1/events/stream and /v1/events', () => {
         Array.from({ length: 500 }, (_, k) => testEvent(tenant, i + k, note)),
       );
     const sentTotal = async () => {
-      const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+      const metrics = await stack.api.registry.metrics();
       return Number(/^matchmaking_event_feed_events_sent_total (\d+)/m.exec(metrics)?.[1] ?? 0);
     };
     const before = await sentTotal();

@@ -334,12 +334,16 @@ describe('Idempotency-Key', () => {
 });
 
 describe('metrics', () => {
-  it('GET /metrics exposes request latency by route template (no ids in labels)', async () => {
+  it('records request latency by route template (no ids in labels) and append latency, not served on the public port', async () => {
     const u = user();
     const { body } = await join(u.token);
     await stack.request('GET', `/v1/matchmaking/queue/${body.queue_entry_id}`, { token: u.token });
-    const res = await stack.request('GET', '/metrics');
-    expect(res.status).toBe(200);
+    // The registry is served by the ops server (apps/api); the public port has no /metrics.
+    expect((await stack.request('GET', '/metrics')).status).toBe(404);
+    const res = { body: await stack.api.registry.metrics() };
+    expect(res.body).toMatch(
+      /^matchmaking_event_store_append_duration_seconds_count\{operation="append(_multi)?",outcome="ok"\} [1-9]/m,
+    );
     expect(res.body).toContain(
       'matchmaking_http_request_duration_seconds_count{method="GET",route="/v1/matchmaking/queue/:queueEntryId",status="200"}',
     );
