@@ -26,13 +26,14 @@ import { type Summary, summarize } from './percentiles.js';
  */
 const HELP = `pnpm bench:e2e --capacity [--start-rate 50] [--step 50] [--max-rate 1000] [--step-duration 20]
                 [--warmup 10] [--cancel 0.2] [--workers 2] [--pools 4] [--in-flight 256]
-                [--join-p99 100] [--match-p99 250] [--keep-logs]
+                [--join-p99 100] [--match-p99 250] [--keep-logs] [--source]
 
 Starts its own stack (on a database and a Redis server of its own), warms it up at the start
 rate, then steps the offered rate up until the SLO (join HTTP p99, second compatible join →
 MatchCreated p99, accepted ≥ 95 % of offered, no rejection) breaks twice at one rate.
 Per step: latencies, CPU ms per match per process (PostgreSQL backends and Redis included),
-PostgreSQL transactions and Redis commands per match. A table, then one JSON line (last line).`;
+PostgreSQL transactions and Redis commands per match. The apps run compiled (tsc -b first);
+--source runs their TypeScript through tsx. A table, then one JSON line (last line).`;
 
 const TENANT = 'bench';
 const READER = 'mm-bench-reader';
@@ -53,6 +54,7 @@ export async function runCapacity(argv: string[]): Promise<void> {
       'join-p99': { type: 'string', default: '100' },
       'match-p99': { type: 'string', default: '250' },
       'keep-logs': { type: 'boolean', default: false },
+      source: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -107,6 +109,7 @@ export async function runCapacity(argv: string[]): Promise<void> {
       label: 'capacity',
       logLevel: 'warn',
       keepLogs: args['keep-logs'],
+      compiled: !args.source,
       env: { WORKER_INTERVAL_SECONDS: '1' },
     });
     const s = stack;
@@ -172,6 +175,13 @@ export async function runCapacity(argv: string[]): Promise<void> {
       return Number(r.rows[0]?.n ?? 0);
     };
     const redisCommands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1]);
+    // Calls per command (commands run by Lua scripts included), to see where the round trips go.
+    const redisCommandStats = async () =>
+      new Map(
+        [...(await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map(
+          (m) => [m[1]!, Number(m[2])] as const,
+        ),
+      );
 
     const drive = async (prefix: string, rate: number, seconds: number) => {
       const phase = { joinedAt: new Map<string, number>(), matchMs: [] as number[] };
@@ -215,10 +225,10 @@ export async function runCapacity(argv: string[]): Promise<void> {
     for (let rate = o.startRate, attempt = 1, k = 0; rate <= o.maxRate; k++) {
       log(`step ${k + 1}: ${rate} joins/s for ${o.stepSeconds} s${attempt > 1 ? ' (again)' : ''}…`);
       const cpu = startCpuSampler(groups);
-      const [commits0, commands0] = [await pgCommits(), await redisCommands()];
+      const [commits0, commands0, stats0] = [await pgCommits(), await redisCommands(), await redisCommandStats()];
       const r = await drive(`s${k}${runId}-`, rate, o.stepSeconds);
       const report = await cpu.stop();
-      const [commits1, commands1] = [await pgCommits(), await redisCommands()];
+      const [commits1, commands1, stats1] = [await pgCommits(), await redisCommands(), await redisCommandStats()];
       const matches = r.phase.matchMs.length;
       const join = summarize(r.joinMs);
       const match = summarize(r.phase.matchMs);
@@ -252,6 +262,13 @@ export async function runCapacity(argv: string[]): Promise<void> {
         machine_busy_cores: report.machineBusyCores === null ? null : round2(report.machineBusyCores),
         pg_transactions_per_match: matches ? round1((commits1 - commits0) / matches) : null,
         redis_commands_per_match: matches ? round1((commands1 - commands0) / matches) : null,
+        redis_top_commands_per_match: Object.fromEntries(
+          [...stats1]
+            .map(([name, calls]) => [name, calls - (stats0.get(name) ?? 0)] as const)
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 8)
+            .map(([name, calls]) => [name, matches ? round1(calls / matches) : null]),
+        ),
       };
       steps.push(step);
       log(
@@ -280,6 +297,7 @@ export async function runCapacity(argv: string[]): Promise<void> {
       cpu_ms_per_match: best?.cpu_ms_per_match ?? null,
       pg_transactions_per_match: best?.pg_transactions_per_match ?? null,
       redis_commands_per_match: best?.redis_commands_per_match ?? null,
+      redis_top_commands_per_match: best?.redis_top_commands_per_match ?? null,
       load_average_1m: loadAverage(),
       steps,
     };
@@ -309,6 +327,7 @@ interface Step {
   machine_busy_cores: number | null;
   pg_transactions_per_match: number | null;
   redis_commands_per_match: number | null;
+  redis_top_commands_per_match: Record<string, number | null>;
 }
 
 function printTable(r: {

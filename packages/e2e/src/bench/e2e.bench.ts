@@ -25,12 +25,13 @@ import { type Summary, summarize } from './percentiles.js';
  * the same start point, until it shows MATCHED with the match id.
  */
 const HELP = `pnpm bench:e2e [--rate 200] [--duration 30] [--warmup 10] [--cancel 0.2] [--workers 2] [--pools 4]
-                [--url http://127.0.0.1:8003] [--in-flight 64] [--sim-error-rate 0] [--keep-logs]
+                [--url http://127.0.0.1:8003] [--in-flight 64] [--sim-error-rate 0] [--keep-logs] [--source]
                 [--trace matches.csv]
 pnpm bench:e2e --capacity [--help]   the highest join rate held within the SLO (see --capacity --help)
 
 Without --url it starts its own stack (API, projector, workers, live-game-sim as processes on a
-fresh schema). With --url it drives a running stack: EVENT_STORE_URL/DATABASE_URL and
+fresh schema), compiled (tsc -b first, incremental) as production runs it; --source runs the
+TypeScript through tsx instead. With --url it drives a running stack: EVENT_STORE_URL/DATABASE_URL and
 EVENT_STORE_SCHEMA locate its log; JWT_SECRET/JWT_ISSUER/JWT_AUDIENCE sign the players' tokens.
 --warmup drives the same load for that many seconds first, with other players, and leaves it
 out of the figures: processes just started run cold (JIT, pools, caches) and use more CPU for
@@ -56,6 +57,7 @@ const { values: args } = parseArgs({
     'in-flight': { type: 'string', default: '64' },
     'sim-error-rate': { type: 'string', default: '0' },
     'keep-logs': { type: 'boolean', default: false },
+    source: { type: 'boolean', default: false },
     trace: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -99,6 +101,7 @@ async function main(): Promise<void> {
       label: 'bench',
       logLevel: 'warn',
       keepLogs: args['keep-logs'],
+      compiled: !args.source,
       env: { WORKER_INTERVAL_SECONDS: '1' },
       simEnv: { SIM_ERROR_RATE: args['sim-error-rate'] },
     });

@@ -38,7 +38,7 @@ import { type Summary, summarize } from './percentiles.js';
  *              2 % refusals).
  */
 const HELP = `pnpm bench:faults [--scenario redis|postgres|kills|all] [--rate 100] [--seconds 90] [--seed 1]
-                   [--warmup 5] [--keep-logs]
+                   [--warmup 5] [--keep-logs] [--source]
 
 Scenarios (default all, one after the other, each on a stack of its own):
   redis     a Redis of the run's own (no persistence) is SIGKILLed at 1/3 and 2/3 of the run and
@@ -55,6 +55,8 @@ within 0.8 s; --warmup seconds of the same load first (in the checks, not in the
 A supervisor restarts any app process that is not running. After the run the log must settle;
 then answers are checked against the log, the audit runs, the Redis views and the Postgres read
 models are compared with a replay of the log, and live-game-sim's games are reconciled with it.
+The apps run compiled (tsc -b first, incremental; as the production images run them); --source
+runs their TypeScript through tsx instead (slower starts: restarts after a kill take longer).
 Progress on stderr; a table per scenario, then one JSON line (last line) on stdout. Exit code 0
 whether or not the goals are met (the JSON says), 2 on bad arguments.`;
 
@@ -68,6 +70,8 @@ interface Options {
   seed: number;
   warmup: number;
   keepLogs: boolean;
+  /** Run the apps from their TypeScript sources through tsx instead of compiled JavaScript. */
+  source: boolean;
 }
 
 class UsageError extends Error {}
@@ -86,6 +90,7 @@ function parseOptions(argv: string[]): Options | 'help' {
         seed: { type: 'string', default: '1' },
         warmup: { type: 'string', default: '5' },
         'keep-logs': { type: 'boolean', default: false },
+        source: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -113,6 +118,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     seed: number('seed', v.seed, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
     warmup: number('warmup', v.warmup, (n) => n >= 0 && n <= 600, 'a number of seconds in [0, 600]'),
     keepLogs: v['keep-logs'],
+    source: v.source,
   };
 }
 
@@ -326,6 +332,7 @@ async function runScenario(scenario: Scenario, options: Options) {
       label: `bench_faults_${scenario}`,
       logLevel: 'warn',
       keepLogs: options.keepLogs,
+      compiled: !options.source,
       env,
       simEnv: scenario === 'kills' ? { ...SIM_FAULTS, SIM_SEED: String(options.seed) } : {},
     });

@@ -17,7 +17,7 @@ import {
 } from '@mm/testing';
 import { freePort } from './free-port.js';
 import { startRatingDouble } from './rating-double.js';
-import { ServiceProcess } from './service-process.js';
+import { buildWorkspace, ServiceProcess } from './service-process.js';
 
 export interface StackOptions {
   /**
@@ -43,6 +43,12 @@ export interface StackOptions {
    * @defaultValue 'info'
    */
   logLevel?: string;
+  /**
+   * Run the apps' compiled JavaScript (as the production images do) instead of their sources
+   * through `tsx`: faster starts and no transpiling loader. Compiles first (`tsc -b`,
+   * incremental). @defaultValue false
+   */
+  compiled?: boolean;
 }
 
 /** The service stack as separate processes on loopback, on a fresh schema and Redis prefix. */
@@ -110,6 +116,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   try {
+    if (options.compiled) buildWorkspace();
     ratings = await startRatingDouble();
     const [apiPort, simPort] = [await freePort(), await freePort()];
     const simUrl = `http://127.0.0.1:${simPort}`;
@@ -144,7 +151,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       env: Record<string, string>,
       readiness: ServiceProcess['spec']['readiness'],
     ) => {
-      const s = new ServiceProcess({ name, script, env, readiness, logFile: join(logDir, `${name}.log`) });
+      const s = new ServiceProcess({
+        name,
+        script,
+        env,
+        readiness,
+        logFile: join(logDir, `${name}.log`),
+        compiled: options.compiled ?? false,
+      });
       services.push(s);
       return s;
     };
