@@ -5,13 +5,19 @@
 #
 #   pnpm start            (= bash infra/start.sh)
 #   WORKERS=3 pnpm start  (more worker processes)
+#   pnpm start | tee run.log   (JSON lines when stdout is not a terminal; LOG_FORMAT=pretty|json to choose)
 #
 # Ctrl-C stops everything it started (SIGTERM, then SIGKILL after 10 s).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-bash infra/services.sh
+# Readable coloured logs in a terminal, JSON lines otherwise (LOG_FORMAT, infra/logs.sh). With
+# JSON, stdout carries the apps' log lines only: this script's own messages go to stderr (fd 3).
+source infra/logs.sh
+if [ "$LOG_FORMAT" = json ]; then exec 3>&2; else exec 3>&1; fi
+
+bash infra/services.sh >&3
 
 export NODE_ENV=${NODE_ENV:-development}
 export LOG_LEVEL=${LOG_LEVEL:-info}
@@ -28,12 +34,12 @@ run() { exec node --conditions=@mm/source --import tsx "$@"; }
 pids=()
 start() {
   local name=$1; shift
-  ( "$@" 2>&1 | sed -u "s/^/[$name] /" ) &
+  ( "$@" 2>&1 | format_logs "$name" ) &
   pids+=($!)
 }
 stop() {
   trap - INT TERM EXIT
-  echo "stopping…"
+  echo "stopping…" >&3
   for pid in "${pids[@]}"; do pkill -TERM -P "$pid" 2>/dev/null || true; done
   for _ in $(seq 1 100); do
     alive=0; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
@@ -59,7 +65,7 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 if curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; then
-  cat <<TXT
+  cat >&3 <<TXT
 
   matchmaking is running
     API              http://127.0.0.1:$PORT      (GET /health, GET /ready)
