@@ -174,6 +174,22 @@ export async function runCapacity(argv: string[]): Promise<void> {
       );
       return Number(r.rows[0]?.n ?? 0);
     };
+    // Row writes and index scans per table (the stack's schema): where the transactions go.
+    const tableStats = async () => {
+      const db = new pg.Client({ connectionString: dbUrl.toString() });
+      await db.connect();
+      try {
+        const r = await db.query<{ name: string; writes: string; reads: string }>(
+          `SELECT relname AS name, n_tup_ins + n_tup_upd + n_tup_del AS writes,
+                  coalesce(idx_scan, 0) + coalesce(seq_scan, 0) AS reads
+             FROM pg_stat_user_tables WHERE schemaname = $1`,
+          [s.schema],
+        );
+        return new Map(r.rows.map((row) => [row.name, { writes: Number(row.writes), reads: Number(row.reads) }]));
+      } finally {
+        await db.end();
+      }
+    };
     const redisCommands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1]);
     // Calls per command (commands run by Lua scripts included), to see where the round trips go.
     const redisCommandStats = async () =>
@@ -225,10 +241,21 @@ export async function runCapacity(argv: string[]): Promise<void> {
     for (let rate = o.startRate, attempt = 1, k = 0; rate <= o.maxRate; k++) {
       log(`step ${k + 1}: ${rate} joins/s for ${o.stepSeconds} s${attempt > 1 ? ' (again)' : ''}…`);
       const cpu = startCpuSampler(groups);
-      const [commits0, commands0, stats0] = [await pgCommits(), await redisCommands(), await redisCommandStats()];
+      const [commits0, commands0, stats0, tables0] = [
+        await pgCommits(),
+        await redisCommands(),
+        await redisCommandStats(),
+        await tableStats(),
+      ];
       const r = await drive(`s${k}${runId}-`, rate, o.stepSeconds);
       const report = await cpu.stop();
-      const [commits1, commands1, stats1] = [await pgCommits(), await redisCommands(), await redisCommandStats()];
+      await sleep(600); // table statistics reach pg_stat_user_tables within PGSTAT_MIN_INTERVAL (1 s)
+      const [commits1, commands1, stats1, tables1] = [
+        await pgCommits(),
+        await redisCommands(),
+        await redisCommandStats(),
+        await tableStats(),
+      ];
       const matches = r.phase.matchMs.length;
       const join = summarize(r.joinMs);
       const match = summarize(r.phase.matchMs);
@@ -262,6 +289,19 @@ export async function runCapacity(argv: string[]): Promise<void> {
         machine_busy_cores: report.machineBusyCores === null ? null : round2(report.machineBusyCores),
         pg_transactions_per_match: matches ? round1((commits1 - commits0) / matches) : null,
         redis_commands_per_match: matches ? round1((commands1 - commands0) / matches) : null,
+        pg_tables_per_match: Object.fromEntries(
+          [...tables1]
+            .map(([name, t]) => {
+              const before = tables0.get(name) ?? { writes: 0, reads: 0 };
+              return [name, { writes: t.writes - before.writes, scans: t.reads - before.reads }] as const;
+            })
+            .filter(([, t]) => t.writes + t.scans > 0)
+            .sort((a, b) => b[1].writes + b[1].scans - (a[1].writes + a[1].scans))
+            .map(([name, t]) => [
+              name,
+              matches ? { row_writes: round1(t.writes / matches), scans: round1(t.scans / matches) } : null,
+            ]),
+        ),
         redis_top_commands_per_match: Object.fromEntries(
           [...stats1]
             .map(([name, calls]) => [name, calls - (stats0.get(name) ?? 0)] as const)
@@ -298,6 +338,7 @@ export async function runCapacity(argv: string[]): Promise<void> {
       pg_transactions_per_match: best?.pg_transactions_per_match ?? null,
       redis_commands_per_match: best?.redis_commands_per_match ?? null,
       redis_top_commands_per_match: best?.redis_top_commands_per_match ?? null,
+      pg_tables_per_match: best?.pg_tables_per_match ?? null,
       load_average_1m: loadAverage(),
       steps,
     };
@@ -328,6 +369,7 @@ interface Step {
   pg_transactions_per_match: number | null;
   redis_commands_per_match: number | null;
   redis_top_commands_per_match: Record<string, number | null>;
+  pg_tables_per_match: Record<string, { row_writes: number; scans: number } | null>;
 }
 
 function printTable(r: {
