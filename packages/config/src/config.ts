@@ -1,10 +1,11 @@
 import { z } from 'zod';
 
 /**
- * Every setting of the service, read from the environment (12-factor). Names and
- * defaults of the seed design are kept (PORT, DATABASE_URL, MAX_QUEUE_TIME_SECONDS, …);
- * the rest are ours. The README's configuration table is generated from
- * the `describe()` texts here, so this file is the one place a setting is defined.
+ * Every setting of the service, read from the environment (12-factor). The names and
+ * defaults of the design this service replaces are kept (PORT, DATABASE_URL,
+ * MAX_QUEUE_TIME_SECONDS, …; docs/architecture.md); the rest are ours. The README's
+ * configuration table and .env.example are generated from the `describe()` texts here
+ * (`pnpm docs:config`), so this file is the one place a setting is defined.
  */
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 const positive = (fallback: number) => z.coerce.number().positive().default(fallback);

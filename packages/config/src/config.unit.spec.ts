@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, configKeys, loadConfig, type OPS_PORT_DEFAULTS, opsPort, parseWavePools } from './config.js';
 
 describe('loadConfig', () => {
-  it('uses the seed defaults when nothing is set', () => {
+  it('uses the documented defaults when nothing is set', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       PORT: 8003,

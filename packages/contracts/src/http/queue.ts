@@ -3,7 +3,8 @@ import { GameMode } from '../pools/pool.js';
 import { TimeControlText } from '../pools/time-control.js';
 
 /*
- * HTTP bodies use snake_case, like the seed's Python API. Instants are ISO 8601 text.
+ * HTTP bodies use snake_case (the HTTP contract is kept from the design this service replaces,
+ * docs/architecture.md). Instants are ISO 8601 text.
  */
 
 const Instant = z.iso.datetime({ offset: true });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { domainErrorStatus, httpStatusOf, isDomainErrorCode } from './domain-error.js';
 
 describe('domain error table', () => {
-  it('maps the seed API codes to their statuses', () => {
+  it("maps the API's error codes to their statuses", () => {
     expect(httpStatusOf('ALREADY_IN_QUEUE')).toBe(409);
     expect(httpStatusOf('ACTIVE_GAME_EXISTS')).toBe(409);
     expect(httpStatusOf('QUEUE_ENTRY_NOT_FOUND')).toBe(404);

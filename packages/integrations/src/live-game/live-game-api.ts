@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isRetryableStatus, requestJson, UpstreamError } from '../http.js';
 
 /**
- * The body of `POST {LIVE_GAME_API_URL}/internal/games` (the seed's integration contract,
+ * The body of `POST {LIVE_GAME_API_URL}/internal/games` (live-game-api's integration contract,
  * snake_case). Declared once: this client sends it and live-game-sim validates it.
  */
 export const CreateGameRequest = z.object({

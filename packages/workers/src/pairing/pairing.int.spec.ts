@@ -63,7 +63,7 @@ describe('pairing workers (BullMQ, PostgreSQL event store, Redis views)', () => 
       });
     }
 
-    // the live-game-api call: the seed's body, idempotency key = match id
+    // the live-game-api call: the contract's body, idempotency key = match id
     const call = stack.liveGame.requests.find((r) => r.url === '/internal/games')!;
     expect(call.headers['idempotency-key']).toBe(matchId);
     expect(call.body).toMatchObject({
