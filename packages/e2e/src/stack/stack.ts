@@ -17,9 +17,15 @@ import {
 } from '@mm/testing';
 import { freePort } from './free-port.js';
 import { startRatingDouble } from './rating-double.js';
+import { RoundRobin } from './round-robin.js';
 import { buildWorkspace, ServiceProcess } from './service-process.js';
 
 export interface StackOptions {
+  /**
+   * API processes. With more than one, `apiUrl` is a round-robin balancer in front of them
+   * (each client connection to the next instance), as a load balancer would be. @defaultValue 1
+   */
+  apis?: number;
   /**
    * Projector processes: the first leads, the others are hot standbys (they take over within
    * ≈ 200 ms of its death). @defaultValue 1
@@ -61,7 +67,12 @@ export interface Stack {
   redisPrefix: string;
   /** The configuration the apps run with (as they parse it). */
   config: Config;
+  /** The first API process. */
   api: ServiceProcess;
+  /** Every API process (behind `apiUrl`'s balancer when there are several). */
+  apis: ServiceProcess[];
+  /** The balancer in front of the APIs, when there are several. */
+  balancer: RoundRobin | undefined;
   /** The first projector (the leader at start). */
   projector: ServiceProcess;
   /** Every projector process, the leader at start first. */
@@ -102,8 +113,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let ratings: HttpDouble | undefined;
   let store: EventStore | undefined;
   let failed = false;
+  let balancer: RoundRobin | undefined;
 
   const cleanup = async () => {
+    await balancer?.close().catch(() => undefined);
     await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
     await store?.close().catch(() => undefined);
     await ratings?.close().catch(() => undefined);
@@ -142,6 +155,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       GAME_CREATION_BACKOFF_MS: '100',
       CLAIM_RECOVERY_SECONDS: '3',
       PORT: String(apiPort),
+      // Each process's ops server (/metrics, /health, /ready) on a free port: several
+      // instances of one app, and several stacks, share the host.
+      OPS_PORT: '0',
       ...options.env,
     };
     const config = loadConfig(appEnv);
@@ -175,7 +191,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       },
       { url: `${simUrl}/ready` },
     );
-    const api = service('api', 'apps/api/src/main.ts', appEnv, { url: `http://127.0.0.1:${apiPort}/ready` });
+    const apiPorts = [apiPort];
+    for (let i = 1; i < Math.max(1, options.apis ?? 1); i++) apiPorts.push(await freePort());
+    const apis: ServiceProcess[] = [];
+    for (const [i, port] of apiPorts.entries())
+      apis.push(
+        service(
+          i === 0 ? 'api' : `api-${i + 1}`,
+          'apps/api/src/main.ts',
+          { ...appEnv, PORT: String(port) },
+          { url: `http://127.0.0.1:${port}/ready` },
+        ),
+      );
+    const api = apis[0]!;
     const quietEnv = { ...appEnv, LOG_LEVEL: 'info' };
     // A projector is ready when it leads or stands by (a restarted one finds the lock taken).
     const projectors = Array.from({ length: Math.max(1, options.projectors ?? 1) }, (_, i) =>
@@ -198,6 +226,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     // The API migrates the read models and its own schema first; the rest start side by side.
     await Promise.all([sim.start(), api.start()]);
+    // The first API has migrated its schema and the read models: the others start side by side.
+    await Promise.all(apis.slice(1).map((a) => a.start()));
+    if (apis.length > 1) balancer = await RoundRobin.start(apiPorts);
     await Promise.all([projector.start(), ...workers.map((w) => w.start())]);
     for (const standby of projectors.slice(1)) await standby.start();
     store = await createEventStore(config.eventStoreUrl, { postgres: { schema: db.schema, poolSize: 2 } });
@@ -215,13 +246,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
 
     return {
-      apiUrl: `http://127.0.0.1:${apiPort}`,
+      apiUrl: balancer ? balancer.url : `http://127.0.0.1:${apiPort}`,
       simUrl,
       logDir,
       schema: db.schema,
       redisPrefix,
       config,
       api,
+      apis,
+      balancer,
       projector,
       projectors,
       workers,
