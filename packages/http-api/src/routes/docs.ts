@@ -48,7 +48,12 @@ export function docsRoutes(): Router {
     cached(res, 'text/javascript').send(INIT);
   });
   router.get('/docs/redoc.standalone.js', (_req, res, next) => {
-    res.sendFile(REDOC_BUNDLE, { maxAge: '1h', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } }, next);
+    // A fixed path, never the request's; pnpm keeps it under node_modules/.pnpm (a dot directory).
+    res.sendFile(
+      REDOC_BUNDLE,
+      { dotfiles: 'allow', maxAge: '1h', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } },
+      next,
+    );
   });
   return router;
 }
