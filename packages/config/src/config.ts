@@ -171,18 +171,6 @@ export const envSchema = z.object({
   ),
   IDEMPOTENCY_TTL_SECONDS: int(86_400).describe('How long Idempotency-Key responses are kept (at least 24 h).'),
   REQUEST_BODY_LIMIT: z.string().default('16kb').describe('Largest accepted JSON body.'),
-  CHALLENGE_TTL_SECONDS: positive(120).describe('A pending challenge expires after this.'),
-  MAX_PENDING_CHALLENGES: int(10).describe('Pending outgoing challenges per user.'),
-  PROJECTOR_BATCH_SIZE: int(500).describe('Events read per batch while the projector catches up.'),
-  READ_MODEL_RETENTION_DAYS: z.coerce
-    .number()
-    .nonnegative()
-    .default(7)
-    .describe(
-      'Queue entries, matches and challenges that ended more than this many days ago leave the read models (the log and its archives keep them); 0 keeps them forever.',
-    ),
-  RETENTION_INTERVAL_SECONDS: positive(300).describe(
-    'How often the leading projector applies the read-model retention.',
   RATE_LIMIT_WINDOW_SECONDS: positive(60).describe(
     'Window of the command rate limits (fixed, counted in Redis and shared by every API instance).',
   ),
@@ -203,6 +191,18 @@ export const envSchema = z.object({
     .describe(
       'Public base URL of the API, e.g. https://api.example.com: the `servers` entry of /openapi.json. Default: the server the document was fetched from.',
     ),
+  CHALLENGE_TTL_SECONDS: positive(120).describe('A pending challenge expires after this.'),
+  MAX_PENDING_CHALLENGES: int(10).describe('Pending outgoing challenges per user.'),
+  PROJECTOR_BATCH_SIZE: int(500).describe('Events read per batch while the projector catches up.'),
+  READ_MODEL_RETENTION_DAYS: z.coerce
+    .number()
+    .nonnegative()
+    .default(7)
+    .describe(
+      'Queue entries, matches and challenges that ended more than this many days ago leave the read models (the log and its archives keep them); 0 keeps them forever.',
+    ),
+  RETENTION_INTERVAL_SECONDS: positive(300).describe(
+    'How often the leading projector applies the read-model retention.',
   ),
   RETENTION_BATCH_SIZE: z.coerce
     .number()
