@@ -1,6 +1,13 @@
-import { ConfigError, databasePoolSizes, loadConfig } from '@mm/config';
+import { ConfigError, databasePoolSizes, loadConfig, opsPort } from '@mm/config';
 import { createEventStore } from '@mm/event-store';
-import { acquireLeadership, PROJECTOR_APPLICATION_NAME, type Projector, startProjector } from '@mm/projections';
+import { createMetricsRegistry, startOpsServer } from '@mm/metrics';
+import {
+  acquireLeadership,
+  createProjectorMetrics,
+  PROJECTOR_APPLICATION_NAME,
+  type Projector,
+  startProjector,
+} from '@mm/projections';
 import { pino } from 'pino';
 
 /**
@@ -23,6 +30,19 @@ async function main(): Promise<void> {
   const stopping = new AbortController();
   let projector: Projector | undefined;
   let release: (() => Promise<void>) | undefined;
+  // /metrics, /health and /ready on the ops port. A standby is ready (it is there to take over);
+  // `role` says which it is, and the lag gauges are the leader's.
+  const registry = createMetricsRegistry();
+  const metrics = createProjectorMetrics(registry, logger);
+  const ops = await startOpsServer({
+    registry,
+    port: opsPort(config, 'projector'),
+    host: config.OPS_HOST,
+    checks: () => ({ event_store: () => store.ping(), ...projector?.readinessChecks }),
+    info: () => ({ role: projector ? 'leader' : 'standby' }),
+    logger,
+  });
+  logger.info({ port: ops.port }, 'ops server listening (/metrics, /health, /ready)');
 
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
@@ -30,6 +50,7 @@ async function main(): Promise<void> {
     await projector?.close();
     await release?.();
     await store.close();
+    await ops.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
@@ -48,7 +69,8 @@ async function main(): Promise<void> {
     });
     if (!leadership) return;
     release = leadership.release;
-    projector = await startProjector({ config, logger, store });
+    projector = await startProjector({ config, logger, store, metrics });
+    metrics.leading(true);
     logger.info({ term }, term === 1 ? 'projector started' : 'projector leading again');
     const error = await leadership.lost;
     if (stopping.signal.aborted) return;
@@ -57,6 +79,7 @@ async function main(): Promise<void> {
     logger.warn({ err: error }, 'projector lost its lock: stopping its projections until it leads again');
     await projector.close().catch((closeError: unknown) => logger.warn({ err: closeError }, 'projector close failed'));
     projector = undefined;
+    metrics.leading(false);
   }
 }
 

@@ -1,7 +1,8 @@
-import { ConfigError, databasePoolSizes, loadConfig } from '@mm/config';
+import { ConfigError, databasePoolSizes, loadConfig, opsPort } from '@mm/config';
 import { createEventStore } from '@mm/event-store';
+import { createMetricsRegistry, instrumentEventStore, type ReadinessCheck, startOpsServer } from '@mm/metrics';
 import { gameCreationRequester } from '@mm/redis';
-import { startWorkers, type WorkerRole } from '@mm/workers';
+import { startWorkers, type WorkerRole, type Workers } from '@mm/workers';
 import { startChallengeWorkers } from '@mm/workers/challenges';
 import { pino } from 'pino';
 
@@ -16,7 +17,8 @@ const APPLICATION_NAME = 'mm-worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.LOG_LEVEL, base: { service: 'matchmaking-worker', pid: process.pid } });
-  const store = await createEventStore(config.eventStoreUrl, {
+  const registry = createMetricsRegistry();
+  const rawStore = await createEventStore(config.eventStoreUrl, {
     postgres: {
       schema: config.EVENT_STORE_SCHEMA,
       // Its share of DATABASE_POOL_SIZE; the pairing and challenge workers' pools take the rest.
@@ -24,6 +26,18 @@ async function main(): Promise<void> {
       applicationName: APPLICATION_NAME,
     },
   });
+  const store = instrumentEventStore(rawStore, registry);
+  // /metrics, /health and /ready on the ops port, from the start: /ready says "starting" until the workers run.
+  let workers: Workers | undefined;
+  const starting: Record<string, ReadinessCheck> = { workers: () => Promise.reject(new Error('starting')) };
+  const ops = await startOpsServer({
+    registry,
+    port: opsPort(config, 'worker'),
+    host: config.OPS_HOST,
+    checks: () => workers?.readinessChecks ?? starting,
+    logger,
+  });
+  logger.info({ port: ops.port }, 'ops server listening (/metrics, /health, /ready)');
   const roles = process.env.WORKER_ROLES?.split(',')
     .map((r) => r.trim())
     .filter(Boolean) as WorkerRole[] | undefined;
@@ -39,19 +53,21 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(1), 30_000).unref();
     await Promise.all(running.map((r) => r.close()));
     await store.close();
+    await ops.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  const workers = await startWorkers({
+  const started = await startWorkers({
     config,
     logger,
     store,
+    registry,
     applicationName: APPLICATION_NAME,
     ...(roles?.length ? { roles } : {}),
   });
-  running.push(workers);
+  running.push(started);
   // Challenge expiry and accept completion; completed challenge matches go to our game-creation queue.
   running.push(
     await startChallengeWorkers({
@@ -59,9 +75,11 @@ async function main(): Promise<void> {
       logger,
       store,
       applicationName: APPLICATION_NAME,
-      gameCreation: gameCreationRequester(workers.gameCreationQueue, config),
+      registry,
+      gameCreation: gameCreationRequester(started.gameCreationQueue, config),
     }),
   );
+  workers = started;
   if (stopping) return; // a signal arrived while starting: stop() closes what was started
   logger.info({ roles: roles ?? 'all' }, 'worker process started');
 }

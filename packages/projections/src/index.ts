@@ -1,4 +1,5 @@
 export * from './leadership.js';
+export * from './metrics.js';
 export * from './postgres/migrate.js';
 export * from './postgres/read-model-declaration.js';
 export * from './postgres/read-model-handlers.js';

@@ -7,6 +7,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { ProjectorMetrics } from './metrics.js';
 import { migrateReadModels } from './postgres/migrate.js';
 import { createReadModelProjection } from './postgres/read-model-projection.js';
 import { type RetentionJob, startRetentionJob } from './postgres/retention.js';
@@ -28,6 +29,8 @@ export interface ProjectorOptions {
    * operators and tests can find its connections in `pg_stat_activity`. @defaultValue 'mm-projector'
    */
   applicationName?: string;
+  /** Batch durations, recoveries and lag go there (created once per process: see apps/projector). @defaultValue not measured */
+  metrics?: ProjectorMetrics;
 }
 
 /** `application_name` of the projector's PostgreSQL connections (its pool, and its event store in apps/projector). */
@@ -38,6 +41,8 @@ export interface Projector {
   caughtUp: Promise<void>;
   /** Resolves once both projections have applied the event at `position`. */
   waitFor(position: number): Promise<void>;
+  /** What the ops server's `/ready` checks while this projector runs: its PostgreSQL and Redis. */
+  readinessChecks: Record<string, () => Promise<unknown>>;
   close(): Promise<void>;
 }
 
@@ -99,11 +104,16 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     const run = await runProjections(store, projections, {
       batchSize: config.PROJECTOR_BATCH_SIZE,
       isTransient: isConnectionError,
-      onRecover: ({ projection, kind, error, retryInMs }) =>
+      onRecover: ({ projection, kind, error, retryInMs }) => {
+        options.metrics?.recovery(projection, kind);
         logger[kind === 'reset' ? 'warn' : 'info'](
           { projection, err: error, retryInMs },
           kind === 'reset' ? 'projection lost its state; rebuilding it' : 'projection batch failed; retrying',
-        ),
+        );
+      },
+      ...(options.metrics
+        ? { onBatch: ({ projection, events, seconds }) => options.metrics?.batch(projection, events, seconds) }
+        : {}),
       onRecovered: (event) => logger.info(event, 'projection recovered'),
       onError: (error) => {
         if (closed) return;
@@ -123,6 +133,8 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   };
 
   const first = await start();
+  // The lag gauges follow whichever run is current (a failed run is replaced by its restart).
+  options.metrics?.follow({ positions: () => running?.positions() ?? {}, store });
   // Retention of the read models, on the leader only (this process), in short batches on the
   // pool's own connections: it never holds the projector's transactions (see retention.ts).
   const retention: RetentionJob | undefined =
@@ -155,8 +167,13 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
   return {
     caughtUp: first.caughtUp,
     waitFor,
+    readinessChecks: {
+      postgres: () => db.query('SELECT 1'),
+      redis: () => redis.ping(),
+    },
     async close() {
       closed = true;
+      options.metrics?.follow(undefined);
       await retention?.stop();
       await running?.close();
       await resources.close();

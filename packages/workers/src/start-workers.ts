@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Config, databasePoolSizes } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import { type LiveGameApi, liveGameApiFromConfig } from '@mm/integrations';
-import { createQueueViewReader, migrateReadModels } from '@mm/projections';
+import { createMetricsRegistry, observeQueues, observeWorker, type ReadinessCheck, secondsSince } from '@mm/metrics';
+import { createQueueViewReader, migrateReadModels, type QueueViewEntry } from '@mm/projections';
 import {
   bullPrefix,
   createGameCreationQueue,
@@ -28,8 +29,10 @@ import { type Job, type Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { WorkerContext } from './context.js';
-import { createGameForMatch, type GameCreationOutcome } from './games/create-game.js';
+import { createGameForMatch, type GameCreationOutcome, GameCreationRetry } from './games/create-game.js';
+import { createWorkerMetrics, gameCreationMetricOutcome, observePools } from './metrics.js';
 import { type PairingPassContext, type PassResult, runPairingPass } from './pairing/pairing-pass.js';
 import { poolModes } from './pairing/wave.js';
 import { type SweepResult, sweepStuckMatches } from './recovery/sweep.js';
@@ -56,6 +59,8 @@ export interface StartWorkersOptions {
   applicationName?: string;
   /** How often a scheduler-role process checks that the tick's job scheduler exists. @defaultValue {@link SCHEDULER_CHECK_MS} */
   schedulerCheckMs?: number;
+  /** Where the workers' metrics go (served on the ops port by apps/worker). @defaultValue a registry of its own */
+  registry?: Registry;
 }
 
 export interface Workers {
@@ -65,6 +70,10 @@ export interface Workers {
   pass(tenantId: string, poolKey: string): Promise<PassResult>;
   /** Runs the scheduler tick's work now (tests, operators). */
   tick(): Promise<{ signalled: number; sweep: SweepResult | null }>;
+  /** Pairing passes, matches, claim conflicts, game creation, sweeps, pool sizes, queue gauges and job timings. */
+  registry: Registry;
+  /** What the ops server's `/ready` checks: the event store, Redis and PostgreSQL. */
+  readinessChecks: Record<string, ReadinessCheck>;
   /** Stops taking jobs, waits for running ones to finish, releases what it created. */
   close(): Promise<void>;
 }
@@ -129,6 +138,17 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const ctx: WorkerContext = { config, logger, store, gameCreationQueue, liveGame, now: options.now ?? Date.now };
   const passCtx: PairingPassContext = { ...ctx, redis, reader, modeOf: poolModes(config.WAVE_POOLS) };
   const workers: Worker[] = [];
+  const registry = options.registry ?? createMetricsRegistry({ defaultMetrics: false });
+  const metrics = createWorkerMetrics(registry);
+  observeQueues(registry, [pairingQueue, gameCreationQueue, tickQueue], logger);
+  observePools(registry, reader, ctx.now, logger);
+  /** One pairing pass, measured. */
+  const pass = async (tenantId: string, poolKey: string, entries?: QueueViewEntry[]): Promise<PassResult> => {
+    const start = process.hrtime.bigint();
+    const result = await runPairingPass(passCtx, { tenantId, poolKey }, entries);
+    metrics.pass(poolKey, result, secondsSince(start));
+    return result;
+  };
 
   const processPairing = async (job: Job<PairingJobData>): Promise<PairingJobResult> => {
     const { tenantId, poolKey } = job.data;
@@ -162,7 +182,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     try {
       let { generation, entries } = first;
       for (let round = 1; ; round++) {
-        const result = await runPairingPass(passCtx, { tenantId, poolKey }, entries);
+        const result = await pass(tenantId, poolKey, entries);
         const last = result.more || round >= MAX_ROUNDS_PER_JOB;
         const after = await releasePoolLockIfUnchanged(redis, lock, last ? null : generation);
         released = after.released;
@@ -182,16 +202,25 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     }
   };
 
-  const processGameCreation = async (job: Job<GameCreationJobData>): Promise<GameCreationOutcome> =>
-    createGameForMatch(
-      { ...ctx, liveGame },
-      {
-        tenantId: job.data.tenantId,
-        matchId: job.data.matchId,
-        attempt: job.attemptsMade + 1,
-        maxAttempts: job.opts.attempts ?? 1,
-      },
-    );
+  const processGameCreation = async (job: Job<GameCreationJobData>): Promise<GameCreationOutcome> => {
+    const start = process.hrtime.bigint();
+    try {
+      const outcome = await createGameForMatch(
+        { ...ctx, liveGame },
+        {
+          tenantId: job.data.tenantId,
+          matchId: job.data.matchId,
+          attempt: job.attemptsMade + 1,
+          maxAttempts: job.opts.attempts ?? 1,
+        },
+      );
+      metrics.gameCreation(gameCreationMetricOutcome(outcome), secondsSince(start));
+      return outcome;
+    } catch (error) {
+      metrics.gameCreation(error instanceof GameCreationRetry ? 'retry' : 'error', secondsSince(start));
+      throw error;
+    }
+  };
 
   const tick = async (): Promise<{ signalled: number; sweep: SweepResult | null }> => {
     // Only pools where time alone can change the outcome get a pass: two or more entries
@@ -207,7 +236,12 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         (p.size >= 1 && passCtx.modeOf(p.poolKey).kind === 'wave'),
     );
     for (const { tenantId, poolKey } of pools) await signalPoolChanged(pairingQueue, tenantId, poolKey);
-    const sweep = await sweepStuckMatches(ctx, db);
+    const start = process.hrtime.bigint();
+    const sweep = await sweepStuckMatches(ctx, db).catch((error: unknown) => {
+      metrics.sweep(undefined, secondsSince(start));
+      throw error;
+    });
+    metrics.sweep(sweep, secondsSince(start));
     return { signalled: pools.length, sweep };
   };
 
@@ -278,14 +312,23 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     schedulerCheck.unref();
   }
 
-  for (const worker of workers) worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  for (const worker of workers) {
+    worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+    observeWorker(registry, worker);
+  }
   logger.info({ roles: [...roles], prefix }, 'workers started');
 
   return {
     pairingQueue,
     gameCreationQueue,
-    pass: (tenantId, poolKey) => runPairingPass(passCtx, { tenantId, poolKey }),
+    pass: (tenantId, poolKey) => pass(tenantId, poolKey),
     tick,
+    registry,
+    readinessChecks: {
+      event_store: () => store.ping(),
+      redis: () => redis.ping(),
+      postgres: () => db.query('SELECT 1'),
+    },
     async close() {
       clearInterval(schedulerCheck);
       if (onReconnect) redis.off('ready', onReconnect);

@@ -91,6 +91,15 @@ export interface RunProjectionOptions {
   onRecover?: (event: RecoveryEvent) => void;
   /** Called when a recovery has caught up. */
   onRecovered?: (event: RebuiltEvent) => void;
+  /** Called after each batch a projection applied (live, catching up or replaying), with its duration. */
+  onBatch?: (event: AppliedBatch) => void;
+}
+
+/** A batch a projection applied. */
+export interface AppliedBatch {
+  projection: string;
+  events: number;
+  seconds: number;
 }
 
 export interface RunningProjection {
@@ -98,6 +107,8 @@ export interface RunningProjection {
   readonly caughtUp: Promise<void>;
   /** Position of the last applied event. */
   position(): number;
+  /** Position of the last event each projection applied, by name (-1: none). */
+  positions(): Record<string, number>;
   /** Resolves once the event at `position` (or a later one) is applied. */
   waitFor(position: number): Promise<void>;
   /** Resolves when it stopped (closed, or failed). */
@@ -165,6 +176,15 @@ export async function runProjections(
   };
 
   const all = () => Promise.all(chains).then(() => undefined);
+  const applyMeasured = async (i: number, events: readonly RecordedEvent[], context?: ApplyContext) => {
+    const started = performance.now();
+    await projections[i]!.applyBatch(events, context);
+    options.onBatch?.({
+      projection: projections[i]!.name,
+      events: events.length,
+      seconds: (performance.now() - started) / 1000,
+    });
+  };
   const stopped = () => failed !== undefined || closing;
 
   /** Events handed to each chain and not taken up by it yet. */
@@ -241,7 +261,7 @@ export async function runProjections(
       const last = events.at(-1)?.position;
       page = last !== undefined && last < target ? read(last) : undefined;
       if (last === undefined) break;
-      await projection.applyBatch(events, { rebuilding });
+      await applyMeasured(i, events, { rebuilding });
       applied[i] = last;
       count += events.length;
       settleWaiters();
@@ -295,7 +315,7 @@ export async function runProjections(
     if (buffer.length === 0) return drained();
     const batch = buffer;
     buffer = [];
-    projections.forEach((projection, i) => {
+    projections.forEach((_projection, i) => {
       backlog[i]! += batch.length;
       chains[i] = chains[i]!.then(async () => {
         backlog[i]! -= batch.length;
@@ -305,7 +325,7 @@ export async function runProjections(
         if (events.length === 0) return;
         try {
           try {
-            await projection.applyBatch(events);
+            await applyMeasured(i, events);
             applied[i] = events[events.length - 1]!.position;
             settleWaiters();
           } catch (error) {
@@ -377,6 +397,7 @@ export async function runProjections(
         if (failed) throw failed;
       }),
     position: lowest,
+    positions: () => Object.fromEntries(projections.map((p, i) => [p.name, applied[i]!])),
     waitFor(position) {
       if (failed) return Promise.reject(failed);
       if (lowest() >= position) return Promise.resolve();

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { type Config, databasePoolSizes } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import { type RatingProvider, ratingProviderFromConfig } from '@mm/integrations';
+import { observeQueues, observeWorker } from '@mm/metrics';
 import { type ChallengeQueries, createChallengeQueries } from '@mm/projections';
 import {
   bullPrefix,
@@ -17,6 +18,7 @@ import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { expireOverdueChallenges } from '../recovery/challenge-sweep.js';
 import { driveChallenge, type GameCreationRequester } from './drive-challenge.js';
 
@@ -49,6 +51,8 @@ export interface ChallengeWorkersOptions {
   concurrency?: number;
   /** @defaultValue () => new Date() */
   clock?: () => Date;
+  /** Where the challenge queue's gauges and job timings go (the process's registry). @defaultValue not measured */
+  registry?: Registry;
 }
 
 export interface ChallengeWorkers {
@@ -134,6 +138,10 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
 
   const queue = createChallengeQueue(base, config.REDIS_PREFIX);
   resources.onClose('challenge queue', () => queue.close());
+  if (options.registry) {
+    observeQueues(options.registry, [queue], logger);
+    observeWorker(options.registry, worker);
+  }
   const upsertSweep = () => upsertChallengeSweepScheduler(queue, options.sweepEveryMs ?? 5_000);
   await upsertSweep();
   await worker.waitUntilReady();
