@@ -2,7 +2,7 @@ import { ALGORITHM_VERSION, type PairingConfig } from './config.js';
 import type { PoolEntry } from './pool/pool-entry.js';
 import { type PreparedPool, preparePool, weightOf } from './pool/prepared-pool.js';
 import type { RatingWindow } from './pool/rating-window.js';
-import { solveExact } from './solve/exact-pool.js';
+import { solveCertified } from './solve/certified.js';
 import { solveLarge } from './solve/large-component.js';
 
 /** Why two entries were paired: everything an auditor needs to re-check the decision. */
@@ -44,26 +44,30 @@ export interface PairingResult {
   };
 }
 
-/** Pools up to this many entries are solved exactly (blossom matcher with pricing). */
+/**
+ * Pools up to this many entries are solved exactly with an LP certificate (warm-started
+ * primal–dual matcher + pricing); above, the large-pool method with a dual bound.
+ */
 export const EXACT_POOL_LIMIT = 1000;
 
 /**
  * Pairs a pool snapshot: a maximum-weight matching on the graph of allowed pairs, whose weights
  * encode (1) most pairs, (2) long waiters before new arrivals, (3) smallest total rating gap.
- * Exact up to {@link EXACT_POOL_LIMIT} entries; above, the large-pool method with a dual bound.
+ * Exact up to {@link EXACT_POOL_LIMIT} entries, certified by its duals (`stats.upperBound` is the
+ * dual objective, equal to the weight); above, the large-pool method with a dual bound.
  * Pure and deterministic: the same entries (in any order) and `now` give the same result.
  */
 export function pairPool(entries: readonly PoolEntry[], now: number, config: PairingConfig): PairingResult {
   const pool = preparePool(entries, now, config);
   const mate = new Int32Array(pool.size).fill(-1);
   if (pool.size <= EXACT_POOL_LIMIT) {
-    const exact = solveExact(pool, mate);
+    const solved = solveCertified(pool, mate);
     return buildResult(pool, mate, {
       entries: pool.size,
-      edges: exact.edges,
-      exact: true,
-      totalWeight: exact.weight,
-      upperBound: exact.weight,
+      edges: solved.edges,
+      exact: solved.certified,
+      totalWeight: solved.weight,
+      upperBound: solved.dualValue,
     });
   }
   const everyone = new Int32Array(pool.size);

@@ -1,5 +1,6 @@
 import { pairingSettings } from '@mm/config';
 import { matchStream, parseEvent, poolStream } from '@mm/contracts';
+import { ALGORITHM_VERSION } from '@mm/pairing';
 import { createQueueViewReader } from '@mm/projections';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
@@ -47,7 +48,7 @@ describe('a pairing pass records what it saw and decided (PairingPassCompleted)'
       pool: POOL,
       decidedAt: new Date(NOW).toISOString(),
       config: settings,
-      algorithmVersion: 'mwm-1',
+      algorithmVersion: ALGORITHM_VERSION,
       certificate: { exact: true, edges: 1 },
     });
     const byId = new Map(data.entries.map((e) => [e.entryId, e]));

@@ -1,0 +1,649 @@
+import { EventHeap } from './event-heap.js';
+import type { WeightedEdges } from './max-weight-matching.js';
+
+/**
+ * Maximum-weight matching by Edmonds' primal–dual blossom algorithm, organised for warm starts
+ * on large sparse graphs (the pairing's exact path up to 100,000 entries):
+ *
+ * - **Warm start.** It starts from any matching and any *feasible* duals (every edge's slack
+ *   `Y(i) + Y(j) − 2w ≥ 0`, matched edges tight; duals `Y` are doubled, so they stay integers).
+ *   A free vertex with a positive dual is a *defect*; only defects are searched from. A good
+ *   warm start leaves few defects, each repaired by a small local search.
+ * - **One alternating tree at a time** (a "Hungarian" search per defect): the tree grows from the
+ *   defect until an augmenting path is found (to any free vertex), or some outer vertex's dual
+ *   reaches 0 (then the even path from the root to it is flipped: the root gets matched, that
+ *   vertex is left free with a zero dual). Either way one defect is gone, and no new one appears.
+ * - **Lazy duals and an event heap.** A tree vertex stores its dual at the level `Δ` it was
+ *   labelled; its current dual is `stored ∓ (Δ − mark)`. A dual step is then O(1): the next event
+ *   (an edge becoming tight, an outer dual reaching 0, an inner blossom's dual reaching 0) is the
+ *   smallest key of a binary heap, checked when popped (stale entries are skipped). The cost of a
+ *   search is about O(tree edges · log), not O(n) per dual step.
+ * - Blossoms are the classic ones (shrunk odd cycles with an augmentation rotation) and are kept
+ *   across searches while their dual is positive. The top-level blossom of a vertex is found
+ *   through ancestor hints with path compression, so nesting deep blossoms costs no relabelling.
+ *
+ * The final duals are an optimal solution of Edmonds' odd-set LP and certify the matching:
+ * see {@link DualCertificate}.
+ */
+
+const FREE = 0;
+const S = 1;
+const T = 2;
+const BREADCRUMB = 4;
+
+const EV_ZERO_VERTEX = 0;
+const EV_GROW = 1;
+const EV_SS = 2;
+const EV_ZERO_BLOSSOM = 3;
+
+/** Optimal duals: `dual[v]` doubled vertex duals (0 … n−1), `dual[b]` doubled blossom duals (n … 2n−1). */
+export interface DualCertificate {
+  mate: Int32Array;
+  /**
+   * Doubled duals: for every edge (i, j, w), `dual[i] + dual[j] + Σ dual[B] − 2w ≥ 0`, summed over
+   * the blossoms B ≥ n that contain both i and j (through `blossomParent`), with equality on
+   * matched edges; `dual` is 0 on free vertices and ≥ 0 everywhere.
+   */
+  dual: Float64Array;
+  /** Enclosing blossom of each vertex / blossom, or −1. */
+  blossomParent: Int32Array;
+  /** Searches run (defects of the warm start). */
+  searches: number;
+}
+
+export class PrimalDualMatcher {
+  readonly n: number;
+  m = 0;
+  endpoint: Int32Array;
+  w: Float64Array;
+  adjStart: Int32Array;
+  adj: Int32Array;
+  /** Remote endpoint of v's matched edge, or −1. */
+  readonly mate: Int32Array;
+  /** Stored doubled vertex duals (current value via {@link yOf}). */
+  readonly dual: Float64Array;
+  private readonly sign: Int8Array;
+  private readonly mark: Float64Array;
+  /** Stored doubled blossom duals at n … 2n−1 (current value via {@link zOf}). */
+  readonly zdual: Float64Array;
+  private readonly zsign: Int8Array;
+  private readonly zmark: Float64Array;
+  private readonly label: Int8Array;
+  private readonly labelEnd: Int32Array;
+  private readonly hint: Int32Array;
+  readonly blossomParent: Int32Array;
+  private readonly blossomChilds: (number[] | null)[];
+  private readonly blossomEndps: (number[] | null)[];
+  private readonly blossomBase: Int32Array;
+  private readonly unusedBlossoms: number[] = [];
+  private readonly heap = new EventHeap(4096);
+  private delta = 0;
+  private readonly touched: number[] = [];
+  private readonly touchStamp: Int32Array;
+  private stamp = 1;
+  searches = 0;
+
+  constructor(graph: WeightedEdges) {
+    const n = graph.vertexCount;
+    this.n = n;
+    this.endpoint = new Int32Array(0);
+    this.w = new Float64Array(0);
+    this.adjStart = new Int32Array(n + 1);
+    this.adj = new Int32Array(0);
+    this.mate = new Int32Array(n).fill(-1);
+    this.dual = new Float64Array(n);
+    this.sign = new Int8Array(n);
+    this.mark = new Float64Array(n);
+    this.zdual = new Float64Array(2 * n);
+    this.zsign = new Int8Array(2 * n);
+    this.zmark = new Float64Array(2 * n);
+    this.label = new Int8Array(2 * n);
+    this.labelEnd = new Int32Array(2 * n).fill(-1);
+    this.hint = new Int32Array(2 * n);
+    for (let x = 0; x < 2 * n; x++) this.hint[x] = x;
+    this.blossomParent = new Int32Array(2 * n).fill(-1);
+    this.blossomChilds = new Array(2 * n).fill(null);
+    this.blossomEndps = new Array(2 * n).fill(null);
+    this.blossomBase = new Int32Array(2 * n).fill(-1);
+    for (let v = 0; v < n; v++) this.blossomBase[v] = v;
+    for (let b = 2 * n - 1; b >= n; b--) this.unusedBlossoms.push(b);
+    this.touchStamp = new Int32Array(2 * n);
+    this.setEdges(graph);
+  }
+
+  private setEdges(graph: WeightedEdges): void {
+    const n = this.n;
+    const m = graph.edgeCount;
+    this.m = m;
+    this.endpoint = new Int32Array(2 * m);
+    this.w = new Float64Array(m);
+    const degree = new Int32Array(n + 1);
+    for (let k = 0; k < m; k++) {
+      const i = graph.from[k]!;
+      const j = graph.to[k]!;
+      if (i === j || i < 0 || j < 0 || i >= n || j >= n) throw new RangeError(`invalid edge ${k}: ${i}-${j}`);
+      this.endpoint[2 * k] = i;
+      this.endpoint[2 * k + 1] = j;
+      this.w[k] = graph.weight[k]!;
+      degree[i + 1]!++;
+      degree[j + 1]!++;
+    }
+    for (let v = 0; v < n; v++) degree[v + 1]! += degree[v]!;
+    this.adjStart = degree;
+    this.adj = new Int32Array(2 * m);
+    const fill = degree.slice(0, n);
+    for (let k = 0; k < m; k++) {
+      this.adj[fill[this.endpoint[2 * k]!]!++] = 2 * k + 1;
+      this.adj[fill[this.endpoint[2 * k + 1]!]!++] = 2 * k;
+    }
+  }
+
+  /**
+   * Sets the starting point: `mateOf[v]` (a vertex or −1; each pair must be an edge) and doubled
+   * vertex duals `dual`, which must be feasible with every matched edge tight.
+   */
+  warmStart(mateOf: Int32Array, dual: Float64Array): void {
+    const { n, adj, adjStart, endpoint } = this;
+    this.dual.set(dual);
+    for (let v = 0; v < n; v++) {
+      const u = mateOf[v]!;
+      if (u < 0 || u < v) continue;
+      let found = -1;
+      for (let a = adjStart[v]!, end = adjStart[v + 1]!; a < end; a++) {
+        if (endpoint[adj[a]!] === u) {
+          found = adj[a]!;
+          break;
+        }
+      }
+      if (found < 0) throw new RangeError(`warm start pairs ${v} and ${u}, which share no edge`);
+      if (this.slackOf(found >> 1) !== 0) throw new RangeError(`warm start pair ${v}-${u} is not tight`);
+      this.mate[v] = found;
+      this.mate[u] = found ^ 1;
+    }
+  }
+
+  /** Runs a search from every defect (free vertex with a positive dual), in vertex order. */
+  solve(): DualCertificate {
+    const { n, mate, dual } = this;
+    for (let v = 0; v < n; v++) {
+      if (mate[v] === -1 && dual[v]! > 0) this.search(v);
+    }
+    const mateOf = new Int32Array(n).fill(-1);
+    for (let v = 0; v < n; v++) if (mate[v]! >= 0) mateOf[v] = this.endpoint[mate[v]!]!;
+    const out = new Float64Array(2 * n);
+    out.set(dual);
+    for (let b = n; b < 2 * n; b++) if (this.blossomBase[b]! >= 0) out[b] = this.zdual[b]!;
+    return { mate: mateOf, dual: out, blossomParent: this.blossomParent, searches: this.searches };
+  }
+
+  /** The doubled slack of edge k with stored duals (valid between searches, endpoints in different tops). */
+  slackOf(k: number): number {
+    return this.dual[this.endpoint[2 * k]!]! + this.dual[this.endpoint[2 * k + 1]!]! - 2 * this.w[k]!;
+  }
+
+  private yOf(v: number): number {
+    return this.dual[v]! + this.sign[v]! * (this.delta - this.mark[v]!);
+  }
+
+  private zOf(b: number): number {
+    return this.zdual[b]! + this.zsign[b]! * (this.delta - this.zmark[b]!);
+  }
+
+  private slack2(k: number): number {
+    return this.yOf(this.endpoint[2 * k]!) + this.yOf(this.endpoint[2 * k + 1]!) - 2 * this.w[k]!;
+  }
+
+  private touch(x: number): void {
+    if (this.touchStamp[x] !== this.stamp) {
+      this.touchStamp[x] = this.stamp;
+      this.touched.push(x);
+    }
+  }
+
+  private setVertexSign(v: number, s: number): void {
+    this.dual[v] = this.yOf(v);
+    this.mark[v] = this.delta;
+    this.sign[v] = s;
+    this.touch(v);
+  }
+
+  private setBlossomSign(b: number, s: number): void {
+    this.zdual[b] = this.zOf(b);
+    this.zmark[b] = this.delta;
+    this.zsign[b] = s;
+    this.touch(b);
+  }
+
+  /** The top-level blossom containing x (x itself when it is top-level). */
+  top(x: number): number {
+    const parent = this.blossomParent;
+    const hint = this.hint;
+    let y = x;
+    while (parent[y] !== -1) {
+      const h = hint[y]!;
+      y = h !== y ? h : parent[y]!;
+    }
+    let z = x;
+    while (z !== y) {
+      const next = hint[z] !== z ? hint[z]! : parent[z]!;
+      hint[z] = y;
+      z = next;
+    }
+    return y;
+  }
+
+  /** Leaf vertices of blossom b (b itself for a vertex). */
+  private leaves(b: number, out: number[]): number[] {
+    if (b < this.n) {
+      out.push(b);
+      return out;
+    }
+    const stack = [b];
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      if (x < this.n) {
+        out.push(x);
+        continue;
+      }
+      const childs = this.blossomChilds[x]!;
+      for (let i = childs.length - 1; i >= 0; i--) stack.push(childs[i]!);
+    }
+    return out;
+  }
+
+  /** Events for a vertex that just became outer (S): its zero-dual time and its edges. */
+  private outerVertexEvents(v: number): void {
+    const { heap, delta, endpoint, adj, label } = this;
+    heap.push(delta + this.yOf(v), v * 4 + EV_ZERO_VERTEX);
+    const bv = this.top(v);
+    for (let a = this.adjStart[v]!, end = this.adjStart[v + 1]!; a < end; a++) {
+      const p = adj[a]!;
+      const bu = this.top(endpoint[p]!);
+      if (bu === bv) continue;
+      const lu = label[bu];
+      if (lu === FREE) heap.push(delta + this.slack2(p >> 1), p * 4 + EV_GROW);
+      else if (lu === S) heap.push(delta + this.slack2(p >> 1) / 2, (p >> 1) * 4 + EV_SS);
+    }
+  }
+
+  private assignLabel(w0: number, t0: number, p0: number): void {
+    let w = w0;
+    let t = t0;
+    let p = p0;
+    for (;;) {
+      const b = this.top(w);
+      this.label[w] = t;
+      this.labelEnd[w] = p;
+      this.touch(w);
+      this.label[b] = t;
+      this.labelEnd[b] = p;
+      this.touch(b);
+      const s = t === S ? -1 : 1;
+      if (b < this.n) {
+        this.setVertexSign(b, s);
+        if (t === S) {
+          this.outerVertexEvents(b);
+          return;
+        }
+      } else {
+        this.setBlossomSign(b, t === S ? 2 : -2);
+        const leaves = this.leaves(b, []);
+        for (const v of leaves) this.setVertexSign(v, s);
+        if (t === S) {
+          for (const v of leaves) this.outerVertexEvents(v);
+          return;
+        }
+        this.heap.push(this.delta + this.zOf(b) / 2, b * 4 + EV_ZERO_BLOSSOM);
+      }
+      const mateP = this.mate[this.blossomBase[b]!]!;
+      w = this.endpoint[mateP]!;
+      t = S;
+      p = mateP ^ 1;
+    }
+  }
+
+  /** Traces back from v and w to find a new blossom's base (≥ 0) or an augmenting path (−1). */
+  private scanBlossom(v0: number, w0: number): number {
+    const path: number[] = [];
+    let base = -1;
+    let v = v0;
+    let w = w0;
+    while (v !== -1 || w !== -1) {
+      let b = this.top(v);
+      if (this.label[b]! & BREADCRUMB) {
+        base = this.blossomBase[b]!;
+        break;
+      }
+      path.push(b);
+      this.label[b] = S | BREADCRUMB;
+      if (this.labelEnd[b] === -1) {
+        v = -1;
+      } else {
+        v = this.endpoint[this.labelEnd[b]!]!;
+        b = this.top(v);
+        v = this.endpoint[this.labelEnd[b]!]!;
+      }
+      if (w !== -1) {
+        const tmp = v;
+        v = w;
+        w = tmp;
+      }
+    }
+    for (const b of path) this.label[b] = S;
+    return base;
+  }
+
+  private addBlossom(base: number, k: number): void {
+    let v = this.endpoint[2 * k]!;
+    let w = this.endpoint[2 * k + 1]!;
+    const bb = this.top(base);
+    let bv = this.top(v);
+    let bw = this.top(w);
+    const path: number[] = [];
+    const endps: number[] = [];
+    while (bv !== bb) {
+      path.push(bv);
+      endps.push(this.labelEnd[bv]!);
+      v = this.endpoint[this.labelEnd[bv]!]!;
+      bv = this.top(v);
+    }
+    path.push(bb);
+    path.reverse();
+    endps.reverse();
+    endps.push(2 * k);
+    while (bw !== bb) {
+      path.push(bw);
+      endps.push(this.labelEnd[bw]! ^ 1);
+      w = this.endpoint[this.labelEnd[bw]!]!;
+      bw = this.top(w);
+    }
+    const b = this.unusedBlossoms.pop()!;
+    this.blossomBase[b] = base;
+    this.blossomParent[b] = -1;
+    this.hint[b] = b;
+    this.blossomChilds[b] = path;
+    this.blossomEndps[b] = endps;
+    this.label[b] = S;
+    this.labelEnd[b] = this.labelEnd[bb]!;
+    this.zdual[b] = 0;
+    this.zmark[b] = this.delta;
+    this.zsign[b] = 2;
+    this.touch(b);
+    const newOuter: number[] = [];
+    for (const c of path) {
+      this.blossomParent[c] = b;
+      this.hint[c] = b;
+      if (c >= this.n) this.setBlossomSign(c, 0);
+      if (this.label[c] === T) {
+        for (const x of this.leaves(c, [])) {
+          this.setVertexSign(x, -1);
+          newOuter.push(x);
+        }
+      }
+    }
+    for (const x of newOuter) this.outerVertexEvents(x);
+  }
+
+  /** Makes the children of top-level blossom b top-level (hints into b are reset). */
+  private detachChildren(b: number): void {
+    const childs = this.blossomChilds[b]!;
+    const stack: number[] = [];
+    for (const c of childs) {
+      this.blossomParent[c] = -1;
+      this.label[c] = FREE;
+      this.labelEnd[c] = -1;
+      this.touch(c);
+      stack.push(c);
+    }
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      if (this.hint[x] === b) this.hint[x] = x;
+      if (x >= this.n) for (const c of this.blossomChilds[x]!) stack.push(c);
+    }
+  }
+
+  private freeBlossom(b: number): void {
+    this.label[b] = FREE;
+    this.labelEnd[b] = -1;
+    this.blossomChilds[b] = null;
+    this.blossomEndps[b] = null;
+    this.blossomBase[b] = -1;
+    this.zdual[b] = 0;
+    this.zsign[b] = 0;
+    this.hint[b] = b;
+    this.unusedBlossoms.push(b);
+  }
+
+  /** End of a search: a top-level blossom with a zero dual is dissolved (recursively). */
+  private expandAtEnd(b0: number): void {
+    const stack = [b0];
+    while (stack.length > 0) {
+      const b = stack.pop()!;
+      const childs = this.blossomChilds[b]!;
+      this.detachChildren(b);
+      for (const s of childs) if (s >= this.n && this.zdual[s] === 0) stack.push(s);
+      this.freeBlossom(b);
+    }
+  }
+
+  /** An inner (T) blossom whose dual reached 0 during a search: expand and relabel its children. */
+  private expandInner(b: number): void {
+    const { n, endpoint } = this;
+    const childs = this.blossomChilds[b]!;
+    const endps = this.blossomEndps[b]!;
+    for (const v of this.leaves(b, [])) this.setVertexSign(v, 0);
+    this.detachChildren(b);
+    const len = childs.length;
+    const at = (arr: number[], i: number): number => arr[i < 0 ? i + len : i]!;
+    const entryChild = this.top(endpoint[this.labelEnd[b]! ^ 1]!);
+    let j = childs.indexOf(entryChild);
+    let jStep: number;
+    let endpTrick: number;
+    if (j & 1) {
+      j -= len;
+      jStep = 1;
+      endpTrick = 0;
+    } else {
+      jStep = -1;
+      endpTrick = 1;
+    }
+    let p = this.labelEnd[b]!;
+    while (j !== 0) {
+      this.label[endpoint[p ^ 1]!] = FREE;
+      this.label[endpoint[at(endps, j - endpTrick) ^ endpTrick ^ 1]!] = FREE;
+      this.assignLabel(endpoint[p ^ 1]!, T, p);
+      j += jStep;
+      p = at(endps, j - endpTrick) ^ endpTrick;
+      j += jStep;
+    }
+    const bv = at(childs, j);
+    const entry = endpoint[p ^ 1]!;
+    this.label[entry] = T;
+    this.labelEnd[entry] = p;
+    this.touch(entry);
+    this.label[bv] = T;
+    this.labelEnd[bv] = p;
+    this.touch(bv);
+    if (bv < n) {
+      this.setVertexSign(bv, 1);
+    } else {
+      this.setBlossomSign(bv, -2);
+      for (const v of this.leaves(bv, [])) this.setVertexSign(v, 1);
+      this.heap.push(this.delta + this.zOf(bv) / 2, bv * 4 + EV_ZERO_BLOSSOM);
+    }
+    j += jStep;
+    while (at(childs, j) !== entryChild) {
+      const bx = at(childs, j);
+      if (this.label[bx] === FREE) {
+        // Unreached now: edges from outer vertices to it can become tight again.
+        for (const x of this.leaves(bx, [])) {
+          for (let a = this.adjStart[x]!, end = this.adjStart[x + 1]!; a < end; a++) {
+            const q = this.adj[a]!;
+            if (this.label[this.top(endpoint[q]!)] === S) {
+              this.heap.push(this.delta + this.slack2(q >> 1), (q ^ 1) * 4 + EV_GROW);
+            }
+          }
+        }
+      }
+      j += jStep;
+    }
+    this.freeBlossom(b);
+  }
+
+  /** Swaps matched/unmatched edges inside b so that v becomes its base (iterative over nesting). */
+  private augmentBlossom(b0: number, v0: number): void {
+    const tasks = [b0, v0];
+    while (tasks.length > 0) {
+      const v = tasks.pop()!;
+      const b = tasks.pop()!;
+      let t = v;
+      while (this.blossomParent[t] !== b) t = this.blossomParent[t]!;
+      if (t >= this.n) tasks.push(t, v);
+      const childs = this.blossomChilds[b]!;
+      const endps = this.blossomEndps[b]!;
+      const len = childs.length;
+      const at = (arr: number[], i: number): number => arr[i < 0 ? i + len : i]!;
+      const i = childs.indexOf(t);
+      let j = i;
+      let jStep: number;
+      let endpTrick: number;
+      if (i & 1) {
+        j -= len;
+        jStep = 1;
+        endpTrick = 0;
+      } else {
+        jStep = -1;
+        endpTrick = 1;
+      }
+      while (j !== 0) {
+        j += jStep;
+        let c = at(childs, j);
+        const p = at(endps, j - endpTrick) ^ endpTrick;
+        if (c >= this.n) tasks.push(c, this.endpoint[p]!);
+        j += jStep;
+        c = at(childs, j);
+        if (c >= this.n) tasks.push(c, this.endpoint[p ^ 1]!);
+        this.mate[this.endpoint[p]!] = p ^ 1;
+        this.mate[this.endpoint[p ^ 1]!] = p;
+      }
+      this.blossomChilds[b] = childs.slice(i).concat(childs.slice(0, i));
+      this.blossomEndps[b] = endps.slice(i).concat(endps.slice(0, i));
+      this.blossomBase[b] = v;
+    }
+  }
+
+  /**
+   * Flips the alternating path from vertex s0 (outer) up to its tree's root; s0 gets matched
+   * through endpoint p0 (or is left free when p0 = −1).
+   */
+  private flipToRoot(s0: number, p0: number): void {
+    let s = s0;
+    let p = p0;
+    for (;;) {
+      const bs = this.top(s);
+      if (bs >= this.n) this.augmentBlossom(bs, s);
+      this.mate[s] = p;
+      if (this.labelEnd[bs] === -1) break;
+      const t = this.endpoint[this.labelEnd[bs]!]!;
+      const bt = this.top(t);
+      s = this.endpoint[this.labelEnd[bt]!]!;
+      const j = this.endpoint[this.labelEnd[bt]! ^ 1]!;
+      if (bt >= this.n) this.augmentBlossom(bt, j);
+      this.mate[j] = this.labelEnd[bt]!;
+      p = this.labelEnd[bt]! ^ 1;
+    }
+  }
+
+  private search(root: number): void {
+    this.searches++;
+    this.delta = 0;
+    const { heap, endpoint, label } = this;
+    this.assignLabel(root, S, -1);
+    while (heap.size > 0) {
+      const key = heap.topKey();
+      const payload = heap.topPayload();
+      heap.pop();
+      if (key > this.delta) this.delta = key;
+      const id = payload >> 2;
+      switch (payload & 3) {
+        case EV_ZERO_VERTEX: {
+          if (label[this.top(id)] !== S || this.yOf(id) !== 0) continue;
+          this.flipToRoot(id, -1);
+          this.finishSearch();
+          return;
+        }
+        case EV_GROW: {
+          const k = id >> 1;
+          const u = endpoint[id]!;
+          const bs = this.top(endpoint[id ^ 1]!);
+          const bu = this.top(u);
+          if (bu === bs || label[bs] !== S || label[bu] !== FREE || this.slack2(k) !== 0) continue;
+          if (this.mate[this.blossomBase[bu]!] === -1) {
+            this.augmentEdge(k);
+            this.finishSearch();
+            return;
+          }
+          this.assignLabel(u, T, id ^ 1);
+          continue;
+        }
+        case EV_SS: {
+          const a = endpoint[2 * id]!;
+          const b = endpoint[2 * id + 1]!;
+          const ta = this.top(a);
+          const tb = this.top(b);
+          if (ta === tb || label[ta] !== S || label[tb] !== S || this.slack2(id) !== 0) continue;
+          const base = this.scanBlossom(a, b);
+          if (base >= 0) {
+            this.addBlossom(base, id);
+            continue;
+          }
+          this.augmentEdge(id);
+          this.finishSearch();
+          return;
+        }
+        default: {
+          if (this.blossomParent[id] !== -1 || this.blossomBase[id]! < 0 || label[id] !== T || this.zOf(id) !== 0) {
+            continue;
+          }
+          this.expandInner(id);
+        }
+      }
+    }
+    throw new Error('matching search ran out of events (infeasible warm start)');
+  }
+
+  /** Augments through edge k: each endpoint's side is flipped back to its root (or is free). */
+  private augmentEdge(k: number): void {
+    const v = this.endpoint[2 * k]!;
+    const w = this.endpoint[2 * k + 1]!;
+    this.flipToRoot(v, 2 * k + 1);
+    this.flipToRoot(w, 2 * k);
+  }
+
+  private finishSearch(): void {
+    const { n, touched } = this;
+    for (const x of touched) {
+      if (x < n) {
+        this.dual[x] = this.yOf(x);
+        this.sign[x] = 0;
+      } else if (this.zsign[x] !== 0) {
+        this.zdual[x] = this.zOf(x);
+        this.zsign[x] = 0;
+      }
+    }
+    this.delta = 0;
+    for (let i = 0; i < touched.length; i++) {
+      const b = touched[i]!;
+      if (b >= n && this.blossomBase[b]! >= 0 && this.blossomParent[b] === -1 && this.zdual[b] === 0) {
+        if (this.label[b] === S) this.expandAtEnd(b);
+      }
+    }
+    for (const x of touched) {
+      this.label[x] = FREE;
+      this.labelEnd[x] = -1;
+    }
+    touched.length = 0;
+    this.stamp++;
+    this.heap.clear();
+  }
+}

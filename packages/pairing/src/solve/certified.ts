@@ -1,0 +1,328 @@
+import { type DualCertificate, PrimalDualMatcher } from '../matching/primal-dual-matcher.js';
+import { compatible, lowerBound, type PreparedPool, upperBound, weightOf } from '../pool/prepared-pool.js';
+import { EdgeList } from './edge-list.js';
+
+/** Allowed partners per entry (nearest upwards in rating order) in the first candidate graph. */
+const FORWARD_CANDIDATES = 6;
+/** Positions inspected per entry when collecting them (bounds the work on hostile pools). */
+const SCAN_LIMIT = 64;
+/** Pricing rounds before giving up the certificate (never reached in our tests and benches). */
+const MAX_ROUNDS = 8;
+
+export interface CertifiedSolveResult {
+  weight: number;
+  /** The dual objective (an upper bound on every matching's weight; equal to `weight` when certified). */
+  dualValue: number;
+  /** True when the duals are feasible for every allowed pair and their objective equals the weight. */
+  certified: boolean;
+  /** Edges of the final candidate graph. */
+  edges: number;
+  /** Solve + pricing rounds. */
+  rounds: number;
+  /** Searches (defects of the warm starts) over all rounds. */
+  searches: number;
+  /** The final duals (doubled, over the prepared pool's order). */
+  certificate: DualCertificate;
+}
+
+/**
+ * The exact maximum-weight matching of a whole pool, with its LP certificate.
+ *
+ * 1. Candidate graph: each entry's 6 nearest allowed partners upwards in rating order.
+ * 2. Warm start: doubled duals `Y(v) = C + 2U·q(v) + h(v)`, `h(v)` = the best gap term of v's
+ *    candidate edges (so every edge is feasible, and a pair is tight exactly when it is the
+ *    best for both sides); the tight pairs are matched greedily (and the previous round's pairs
+ *    kept when still tight). Free entries with a partner are the defects.
+ * 3. {@link PrimalDualMatcher} repairs the defects (one alternating tree each).
+ * 4. Pricing: every allowed pair is checked against the final duals — without enumerating them:
+ *    a pair between two entries outside non-trivial blossoms can only violate when its gap is
+ *    below `G − h` of the side with the smaller `h`, so a small rating radius is scanned; an entry
+ *    inside a non-trivial blossom scans its window skipping the runs of its own blossom (whose
+ *    pairs are checked with the blossom's dual, again by radius). Violating pairs join the
+ *    candidate graph and the pool is solved again (warm from the current pairs).
+ * When no pair violates and the dual objective equals the weight, the matching is optimal.
+ */
+export function solveCertified(pool: PreparedPool, mate: Int32Array): CertifiedSolveResult {
+  const edges = candidateEdges(pool);
+  let previous: Int32Array | null = null;
+  let searches = 0;
+  for (let round = 1; ; round++) {
+    const matcher = new PrimalDualMatcher({
+      vertexCount: pool.size,
+      from: edges.from,
+      to: edges.to,
+      weight: edges.weight,
+      edgeCount: edges.edgeCount,
+    });
+    const start = warmStart(pool, matcher, previous);
+    matcher.warmStart(start.mate, start.dual);
+    const cert = matcher.solve();
+    searches += cert.searches;
+    const violated = pricePairs(pool, cert);
+    const weight = matchingWeight(pool, cert.mate);
+    if (violated.length === 0 || round >= MAX_ROUNDS) {
+      mate.set(cert.mate);
+      const dualValue = dualObjective(pool.size, cert) / 2;
+      return {
+        weight,
+        dualValue,
+        certified: violated.length === 0 && dualValue === weight && dualsNonNegative(pool.size, cert),
+        edges: edges.edgeCount,
+        rounds: round,
+        searches,
+        certificate: cert,
+      };
+    }
+    for (let k = 0; k < violated.length; k += 2) {
+      edges.push(violated[k]!, violated[k + 1]!, weightOf(pool, violated[k]!, violated[k + 1]!));
+    }
+    previous = cert.mate;
+  }
+}
+
+function candidateEdges(pool: PreparedPool): EdgeList {
+  const { rating, low, high, size } = pool;
+  const edges = new EdgeList(Math.max(64, size * FORWARD_CANDIDATES));
+  for (let i = 0; i < size; i++) {
+    if (low[i]! > high[i]!) continue;
+    let found = 0;
+    let scanned = 0;
+    for (let j = Math.max(i + 1, lowerBound(rating, low[i]!, 0, size)); j < size && rating[j]! <= high[i]!; j++) {
+      if (++scanned > SCAN_LIMIT) break;
+      if (!compatible(pool, i, j)) continue;
+      edges.push(i, j, weightOf(pool, i, j));
+      if (++found >= FORWARD_CANDIDATES) break;
+    }
+  }
+  return edges;
+}
+
+/** The gap term of an edge weight: w − C − U·(q(i) + q(j)) = G − gap. */
+function gapTerm(pool: PreparedPool, i: number, j: number, w: number): number {
+  const { pairBonus, waitUnit } = pool.scales;
+  return w - pairBonus - waitUnit * (pool.priority[i]! + pool.priority[j]!);
+}
+
+function warmStart(
+  pool: PreparedPool,
+  matcher: PrimalDualMatcher,
+  previous: Int32Array | null,
+): { mate: Int32Array; dual: Float64Array } {
+  const { size, scales, priority } = pool;
+  const { endpoint, w, adj, adjStart } = matcher;
+  const best = new Float64Array(size).fill(-1);
+  for (let k = 0; k < matcher.m; k++) {
+    const i = endpoint[2 * k]!;
+    const j = endpoint[2 * k + 1]!;
+    const g = gapTerm(pool, i, j, w[k]!);
+    if (g > best[i]!) best[i] = g;
+    if (g > best[j]!) best[j] = g;
+  }
+  const dual = new Float64Array(size);
+  for (let v = 0; v < size; v++) {
+    if (best[v]! >= 0) dual[v] = scales.pairBonus + 2 * scales.waitUnit * priority[v]! + best[v]!;
+  }
+  const mate = new Int32Array(size).fill(-1);
+  const tight = (v: number, p: number): boolean => {
+    const u = endpoint[p]!;
+    return dual[v]! + dual[u]! === 2 * w[p >> 1]!;
+  };
+  if (previous) {
+    for (let v = 0; v < size; v++) {
+      const u = previous[v]!;
+      if (u <= v || mate[v] !== -1 || mate[u] !== -1) continue;
+      for (let a = adjStart[v]!, end = adjStart[v + 1]!; a < end; a++) {
+        const p = adj[a]!;
+        if (endpoint[p] === u && tight(v, p)) {
+          mate[v] = u;
+          mate[u] = v;
+          break;
+        }
+      }
+    }
+  }
+  for (let v = 0; v < size; v++) {
+    if (mate[v] !== -1 || dual[v] === 0) continue;
+    for (let a = adjStart[v]!, end = adjStart[v + 1]!; a < end; a++) {
+      const p = adj[a]!;
+      const u = endpoint[p]!;
+      if (mate[u] === -1 && tight(v, p)) {
+        mate[v] = u;
+        mate[u] = v;
+        break;
+      }
+    }
+  }
+  return { mate, dual };
+}
+
+export function matchingWeight(pool: PreparedPool, mate: Int32Array): number {
+  let total = 0;
+  for (let i = 0; i < mate.length; i++) {
+    const j = mate[i]!;
+    if (j > i) total += weightOf(pool, i, j);
+  }
+  return total;
+}
+
+/** Top-level blossom of every vertex (the vertex itself when it is in none). */
+function topBlossoms(n: number, cert: DualCertificate): Int32Array {
+  const parent = cert.blossomParent;
+  const memo = new Int32Array(2 * n).fill(-1);
+  const top = new Int32Array(n);
+  const path: number[] = [];
+  for (let v = 0; v < n; v++) {
+    let x = v;
+    while (memo[x] === -1 && parent[x] !== -1) {
+      path.push(x);
+      x = parent[x]!;
+    }
+    const t = memo[x] !== -1 ? memo[x]! : x;
+    memo[x] = t;
+    for (const y of path) memo[y] = t;
+    path.length = 0;
+    top[v] = t;
+  }
+  return top;
+}
+
+/** Depths and root-to-node sums of the blossom duals: the shared blossom dual of a pair by its LCA. */
+class BlossomForest {
+  private readonly depth: Int32Array;
+  private readonly sum: Float64Array;
+  private readonly parent: Int32Array;
+
+  constructor(n: number, cert: DualCertificate) {
+    const parent = cert.blossomParent;
+    this.parent = parent;
+    this.depth = new Int32Array(2 * n).fill(-1);
+    this.sum = new Float64Array(2 * n);
+    const path: number[] = [];
+    for (let v = 0; v < 2 * n; v++) {
+      let x = v;
+      while (this.depth[x] === -1 && parent[x] !== -1) {
+        path.push(x);
+        x = parent[x]!;
+      }
+      if (this.depth[x] === -1) {
+        this.depth[x] = 0;
+        this.sum[x] = x >= n ? cert.dual[x]! : 0;
+      }
+      for (let k = path.length - 1; k >= 0; k--) {
+        const y = path[k]!;
+        const p = parent[y]!;
+        this.depth[y] = this.depth[p]! + 1;
+        this.sum[y] = this.sum[p]! + (y >= n ? cert.dual[y]! : 0);
+      }
+      path.length = 0;
+    }
+  }
+
+  /** Σ of the doubled duals of the blossoms that contain both vertices i and j. */
+  shared(i: number, j: number): number {
+    const { parent, depth } = this;
+    let a = parent[i]!;
+    let b = parent[j]!;
+    if (a === -1 || b === -1) return 0;
+    while (depth[a]! > depth[b]!) a = parent[a]!;
+    while (depth[b]! > depth[a]!) b = parent[b]!;
+    while (a !== b) {
+      a = parent[a]!;
+      b = parent[b]!;
+      if (a === -1 || b === -1) return 0;
+    }
+    return this.sum[a]!;
+  }
+}
+
+/**
+ * Every allowed pair whose doubled slack under the duals is negative, as a flat list
+ * [i0, j0, i1, j1, …]. Empty means the duals are feasible for the whole pool.
+ */
+export function pricePairs(pool: PreparedPool, cert: DualCertificate): number[] {
+  const { rating, low, high, size, scales, priority } = pool;
+  const { dual } = cert;
+  const G = scales.gapCap;
+  const top = topBlossoms(size, cert);
+  // h: the vertex dual less its pair and wait parts; hb: the same with the top blossom's half dual.
+  const h = new Float64Array(size);
+  const hb = new Float64Array(size);
+  for (let v = 0; v < size; v++) {
+    h[v] = dual[v]! - scales.pairBonus - 2 * scales.waitUnit * priority[v]!;
+    hb[v] = top[v]! >= size ? h[v]! + dual[top[v]!]! / 2 : h[v]!;
+  }
+  const runEnd = new Int32Array(size);
+  for (let p = size - 1; p >= 0; p--) runEnd[p] = p + 1 < size && top[p + 1] === top[p] ? runEnd[p + 1]! : p + 1;
+  const forest = new BlossomForest(size, cert);
+  const violated: number[] = [];
+  const check = (i: number, j: number): void => {
+    const ti = top[i]!;
+    const same = ti === top[j] && ti >= size;
+    // A lower bound first (only the top blossom's dual); the exact shared sum when it is negative.
+    const slack = dual[i]! + dual[j]! + (same ? dual[ti]! : 0) - 2 * weightOf(pool, i, j);
+    if (slack >= 0 || !compatible(pool, i, j)) return;
+    if (same && slack - dual[ti]! + forest.shared(i, j) >= 0) return;
+    violated.push(i, j);
+  };
+  for (let i = 0; i < size; i++) {
+    if (low[i]! > high[i]!) continue;
+    const from = lowerBound(rating, low[i]!, 0, size);
+    const to = upperBound(rating, high[i]!, from, size);
+    const ti = top[i]!;
+    if (ti >= size) {
+      // Pairs leaving the blossom: the whole window, skipping the blossom's own runs.
+      for (let p = from; p < to; ) {
+        const tp = top[p]!;
+        if (tp === ti) {
+          p = runEnd[p]!;
+          continue;
+        }
+        if (tp < size || i < p) check(i, p);
+        p++;
+      }
+    }
+    // Pairs inside one top blossom (ti ≥ size) or between two entries in none: by radius.
+    const key = hb[i]!;
+    const radius = G - key + 0.5;
+    if (radius < 0) continue;
+    const a = Math.max(from, lowerBound(rating, rating[i]! - radius, from, to));
+    const b = Math.min(to, upperBound(rating, rating[i]! + radius, a, to));
+    for (let p = a; p < b; p++) {
+      if (p === i || top[p] !== (ti >= size ? ti : p)) continue;
+      const kp = hb[p]!;
+      if (kp < key || (kp === key && p < i)) continue;
+      check(i, p);
+    }
+  }
+  return violated;
+}
+
+function dualsNonNegative(n: number, cert: DualCertificate): boolean {
+  for (let x = 0; x < 2 * n; x++) if (cert.dual[x]! < 0) return false;
+  for (let v = 0; v < n; v++) if (cert.mate[v] === -1 && cert.dual[v] !== 0) return false;
+  return true;
+}
+
+/** Twice the dual objective: Σ Y(v) + Σ Z(B)·(|B| − 1)/2 (doubled duals). */
+export function dualObjective(n: number, cert: DualCertificate): number {
+  const parent = cert.blossomParent;
+  const leaves = new Int32Array(2 * n);
+  const pending = new Int32Array(2 * n);
+  for (let x = 0; x < 2 * n; x++) if (parent[x] !== -1) pending[parent[x]!]!++;
+  const queue: number[] = [];
+  for (let v = 0; v < n; v++) {
+    leaves[v] = 1;
+    queue.push(v);
+  }
+  let total = 0;
+  for (let q = 0; q < queue.length; q++) {
+    const x = queue[q]!;
+    if (x < n) total += cert.dual[x]!;
+    else total += (cert.dual[x]! * (leaves[x]! - 1)) / 2;
+    const p = parent[x]!;
+    if (p === -1) continue;
+    leaves[p]! += leaves[x]!;
+    if (--pending[p]! === 0) queue.push(p);
+  }
+  return total;
+}
