@@ -62,11 +62,8 @@ describe('GET /docs — the API reference in a real browser', () => {
     const ids = operationIds();
     expect(ids).toHaveLength(14);
     // Redoc names each operation's section and menu item after its operationId.
-    await page.waitForFunction(
-      (count) => document.querySelectorAll('[data-section-id^="operation/"]').length >= count,
-      ids.length,
-      { timeout: 30_000 },
-    );
+    const rendered = page.locator('[data-section-id^="operation/"]');
+    await expect.poll(() => rendered.count(), { timeout: 30_000 }).toBe(ids.length);
     const sections = await page.$$eval('[data-section-id^="operation/"]', (nodes) =>
       nodes.map((n) => n.getAttribute('data-section-id')),
     );
@@ -78,7 +75,9 @@ describe('GET /docs — the API reference in a real browser', () => {
       await page.click(`li[data-item-id="tag/${tag}"] > label`);
       const items = page.locator(`li[data-item-id^="tag/${tag}/operation/"]`);
       await expect
-        .poll(() => items.evaluateAll((nodes) => nodes.every((n) => (n as HTMLElement).offsetHeight > 0)))
+        .poll(() =>
+          items.evaluateAll((nodes) => nodes.every((n) => (n as unknown as { offsetHeight: number }).offsetHeight > 0)),
+        )
         .toBe(true);
       for (const item of await items.all()) {
         menu.push({
