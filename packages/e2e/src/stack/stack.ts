@@ -158,6 +158,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // Each process's ops server (/metrics, /health, /ready) on a free port: several
       // instances of one app, and several stacks, share the host.
       OPS_PORT: '0',
+      // The benches offer hundreds of commands a second from one tenant: no tenant limit (the
+      // per-user limit stays: every driver user sends a handful of commands).
+      RATE_LIMIT_TENANT_COMMANDS: '0',
       ...options.env,
     };
     const config = loadConfig(appEnv);
