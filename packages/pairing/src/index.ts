@@ -7,6 +7,7 @@ export {
   maxWeightMatchingWithDuals,
   type WeightedEdges,
 } from './matching/max-weight-matching.js';
+export { INLINE_POOL_LIMIT, PairingThread, pairPoolAsync } from './offload/pair-pool-async.js';
 export {
   EXACT_POOL_LIMIT,
   type Pair,

@@ -1,7 +1,7 @@
 import { pairingSettings } from '@mm/config';
 import { playerStream } from '@mm/contracts';
 import { handleCommand, playerDecider } from '@mm/domain';
-import { type PoolEntry, pairPool } from '@mm/pairing';
+import { type PoolEntry, pairPoolAsync } from '@mm/pairing';
 import type { QueueViewEntry, QueueViewReader } from '@mm/projections';
 import type { Redis } from 'ioredis';
 import { serviceMetadata, type WorkerContext } from '../context.js';
@@ -56,7 +56,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 
 /**
  * One pairing pass over one tenant's pool: snapshot of the Redis view → time out entries
- * past MAX_QUEUE_TIME_SECONDS → (wave pools: only when due) `pairPool` → commit each pair
+ * past MAX_QUEUE_TIME_SECONDS → (wave pools: only when due) `pairPoolAsync` (a thread for large pools) → commit each pair
  * (at most MATCH_PAIRS_PER_BATCH). The view only proposes: every write is decided again on
  * the player streams, so a stale view costs a skipped pair, never a wrong one.
  */
@@ -119,7 +119,8 @@ export async function runPairingPass(
   if (entries.length < 2) return result;
 
   const settings = pairingSettings(config);
-  const pairing = pairPool(entries, now, settings);
+  // A large pool is paired in a worker thread: lock renewals, health checks and other pools go on.
+  const pairing = await pairPoolAsync(entries, now, settings);
   const { pairs } = pairing;
   result.proposed = pairs.length;
   if (pairs.length === 0) return result;
