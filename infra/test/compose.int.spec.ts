@@ -51,9 +51,19 @@ const dependenciesOf = (service: Service): Record<string, string> => {
 };
 
 describe('docker-compose.yml', () => {
-  it('has the engines and the apps, with a worker scaled to two', () => {
+  it('has the engines, the apps and the observability pair, with a worker scaled to two', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['api', 'eventstore', 'live-game-sim', 'postgres', 'projector', 'redis', 'worker'].sort(),
+      [
+        'api',
+        'eventstore',
+        'grafana',
+        'live-game-sim',
+        'postgres',
+        'projector',
+        'prometheus',
+        'redis',
+        'worker',
+      ].sort(),
     );
     expect(services.worker!.deploy?.replicas).toBe(2);
   });

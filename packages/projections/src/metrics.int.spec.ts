@@ -95,6 +95,9 @@ describe('projector metrics', () => {
       expect(value(text, `matchmaking_projection_lag_seconds{projection="${projection}"}`)).toBe(0);
     }
     expect(value(text, 'matchmaking_projector_leader')).toBe(1);
+    expect(
+      value(text, `matchmaking_projection_recoveries_total{projection="${READ_MODELS_PROJECTION}",kind="reset"}`),
+    ).toBe(0);
     expect(await projector.readinessChecks.postgres!()).toBeDefined();
 
     await projector.close();

@@ -158,6 +158,14 @@ export function createProjectorMetrics(registry: Registry, logger?: Pick<Logger,
     recovery(projection: string, kind: 'reset' | 'transient'): void {
       recoveries.inc({ projection, kind });
     },
+    /** Reports the projections' series from the start (0 until something happens). */
+    projections(names: readonly string[]): void {
+      for (const projection of names) {
+        batchSeconds.zero({ projection });
+        applied.inc({ projection }, 0);
+        for (const kind of ['reset', 'transient']) recoveries.inc({ projection, kind }, 0);
+      }
+    },
     /** The projections the lag gauges follow (undefined: none runs here, e.g. on a standby). */
     follow(next: LagSource | undefined): void {
       source = next;

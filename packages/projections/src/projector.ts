@@ -80,6 +80,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     }),
   ];
 
+  options.metrics?.projections(projections.map((p) => p.name));
   let closed = false;
   let running: RunningProjection | undefined;
 

@@ -48,6 +48,9 @@ describe('workers metrics (real PostgreSQL, Redis, BullMQ)', () => {
     expect(value(text, 'matchmaking_game_creation_attempts_total{outcome="game_created"}')).toBe(1);
     expect(value(text, 'matchmaking_claim_conflicts_total{stage="first_claim"}')).toBe(0);
     expect(value(text, 'matchmaking_pool_oldest_wait_seconds{pool="3+0",mode="rated"}')).toBeGreaterThan(0);
+    // A configured pool nobody waits in is reported, as 0.
+    expect(value(text, 'matchmaking_pool_searching_entries{pool="10+0",mode="casual"}')).toBe(0);
+    expect(value(text, 'matchmaking_pool_oldest_wait_seconds{pool="10+0",mode="casual"}')).toBe(0);
     for (const queue of [PAIRING_QUEUE, GAME_CREATION_QUEUE, TICK_QUEUE])
       expect(value(text, `matchmaking_queue_jobs{queue="${queue}",state="failed"}`), queue).toBeGreaterThanOrEqual(0);
     expect(value(text, `matchmaking_queue_jobs{queue="${GAME_CREATION_QUEUE}",state="waiting"}`)).toBe(0);

@@ -1,4 +1,4 @@
-import { parsePoolKey } from '@mm/contracts';
+import { parsePoolKey, poolKey } from '@mm/contracts';
 import { metricOnce } from '@mm/metrics';
 import type { QueueViewReader } from '@mm/projections';
 import type { Logger } from 'pino';
@@ -206,19 +206,23 @@ export const gameCreationMetricOutcome = (outcome: GameCreationOutcome): GameCre
 /**
  * Pool sizes read from the Redis queue views when scraped, summed over tenants per pool (time
  * control) and mode: `matchmaking_pool_searching_entries{pool,mode}` and
- * `matchmaking_pool_oldest_wait_seconds{pool,mode}` (the longest current wait, 0 for an empty pool).
+ * `matchmaking_pool_oldest_wait_seconds{pool,mode}` (the longest current wait, 0 for an empty
+ * pool). Every configured pool (`timeControls` × rated/casual) is reported, empty ones as 0.
  */
 export function observePools(
   registry: Registry,
   reader: Pick<QueueViewReader, 'activePools' | 'poolStats'>,
-  now: () => number,
-  logger?: Pick<Logger, 'warn'>,
+  options: { now: () => number; timeControls: readonly string[]; logger?: Pick<Logger, 'warn'> },
 ): void {
+  const { now, logger } = options;
+  const configured = options.timeControls.flatMap((tc) => [poolKey(tc, 'rated'), poolKey(tc, 'casual')]);
   if (registry.getSingleMetric('matchmaking_pool_searching_entries')) return;
   let pending: Promise<Map<string, { size: number; oldest: number | null }>> | undefined;
   const read = () => {
     pending ??= (async () => {
-      const pools = new Map<string, { size: number; oldest: number | null }>();
+      const pools = new Map<string, { size: number; oldest: number | null }>(
+        configured.map((key) => [key, { size: 0, oldest: null }]),
+      );
       const stats = await Promise.race([
         reader.activePools().then((active) => reader.poolStats(active)),
         new Promise<never>((_, reject) =>

@@ -141,7 +141,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const registry = options.registry ?? createMetricsRegistry({ defaultMetrics: false });
   const metrics = createWorkerMetrics(registry);
   observeQueues(registry, [pairingQueue, gameCreationQueue, tickQueue], logger);
-  observePools(registry, reader, ctx.now, logger);
+  observePools(registry, reader, { now: ctx.now, timeControls: config.POOLS, logger });
   /** One pairing pass, measured. */
   const pass = async (tenantId: string, poolKey: string, entries?: QueueViewEntry[]): Promise<PassResult> => {
     const start = process.hrtime.bigint();

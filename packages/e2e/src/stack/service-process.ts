@@ -150,6 +150,25 @@ export class ServiceProcess {
     }
   }
 
+  /**
+   * `http://127.0.0.1:<port>` of the process's ops server (/metrics, /health, /ready), from its
+   * "ops server listening" log line (the stack runs them with OPS_PORT=0: a free port each);
+   * waits for the line up to `timeoutMs`. The last line wins after a restart.
+   */
+  async opsUrl(timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.log()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"ops server listening'))
+        .at(-1);
+      if (line) return `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
+      if (Date.now() > deadline)
+        throw new Error(`${this.name}: no "ops server listening" line in ${this.spec.logFile}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   private logSize(): number {
     return this.log().length;
   }
