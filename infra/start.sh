@@ -27,6 +27,8 @@ export LIVE_GAME_API_URL=${LIVE_GAME_API_URL:-http://127.0.0.1:$SIM_PORT}
 # A local-only secret so curl examples work out of the box; set your own in production.
 export JWT_SECRET=${JWT_SECRET:-local-dev-secret-not-for-production}
 WORKERS=${WORKERS:-2}
+# Ops ports (/metrics, /health, /ready) from OPS_PORT_BASE: API +1, projector +2, its standby +12, worker n +20+n.
+OPS_PORT_BASE=${OPS_PORT_BASE:-9300}
 
 # exec: in its pipeline subshell the app replaces the shell, so it is a direct child that
 # stop() below reaches (a plain call would leave node a grandchild, orphaned by a SIGTERM).
@@ -50,11 +52,12 @@ stop() {
 trap stop INT TERM EXIT
 
 start live-game-sim env PORT="$SIM_PORT" node --conditions=@mm/source --import tsx apps/live-game-sim/src/main.ts
-start projector run apps/projector/src/main.ts
+# Each app serves /metrics, /health and /ready on an ops port of its own (README "Operations").
+OPS_PORT=$((OPS_PORT_BASE + 2)) start projector run apps/projector/src/main.ts
 # A hot standby: it takes over within ≈ 200 ms if the first projector dies (one leads at a time).
-start projector-standby run apps/projector/src/main.ts
-for i in $(seq 1 "$WORKERS"); do start "worker-$i" run apps/worker/src/main.ts; done
-start api run apps/api/src/main.ts
+OPS_PORT=$((OPS_PORT_BASE + 12)) start projector-standby run apps/projector/src/main.ts
+for i in $(seq 1 "$WORKERS"); do OPS_PORT=$((OPS_PORT_BASE + 20 + i)) start "worker-$i" run apps/worker/src/main.ts; done
+OPS_PORT=$((OPS_PORT_BASE + 1)) start api run apps/api/src/main.ts
 # The example consumer follows the API's event feed (it waits for the API by reconnecting) and
 # mints its service token from JWT_SECRET; its tables are in the schema player_history.
 export PLAYER_HISTORY_PORT=${PLAYER_HISTORY_PORT:-8004} FEED_URL=${FEED_URL:-http://127.0.0.1:$PORT}
@@ -72,6 +75,8 @@ if curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; then
     live-game-sim    $LIVE_GAME_API_URL
     player history   http://127.0.0.1:$PLAYER_HISTORY_PORT/players/<user>/history  (example event consumer, tenant-1)
     workers          $WORKERS
+    ops ports        api :$((OPS_PORT_BASE + 1)), projectors :$((OPS_PORT_BASE + 2)) :$((OPS_PORT_BASE + 12)), workers :$((OPS_PORT_BASE + 21))…  (/metrics, /health, /ready)
+    queue UI         http://127.0.0.1:$PORT/internal/queues/ui  (sign in with: pnpm --silent jwt tenant-1 ops --admin)
   Try it (README "Quick tour"):
     TOKEN=\$(pnpm --silent jwt tenant-1 alice)
     curl -s -X POST http://127.0.0.1:$PORT/v1/matchmaking/queue -H "authorization: Bearer \$TOKEN" \\
