@@ -79,8 +79,10 @@ async function main() {
     let after = '-1';
     for (;;) {
       const page = await db.query<{ position: string }>(
-        `SELECT position, transaction_id::text, stream_name, category, revision, id, type, schema_version, data, metadata, recorded_at
-           FROM "${schema}".events WHERE position > $1 AND category = ANY($2) ORDER BY position LIMIT 2000`,
+        `SELECT e.* FROM "${schema}".events e
+          WHERE e.position > $1
+            AND e.category_id = ANY(ARRAY(SELECT id FROM "${schema}".event_categories WHERE name = ANY($2)))
+          ORDER BY e.position LIMIT 2000`,
         [after, ['player', 'match', 'challenge']],
       );
       if (page.rows.length === 0) break;
@@ -250,7 +252,8 @@ async function benchExplain(store: EventStore): Promise<{ ms: number; rerun: str
 /** What an existing log holds (for BENCH_SCHEMA). */
 async function summaryOf(db: pg.Pool, schema: string) {
   const { rows } = await db.query<{ type: string; n: string }>(
-    `SELECT type, count(*) AS n FROM "${schema}".events GROUP BY type`,
+    `SELECT t.name AS type, count(*) AS n FROM "${schema}".events e JOIN "${schema}".event_types t ON t.id = e.type_id
+      GROUP BY t.name`,
   );
   const n = (type: string) => Number(rows.find((r) => r.type === type)?.n ?? 0);
   return {

@@ -20,7 +20,9 @@ export async function countLogEvents(
   }
   try {
     const { rows } = await db.query<{ n: string }>(
-      `SELECT count(*) AS n FROM ${quoteIdent(eventStoreSchema)}.events WHERE position > $1 AND category = ANY($2)${bound}`,
+      `SELECT count(*) AS n FROM ${quoteIdent(eventStoreSchema)}.events
+        WHERE position > $1${bound}
+          AND category_id IN (SELECT id FROM ${quoteIdent(eventStoreSchema)}.event_categories WHERE name = ANY($2))`,
       params,
     );
     return Number(rows[0]!.n);

@@ -16,7 +16,14 @@ export interface RelationSize {
   rows: number;
 }
 
-const EVENT_STORE_TABLES = new Set(['events', 'event_store_migrations', 'event_archives']);
+const EVENT_STORE_TABLES = new Set([
+  'events',
+  'event_store_migrations',
+  'event_types',
+  'event_categories',
+  'event_partitions',
+  'archived_streams',
+]);
 const READ_MODEL_TABLES = new Set([
   'queue_entries',
   'matches',
@@ -57,7 +64,10 @@ export async function relationSizes(db: pg.Pool | pg.PoolClient, schema: string)
      UNION ALL
      SELECT r.parent,
             coalesce((SELECT pi.relname FROM pg_inherits ii JOIN pg_class pi ON pi.oid = ii.inhparent
-                       WHERE ii.inhrelid = x.indexrelid), ic.relname) AS relation,
+                       WHERE ii.inhrelid = x.indexrelid),
+                     -- an index of each partition on its own (events_<n>_id_key): one line for all
+                     CASE WHEN r.parent <> r.relname THEN replace(ic.relname, r.relname, r.parent || '_*') ELSE ic.relname END)
+              AS relation,
             'index', sum(pg_relation_size(x.indexrelid))::bigint, 0
        FROM rels r JOIN pg_index x ON x.indrelid = r.oid JOIN pg_class ic ON ic.oid = x.indexrelid
       GROUP BY 1, 2

@@ -81,7 +81,7 @@ async function logCounts(db: pg.Pool, schema: string): Promise<LogCounts> {
             count(*) FILTER (WHERE type = 'MatchCreated') AS matches,
             count(*) FILTER (WHERE type IN ('GameCreated', 'MatchAborted')) AS finished,
             max(position)::text AS head
-       FROM "${schema}".events`,
+       FROM "${schema}".event_log`,
   );
   const row = rows[0]!;
   return {
@@ -103,7 +103,7 @@ async function settle(db: pg.Pool, schema: string, timeoutMs: number): Promise<L
     // The read models follow the player, match and challenge streams (not the pool streams).
     const behind = await db.query<{ behind: boolean }>(
       `SELECT coalesce((SELECT position FROM "${schema}".projection_checkpoints WHERE name = 'read-models'), -1)
-                < coalesce((SELECT max(position) FROM "${schema}".events
+                < coalesce((SELECT max(position) FROM "${schema}".event_log
                               WHERE category IN ('player', 'match', 'challenge')), -1) AS behind`,
     );
     const key = `${counts.head}/${counts.finished}`;

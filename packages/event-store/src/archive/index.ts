@@ -1,1 +1,3 @@
+export * from './archived-store.js';
 export * from './format.js';
+export * from './manifest.js';

@@ -1,3 +1,10 @@
+export {
+  type ArchivedPartition,
+  type ArchivePartitionsOptions,
+  archivePartitions,
+  type EventPartition,
+  listEventPartitions,
+} from './archive-partitions.js';
 export { ChangeListener } from './change-listener.js';
 export { isConnectionError } from './connection-errors.js';
 export { EVENT_STORE_MIGRATIONS_TABLE, type MigrateEventStoreOptions, migrateEventStore } from './migrate.js';

@@ -17,7 +17,8 @@ import type {
 import { ChangeListener } from './change-listener.js';
 import { isConnectionError } from './connection-errors.js';
 import { migrateEventStore } from './migrate.js';
-import { EVENT_COLUMNS, EXPECTED_REVISION_CODE, NOTIFY_CHANNEL, pageQuery, quoteIdentifier } from './sql.js';
+import { type EventRow, toEvent } from './rows.js';
+import { EXPECTED_REVISION_CODE, eventColumns, NOTIFY_CHANNEL, pageQuery, quoteIdentifier } from './sql.js';
 
 export interface PostgresEventStoreOptions {
   /** Connection string; the store creates and owns a pool. Give this or `pool`. */
@@ -51,6 +52,14 @@ export interface PostgresEventStoreOptions {
    * after the wait it returns the safe prefix. @defaultValue 2000
    */
   readAllSettleMs?: number;
+  /**
+   * Partitions of the log (`ensure_event_partitions`, run at start and whenever an append finds
+   * no partition for its transaction): each new partition spans what the previous one took
+   * `partitionPeriod` to fill (a PostgreSQL interval). @defaultValue '1 day'
+   */
+  partitionPeriod?: string;
+  /** A fixed span of transaction ids per new partition instead (tests, small deployments). */
+  partitionSpanXids?: number;
 }
 
 /** The postgres store plus what its own tests need. */
@@ -60,34 +69,14 @@ export interface PostgresEventStore extends EventStore {
   readonly listener: ChangeListener;
 }
 
-interface EventRow {
-  position: string | null;
-  stream_name: string;
-  revision: string;
-  id: string;
-  type: string;
-  schema_version: number;
-  data: RecordedEvent['data'];
-  metadata: RecordedEvent['metadata'];
-  recorded_at: Date;
-}
-
 interface PageRow extends EventRow {
   horizon: string;
   head: string | null;
 }
 
-const toEvent = (row: EventRow): RecordedEvent => ({
-  id: row.id,
-  streamName: row.stream_name,
-  revision: Number(row.revision),
-  position: Number(row.position),
-  type: row.type,
-  schemaVersion: row.schema_version,
-  data: row.data,
-  metadata: row.metadata,
-  recordedAt: row.recorded_at,
-});
+/** "no partition of relation … found for row": the append's transaction id is past the last partition. */
+const isMissingPartition = (error: unknown): boolean =>
+  (error as { code?: string }).code === '23514' && /no partition/.test((error as Error).message ?? '');
 
 const expectedCode = (expected: ExpectedRevision): number => {
   if (typeof expected === 'number') {
@@ -131,6 +120,16 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   }
 
   const table = `${quoteIdentifier(schema)}.events`;
+  const ensurePartitionsSql = `SELECT ${quoteIdentifier(schema)}.ensure_event_partitions($1::interval, $2::bigint)`;
+  const ensurePartitions = async () => {
+    await pool.query(ensurePartitionsSql, [options.partitionPeriod ?? '1 day', options.partitionSpanXids ?? null]);
+  };
+  try {
+    await ensurePartitions();
+  } catch (error) {
+    if (ownsPool) await pool.end();
+    throw error;
+  }
   const appendSql = `SELECT next_expected_revision, last_position FROM ${quoteIdentifier(schema)}.append_events($1, $2, $3::jsonb, $4, false)`;
   const appendManySql = `SELECT append_index, next_expected_revision, last_position FROM ${quoteIdentifier(schema)}.append_to_streams($1::jsonb, $2)`;
   const statementPrefix = `mm-es:${schema}:`;
@@ -217,7 +216,12 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
             events.map((event) => event.id),
           );
         }
-        // 23505: a concurrent append won the race on (stream, revision) or on an event id.
+        // The transaction ids went past the last partition: make the next ones, then try again.
+        if (isMissingPartition(error) && attempt < MAX_APPEND_ATTEMPTS) {
+          await ensurePartitions();
+          continue;
+        }
+        // 23505: a replay of an append, or a concurrent one, hit an event id stored already.
         // 40P01: two multi-stream appends took the same streams in opposite orders; PostgreSQL
         // rolled this one back whole, so it can run again.
         if ((sqlState === '23505' || sqlState === '40P01') && attempt < MAX_APPEND_ATTEMPTS) continue;
@@ -294,7 +298,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const { shape, values } = filterValues(filter);
     let text = pageSql.get(shape);
     if (!text) {
-      text = pageQuery(table, {
+      text = pageQuery(schema, {
         categories: shape.includes('c'),
         eventTypes: shape.includes('t'),
         tenant: shape.includes('n'),
@@ -337,8 +341,9 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       const from = readOptions.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
       const result = await pool.query<EventRow>({
         name: `${statementPrefix}stream:${backwards ? 'b' : 'f'}`,
-        text: `SELECT ${EVENT_COLUMNS} FROM ${table} e
-               WHERE e.stream_name = $1 AND e.revision ${backwards ? '<=' : '>='} $2
+        text: `SELECT ${eventColumns(schema)} FROM ${table} e
+               WHERE hashtextextended(e.stream_name, 0) = hashtextextended($1, 0) AND e.stream_name = $1
+                 AND e.revision ${backwards ? '<=' : '>='} $2
                ORDER BY e.revision ${backwards ? 'DESC' : 'ASC'} LIMIT $3`,
         values: [streamName, from, readOptions.maxCount ?? null],
       });
@@ -349,7 +354,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       assertOpen();
       const result = await pool.query<{ revision: string | null }>({
         name: `${statementPrefix}revision`,
-        text: `SELECT max(revision) AS revision FROM ${table} WHERE stream_name = $1`,
+        // A stream whose events are all archived keeps its revision (archived_streams).
+        text: `SELECT coalesce(
+                 (SELECT max(revision) FROM ${table}
+                   WHERE hashtextextended(stream_name, 0) = hashtextextended($1, 0) AND stream_name = $1),
+                 (SELECT revision FROM ${quoteIdentifier(schema)}.archived_streams WHERE stream_name = $1)) AS revision`,
         values: [streamName],
       });
       const revision = result.rows[0]?.revision;

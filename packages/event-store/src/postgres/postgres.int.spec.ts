@@ -42,6 +42,7 @@ describe('postgres event store', () => {
       '1700000000000_create-events',
       '1700000000001_append-to-streams',
       '1700000000002_events-tenant-index',
+      '1700000000003_partitioned-compact-events',
     ]);
   });
 

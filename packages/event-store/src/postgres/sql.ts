@@ -10,13 +10,21 @@ export const NOTIFY_CHANNEL = 'mm_event_store';
 /** Encoding of the non-numeric expected revisions for `append_events`. */
 export const EXPECTED_REVISION_CODE = { no_stream: -1, any: -2, stream_exists: -3 } as const;
 
-export const EVENT_COLUMNS =
-  'e.position, e.stream_name, e.revision, e.id, e.type, e.schema_version, e.data, e.metadata, e.recorded_at';
+/**
+ * The columns of a stored event (migration 1700000000003: compact envelope), for `toEvent` in
+ * the adapter: the type name comes from `event_types`, the metadata is put together from its
+ * columns and `metadata_extra`.
+ */
+export const eventColumns = (schema: string): string =>
+  `e.position, e.stream_name, e.revision, e.id,
+   (SELECT t.name FROM ${quoteIdentifier(schema)}.event_types t WHERE t.id = e.type_id) AS type,
+   e.schema_version, e.data, e.tenant_id, e.correlation_uuid, e.correlation_text, e.causation_uuid,
+   e.causation_text, e.actor_type, e.actor_id, e.metadata_extra, e.recorded_at`;
 
 export interface FilterShape {
   categories: boolean;
   eventTypes: boolean;
-  /** metadata.tenantId (index events_tenant_position_idx). */
+  /** metadata.tenantId (column tenant_id, index events_tenant_position_idx). */
   tenant?: boolean;
 }
 
@@ -28,18 +36,26 @@ export interface FilterShape {
  * columns) when the page is empty, so the horizon always comes back.
  * Parameters: $1 after, $2 limit, then categories / event types / tenant id as present, in that order.
  */
-export const pageQuery = (table: string, shape: FilterShape): string => {
-  const conditions = ['e.position > $1', 'e.position < h.horizon', 'e.transaction_id < h.xmin'];
+export const pageQuery = (schema: string, shape: FilterShape): string => {
+  const s = quoteIdentifier(schema);
+  const table = `${s}.events`;
+  const conditions = ['e.position > $1', 'e.position < h.horizon'];
   let next = 3;
-  if (shape.categories) conditions.push(`e.category = ANY($${next++}::text[])`);
-  if (shape.eventTypes) conditions.push(`e.type = ANY($${next++}::text[])`);
-  if (shape.tenant) conditions.push(`(e.metadata->>'tenantId') = $${next++}::text`);
+  if (shape.categories)
+    conditions.push(
+      `e.category_id = ANY(ARRAY(SELECT c.id FROM ${s}.event_categories c WHERE c.name = ANY($${next++}::text[])))`,
+    );
+  if (shape.eventTypes)
+    conditions.push(
+      `e.type_id = ANY(ARRAY(SELECT t.id FROM ${s}.event_types t WHERE t.name = ANY($${next++}::text[])))`,
+    );
+  if (shape.tenant) conditions.push(`e.tenant_id = $${next++}::text`);
   return `SELECT h.horizon, h.head, p.*
-FROM (SELECT s.xmin, s.xmin::text::bigint * ${POSITION_SHIFT} AS horizon,
+FROM (SELECT s.xmin::text::bigint * ${POSITION_SHIFT} AS horizon,
              (SELECT max(position) FROM ${table}) AS head
         FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s) h
 LEFT JOIN LATERAL (
-  SELECT ${EVENT_COLUMNS} FROM ${table} e
+  SELECT ${eventColumns(schema)} FROM ${table} e
   WHERE ${conditions.join(' AND ')}
   ORDER BY e.position LIMIT $2
 ) p ON true
