@@ -212,6 +212,12 @@ export const envSchema = z.object({
     .describe(
       'Rows the retention deletes per transaction (short transactions that skip locked rows, so the projector never waits).',
     ),
+  EVENT_ARCHIVE_DIR: z
+    .string()
+    .default('.local/event-archive')
+    .describe(
+      'Folder of the event log archive (`mm archive` writes it; mm rebuild, audit, explain and history read it before the live log). Keep it and back it up.',
+    ),
 });
 
 /** The ops server's port of each process when OPS_PORT is not set (one host can run one of each). */
