@@ -1,5 +1,6 @@
 import { type Config, databasePoolSizes, loadConfig } from '@mm/config';
 import { createEventStore, type EventStore } from '@mm/event-store';
+import { readManifest, withArchives } from '@mm/event-store/archive';
 import { quoteIdent, ReplayInputError } from '@mm/replay';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -50,13 +51,16 @@ export class CliContext {
         await probe.end();
       }
     }
-    this.eventStore = await createEventStore(url, {
+    const live = await createEventStore(url, {
       postgres: {
         schema,
         poolSize: databasePoolSizes(this.config.DATABASE_POOL_SIZE, 'cli').eventStore,
         migrate: false,
       },
     });
+    // The archived history (mm archive) is read before the live log, transparently.
+    const archived = (await readManifest(this.config.EVENT_ARCHIVE_DIR)).files.length > 0;
+    this.eventStore = archived ? await withArchives(live, this.config.EVENT_ARCHIVE_DIR) : live;
     return this.eventStore;
   }
 

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerArchive } from './commands/archive.js';
 import { registerAudit } from './commands/audit.js';
 import { registerDiff } from './commands/diff.js';
 import { registerExplain } from './commands/explain.js';
@@ -20,7 +21,7 @@ export function buildProgram(run: CommandRunner): Command {
       `
 Exit codes: 0 ok, 1 a finding (violations, differences), 2 could not run (one line on stderr says why).
 Configuration: the service's environment variables (DATABASE_URL, EVENT_STORE_URL, EVENT_STORE_SCHEMA,
-READ_MODEL_SCHEMA, REDIS_URL, REDIS_PREFIX, …). A progress bar shows on stderr when stdout and stderr are terminals.`,
+READ_MODEL_SCHEMA, REDIS_URL, REDIS_PREFIX, EVENT_ARCHIVE_DIR, …). A progress bar shows on stderr when stdout and stderr are terminals.`,
     );
   // Before the commands are added, so each inherits them: a parse error is exit 2, not 1.
   program.exitOverride();
@@ -30,5 +31,6 @@ READ_MODEL_SCHEMA, REDIS_URL, REDIS_PREFIX, …). A progress bar shows on stderr
   registerAudit(program, run);
   registerHistory(program, run);
   registerExplain(program, run);
+  registerArchive(program, run);
   return program;
 }
