@@ -62,7 +62,9 @@ stop() {
   done
   for pid in "${pids[@]}"; do pkill -KILL -P "$pid" 2>/dev/null || true; done
 }
-trap stop INT TERM EXIT
+# Ctrl-C or a TERM also ends this script (else it would go on waiting for the API to be ready).
+trap 'stop; exit 130' INT TERM
+trap stop EXIT
 
 # shellcheck disable=SC2046
 start live-game-sim env PORT="$SIM_PORT" node $(app live-game-sim)
