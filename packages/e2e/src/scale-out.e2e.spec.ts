@@ -65,7 +65,7 @@ describe('two instances of every process', () => {
     expect(views.differing).toEqual([]);
     const readModels = await readModelsVsReplay(stack.config.DATABASE_URL, stack.schema, () => stack.readAll());
     expect(readModels.lagging).toBe(false);
-    expect(readModels.differingRows).toEqual({});
+    expect(readModels.differing, JSON.stringify(readModels.differingRows)).toBe(0);
     expect(stack.projectors[1]!.log()).toMatch(/"msg":"projector standby/);
     expect(stack.projectors[1]!.log()).not.toMatch(/"msg":"projector started/);
   }, 180_000);
