@@ -168,6 +168,11 @@ export const problemCodes = {
     'Matchmaking is temporarily unavailable',
     'A backing service did not answer; nothing was changed. Retry shortly.',
   ],
+  AUTH_UNAVAILABLE: [
+    503,
+    "The identity provider's keys could not be fetched",
+    'JWT_JWKS_URL https://id.example.com/.well-known/jwks.json: no answer in time. Retry shortly.',
+  ],
 } as const satisfies Record<string, readonly [status: number, title: string, detail: string]>;
 type Code = keyof typeof problemCodes;
 
@@ -608,7 +613,15 @@ const COMMAND_ERRORS: Code[] = [
   'IDEMPOTENCY_KEY_REUSED',
   'RATE_LIMITED',
 ];
-const AUTH_ERRORS: Code[] = ['MISSING_TOKEN', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'TOKEN_NOT_ACTIVE', 'MISSING_CLAIMS'];
+const AUTH_ERRORS: Code[] = [
+  'MISSING_TOKEN',
+  'INVALID_TOKEN',
+  'TOKEN_EXPIRED',
+  'TOKEN_NOT_ACTIVE',
+  'MISSING_CLAIMS',
+  // JWT_JWKS_URL could not be fetched for a key the token names (the token may be valid).
+  'AUTH_UNAVAILABLE',
+];
 
 const parameters = (path: string, op: Operation) => [
   ...[...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
