@@ -22,6 +22,19 @@ import { QUEUE_UI_PATH, queueUiRoutes } from './routes/queue-ui.js';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** The HTTP API: thin routes over the domain (commands) and the read models (queries). */
+const SECRET_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'proxy-authorization']);
+
+/** A copy of `headers` with the values of credential headers replaced. */
+export function redactHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!headers) return headers;
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      SECRET_HEADERS.has(name.toLowerCase()) ? '[redacted]' : value,
+    ]),
+  );
+}
+
 export function createApp(deps: ApiDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -42,6 +55,11 @@ export function createApp(deps: ApiDependencies): express.Express {
       customLogLevel: (_req, res, error) =>
         error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
       autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/ready' },
+      // Credentials never reach the logs: the bearer token, the queue UI's sign-in cookie.
+      serializers: {
+        req: (req: { headers?: Record<string, unknown> }) => ({ ...req, headers: redactHeaders(req.headers) }),
+        res: (res: { headers?: Record<string, unknown> }) => ({ ...res, headers: redactHeaders(res.headers) }),
+      },
     }),
   );
   // The registry is served on the ops port (apps/api), never here: /metrics is not public.

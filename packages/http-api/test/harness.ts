@@ -82,7 +82,7 @@ export async function startTestStack(
     RATING_CACHE_TTL_SECONDS: '0',
     ...env,
   });
-  const logger = pino({ level: 'silent' });
+  const logger = overrides.logger ?? pino({ level: 'silent' });
   // The postgres event store in the test schema, unless the caller brings another adapter.
   const store =
     overrides.store ??
