@@ -87,6 +87,30 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
   for (const queue of [challengeQueue, gameCreationQueue, pairingQueue, tickQueue])
     queue.on('error', (error) => logger.warn({ err: error, queue: queue.name }, 'queue error'));
 
+  const authenticate = createAuthenticator({
+    ...(config.JWT_SECRET ? { secret: config.JWT_SECRET } : {}),
+    ...(config.JWT_PUBLIC_KEY ? { publicKey: config.JWT_PUBLIC_KEY } : {}),
+    ...(config.JWT_JWKS_URL
+      ? {
+          jwks: {
+            url: config.JWT_JWKS_URL,
+            cacheSeconds: config.JWT_JWKS_CACHE_SECONDS,
+            cooldownSeconds: config.JWT_JWKS_COOLDOWN_SECONDS,
+            timeoutSeconds: config.JWT_JWKS_TIMEOUT_SECONDS,
+          },
+        }
+      : {}),
+    ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
+    ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
+    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+  });
+  // A wrong or unreachable JWT_JWKS_URL shows in the log at start-up, not only with the first
+  // token that needs its keys (those get 503 AUTH_UNAVAILABLE until the provider answers).
+  authenticate.fetchKeys?.().then(
+    (keys) => logger.info({ keys }, 'JWKS fetched from JWT_JWKS_URL'),
+    (error: unknown) => logger.warn({ err: error }, 'JWKS could not be fetched; retried when a token needs it'),
+  );
+
   const deps: ApiDependencies = {
     config,
     logger,
@@ -106,23 +130,7 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
     },
     ratings: ratingProviderFromConfig(config, logger),
     liveGame: liveGameApiFromConfig(config),
-    authenticate: createAuthenticator({
-      ...(config.JWT_SECRET ? { secret: config.JWT_SECRET } : {}),
-      ...(config.JWT_PUBLIC_KEY ? { publicKey: config.JWT_PUBLIC_KEY } : {}),
-      ...(config.JWT_JWKS_URL
-        ? {
-            jwks: {
-              url: config.JWT_JWKS_URL,
-              cacheSeconds: config.JWT_JWKS_CACHE_SECONDS,
-              cooldownSeconds: config.JWT_JWKS_COOLDOWN_SECONDS,
-              timeoutSeconds: config.JWT_JWKS_TIMEOUT_SECONDS,
-            },
-          }
-        : {}),
-      ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
-      ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
-      clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
-    }),
+    authenticate,
     registry,
     queueUi: {
       queues: [

@@ -37,7 +37,14 @@ export interface JwksOptions {
   timeoutSeconds?: number;
 }
 
-export type Authenticator = (authorizationHeader: string | undefined) => Promise<Principal>;
+export interface Authenticator {
+  (authorizationHeader: string | undefined): Promise<Principal>;
+  /**
+   * With JWT_JWKS_URL: fetches the key set now and resolves with its number of keys, or rejects
+   * saying why (called at start-up, so a wrong or unreachable URL shows in the log at once).
+   */
+  fetchKeys?: () => Promise<number>;
+}
 
 const ID = /^[\w.:@|+-]{1,128}$/;
 /** Algorithms whose keys may come from the JWKS endpoint. */
@@ -55,7 +62,7 @@ function algorithmOf(key: KeyObject): jwt.Algorithm {
 const isBadSignature = (error: unknown): boolean =>
   error instanceof jwt.JsonWebTokenError && error.message === 'invalid signature';
 
-type KeyLookup = (header: jwt.JwtHeader) => Promise<KeyObject[]>;
+type KeyLookup = ((header: jwt.JwtHeader) => Promise<KeyObject[]>) & { fetchKeys: () => Promise<number> };
 
 /**
  * The identity provider's keys (jose's remote JWK set: fetched on first use, cached, fetched
@@ -79,7 +86,7 @@ function jwksLookup(options: JwksOptions): KeyLookup {
     }
     return keyObject;
   };
-  return async (header) => {
+  const lookup = async (header: jwt.JwtHeader): Promise<KeyObject[]> => {
     try {
       return [toKeyObject(await set({ alg: header.alg, ...(header.kid ? { kid: header.kid } : {}) }))];
     } catch (error) {
@@ -106,6 +113,15 @@ function jwksLookup(options: JwksOptions): KeyLookup {
       );
     }
   };
+  const fetchKeys = async (): Promise<number> => {
+    try {
+      await set.reload();
+    } catch (error) {
+      throw new Error(`JWT_JWKS_URL ${url.origin}${url.pathname}: ${describe(error)}`, { cause: error });
+    }
+    return set.jwks()?.keys.length ?? 0;
+  };
+  return Object.assign(lookup, { fetchKeys });
 }
 
 const describe = (error: unknown): string => {
@@ -183,7 +199,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     throw problems.unauthorized('INVALID_TOKEN', (failure as Error).message);
   };
 
-  return async (header) => {
+  const authenticate: Authenticator = async (header) => {
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header.trim()) : null;
     if (!match) throw problems.unauthorized('MISSING_TOKEN', 'Send "Authorization: Bearer <JWT>".');
     const token = match[1]!;
@@ -207,6 +223,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     ).filter((r): r is string => typeof r === 'string' && r.length > 0);
     return { tenantId, userId, roles };
   };
+  if (jwks) authenticate.fetchKeys = jwks.fetchKeys;
+  return authenticate;
 }
 
 export const hasAnyRole = (principal: Principal, roles: readonly string[]): boolean =>
