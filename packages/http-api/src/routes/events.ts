@@ -1,3 +1,4 @@
+import { metricOnce } from '@mm/metrics';
 import { type RequestHandler, type Response, Router } from 'express';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EventFeed, FeedEvent } from '../application/event-feed.js';
@@ -28,16 +29,22 @@ const RETRY_MS = 1000;
 export function eventRoutes(feed: EventFeed, authenticated: RequestHandler, options: EventRoutesOptions): Router {
   const router = Router();
   const registers = options.registry ? [options.registry] : [];
-  const openStreams = new Gauge({
-    name: 'matchmaking_event_feed_streams',
-    help: 'Open /v1/events/stream connections',
-    registers,
-  });
-  const sent = new Counter({
-    name: 'matchmaking_event_feed_events_sent_total',
-    help: 'Events handed to /v1/events/stream connections (written to the socket or its buffer)',
-    registers,
-  });
+  // Once per registry: a second app on the same registry (tests, two listeners) shares them.
+  const once = <M extends Gauge | Counter>(name: string, make: () => M): M =>
+    options.registry ? metricOnce(options.registry, name, make) : make();
+  const openStreams = once(
+    'matchmaking_event_feed_streams',
+    () => new Gauge({ name: 'matchmaking_event_feed_streams', help: 'Open /v1/events/stream connections', registers }),
+  );
+  const sent = once(
+    'matchmaking_event_feed_events_sent_total',
+    () =>
+      new Counter({
+        name: 'matchmaking_event_feed_events_sent_total',
+        help: 'Events handed to /v1/events/stream connections (written to the socket or its buffer)',
+        registers,
+      }),
+  );
 
   router.get('/events', authenticated, async (req, res) => {
     const scope = feed.scopeOf(principalOf(res));
