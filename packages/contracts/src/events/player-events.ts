@@ -61,7 +61,10 @@ export const QueueEntryMatchedData = z
     /**
      * The pairing decision this claim is for (the `MatchCreated` data the worker is about to
      * write), so a recovery sweep can finish or abort the match when the worker died between
-     * the claims and `MatchCreated`. Optional: absent on claims written before it existed.
+     * the claims and `MatchCreated`. Optional: written only where the claims and `MatchCreated`
+     * are separate appends (EventStoreDB); on PostgreSQL they commit in one transaction and the
+     * decision lives once, in `MatchCreated` (the match it names). Absent on claims written
+     * before it existed.
      */
     decision: MatchCreatedData.optional(),
   })

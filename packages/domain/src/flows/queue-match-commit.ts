@@ -97,7 +97,8 @@ export const commitQueueMatch = async (
       decideAppend({
         streamName: playerStream(tenantId, side.userId),
         decider: playerDecider,
-        command: claimCommand(side, opponentOf(other), decision, now),
+        // The claims and MatchCreated commit together: the decision is written once, in MatchCreated.
+        command: claimCommand(side, opponentOf(other), decision, now, false),
         loaded,
         metadata: matchMetadata(context, matchId),
         eventIds: () => matchEventId(matchId, 'claimed', side.queueEntryId),
@@ -146,11 +147,18 @@ export const commitQueueMatch = async (
   return { outcome: 'matched', matchId };
 };
 
+/**
+ * The claim of one side. `recordDecision`: the claim carries the decision (`QueueEntryMatched.decision`)
+ * for claim recovery — needed only when the claims and `MatchCreated` are separate appends (a
+ * store without multi-stream transactions, where a worker can die in between); a commit in one
+ * transaction leaves it out, so the decision lives once in the log, in `MatchCreated`.
+ */
 const claimCommand = (
   side: { userId: string; queueEntryId: string },
   opponent: ClaimQueueEntry['opponent'],
   decision: MatchCreatedData,
   now: string,
+  recordDecision = true,
 ): ClaimQueueEntry => ({
   type: 'ClaimQueueEntry',
   userId: side.userId,
@@ -158,7 +166,7 @@ const claimCommand = (
   matchId: decision.matchId,
   opponent,
   now,
-  decision,
+  ...(recordDecision ? { decision } : {}),
 });
 
 export type QueueClaimResult = { ok: true } | { ok: false; code: string };

@@ -120,9 +120,9 @@ const commit = (store: EventStore = memory) =>
   commitQueueMatch(contextOn(store), { a: A, b: B, decisionFor: decisionFor(A, B) });
 
 describe.each([
-  ['one transaction (appendToStreams)', (store: EventStore) => store],
-  ['claims and compensation (no multi-stream appends)', perStream],
-])('queue match commit: %s', (_label, variant) => {
+  ['one transaction (appendToStreams)', (store: EventStore) => store, false],
+  ['claims and compensation (no multi-stream appends)', perStream, true],
+])('queue match commit: %s', (_label, variant, claimsRecordDecision) => {
   it('given two searching entries, when committed, then both claims and MatchCreated, with ids derived from the match', async () => {
     await spec.given(joined(A), joined(B));
     const { result, events } = await spec.when(() => commit(variant(memory)));
@@ -138,7 +138,12 @@ describe.each([
       matchEventId(matchId, 'claimed', B.queueEntryId),
       matchEventId(matchId, 'created'),
     ]);
-    expect(events[0]!.data).toMatchObject({ matchId, opponent: { userId: 'bob' }, decision: { matchId } });
+    expect(events[0]!.data).toMatchObject({ matchId, opponent: { userId: 'bob' } });
+    // In one transaction the decision is written once, in MatchCreated; separate appends record
+    // it on each claim too, for claim recovery.
+    for (const claim of events.slice(0, 2))
+      if (claimsRecordDecision) expect(claim.data).toMatchObject({ decision: { matchId } });
+      else expect(claim.data).not.toHaveProperty('decision');
     expect(events[2]!.data).toEqual(decisionFor(A, B)(matchId));
     for (const event of events)
       expect(event.metadata).toEqual({ tenantId: tenant, correlationId: matchId, causationId: null, actor });

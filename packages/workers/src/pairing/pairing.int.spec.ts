@@ -44,7 +44,8 @@ describe('pairing workers (BullMQ, PostgreSQL event store, Redis views)', () => 
     expect(match.white.rating).toBeGreaterThanOrEqual(match.black.window.low);
     expect(match.white.rating).toBeLessThanOrEqual(match.black.window.high);
 
-    // each player: joined → claimed (with the decision) → game started, with the colour of the match
+    // each player: joined → claimed (naming the match; on PostgreSQL the claims and MatchCreated
+    // commit together, so the decision is only in MatchCreated) → game started, with the colour of the match
     for (const [userId, entryId] of [
       ['p1', e1],
       ['p2', e2],
@@ -54,7 +55,8 @@ describe('pairing workers (BullMQ, PostgreSQL event store, Redis views)', () => 
         return events.some((e) => e.type === 'QueueEntryGameStarted') && events;
       }, `game started for ${userId}`);
       expect(stream.map((e) => e.type)).toEqual(['QueueJoined', 'QueueEntryMatched', 'QueueEntryGameStarted']);
-      expect(stream[1]!.data).toMatchObject({ queueEntryId: entryId, matchId, decision: { matchId } });
+      expect(stream[1]!.data).toMatchObject({ queueEntryId: entryId, matchId });
+      expect(stream[1]!.data).not.toHaveProperty('decision');
       expect(stream[2]!.data).toMatchObject({
         queueEntryId: entryId,
         matchId,
