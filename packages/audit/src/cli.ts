@@ -15,8 +15,8 @@ report on stdout.
 Exit code: 0 no violations, 1 violations, 2 could not run.
 
   --settled   the system is idle: also require every match ended and nobody stuck
-  --windows   also check recorded windows against the widening settings in the environment
-              (INITIAL_RATING_WINDOW, RATING_WINDOW_WIDENING_STEP/_INTERVAL, MAX_RATING_WINDOW)
+  --windows   also check recorded windows against each pool's pairing policy in the environment
+              (PAIRING_POLICIES, else INITIAL_RATING_WINDOW, RATING_WINDOW_WIDENING_STEP/_INTERVAL, MAX_RATING_WINDOW)
   --json      print the result as one JSON object instead of the report
   --live-game-api <url>
               also reconcile the log with live-game-api's games (GET <url>/internal/games):
@@ -52,7 +52,8 @@ async function main(): Promise<number> {
     },
   });
   const started = Date.now();
-  const settings = pairingSettings(config);
+  // Each pool's windows (PAIRING_POLICIES), as the worker paired it.
+  const settings = (poolKey: string) => pairingSettings(config, poolKey);
   let result: Awaited<ReturnType<typeof auditEventStore>>;
   let games: GameReconciliation | undefined;
   try {

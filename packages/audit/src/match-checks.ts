@@ -125,10 +125,9 @@ export function checkMatchDecision(match: MatchState, data: any, ctx: MatchCheck
         who,
       );
     if (options.windowPolicy && Number.isFinite(decidedAt) && Number.isFinite(entry.enqueuedAt)) {
-      const halfWidth = allowedHalfWidth(
-        decidedAt - entry.enqueuedAt + (options.clockSkewMs ?? 1000),
-        options.windowPolicy,
-      );
+      const policy =
+        typeof options.windowPolicy === 'function' ? options.windowPolicy(entry.poolKey) : options.windowPolicy;
+      const halfWidth = allowedHalfWidth(decidedAt - entry.enqueuedAt + (options.clockSkewMs ?? 1000), policy);
       if (window.low < entry.rating - halfWidth - eps || window.high > entry.rating + halfWidth + eps)
         add(
           'WINDOW_TOO_WIDE',

@@ -34,9 +34,10 @@ export interface AuditOptions {
   /**
    * When given, each recorded window must also lie inside what this policy allows at
    * decision time (rating ± widened half-width, intersected with the player's range).
-   * Without it only the player's own rating range bounds the window.
+   * Without it only the player's own rating range bounds the window. A function gives each
+   * pool's policy (the service's PAIRING_POLICIES: `pairingSettings(config, poolKey)`).
    */
-  windowPolicy?: WindowPolicy;
+  windowPolicy?: WindowPolicy | ((poolKey: string) => WindowPolicy);
   /**
    * Slack (ms) added to the wait when re-computing the widest allowed window (the worker
    * takes its `now` a moment before it stamps `decidedAt`; clocks of processes differ).

@@ -106,6 +106,12 @@ export const envSchema = z.object({
     .describe(
       'Optional wave mode per pool: "3+0:rated=12/20,…" = pass every 12 s or once 20 players wait (instead of immediately).',
     ),
+  PAIRING_POLICIES: z
+    .string()
+    .default('')
+    .describe(
+      'Pairing policy per pool: "3+0:rated=window@60/1/1/500,1+0:casual=seed" (window@<initial>/<step>/<interval s>/<cap>: half-window initial + step every interval, capped; seed = ±100 +25 per 10 s, cap 500; settings = the four window settings above); "*=…" sets every other pool. Pools not named use the window settings. `pnpm sim --frontier` prints the recommended window per arrival rate.',
+    ),
   LIVE_GAME_API_URL: z.string().url().default('http://127.0.0.1:8002').describe('live-game-api base URL.'),
   LIVE_GAME_API_TIMEOUT_SECONDS: positive(5).describe('Timeout of each call to live-game-api.'),
   LIVE_GAME_API_TOKEN: optionalString.describe('Bearer token for live-game-api internal calls (optional).'),
@@ -279,6 +285,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `REMATCH_COOLDOWN_SECONDS must be ≤ ${MAX_REMATCH_COOLDOWN_SECONDS} (recent games are kept 1 h)`,
     ]);
   }
+  parsePairingPolicies(config.PAIRING_POLICIES);
   return { ...config, eventStoreUrl: config.EVENT_STORE_URL ?? config.DATABASE_URL };
 }
 
@@ -296,11 +303,92 @@ export function parseWavePools(value: string): Map<string, { intervalSeconds: nu
   return out;
 }
 
-/** The pairing settings of the config, in the shape `@mm/pairing`'s `PairingConfig` takes. */
-export const pairingSettings = (config: Config) => ({
-  initialWindow: config.INITIAL_RATING_WINDOW,
-  wideningStep: config.RATING_WINDOW_WIDENING_STEP,
-  wideningIntervalSeconds: config.RATING_WINDOW_WIDENING_INTERVAL,
-  maxWindow: config.MAX_RATING_WINDOW,
-  rematchCooldownSeconds: config.REMATCH_COOLDOWN_SECONDS,
+/** The window of a pairing policy: half-width initial + step × floor(wait / interval), at most max. */
+export interface PolicyWindows {
+  initialWindow: number;
+  wideningStep: number;
+  wideningIntervalSeconds: number;
+  maxWindow: number;
+}
+
+/** A pool's pairing policy: the window settings (`settings`), the old design's (`seed`), or explicit windows. */
+export type PairingPolicy = { name: 'settings' } | { name: 'seed' } | ({ name: 'window' } & PolicyWindows);
+
+/** The old design's windows, kept as the named policy `seed`: ±100, +25 every 10 s, capped at 500. */
+export const SEED_POLICY_WINDOWS: Readonly<PolicyWindows> = Object.freeze({
+  initialWindow: 100,
+  wideningStep: 25,
+  wideningIntervalSeconds: 10,
+  maxWindow: 500,
 });
+
+const NUMBER = '(\\d+(?:\\.\\d+)?)';
+const WINDOW_POLICY = new RegExp(`^window@${NUMBER}/${NUMBER}/${NUMBER}/${NUMBER}$`);
+
+/** One policy text: `settings`, `seed` or `window@<initial>/<step>/<interval s>/<cap>`. */
+export function parsePairingPolicy(text: string): PairingPolicy {
+  const t = text.trim();
+  if (t === 'settings' || t === 'seed') return { name: t };
+  const m = WINDOW_POLICY.exec(t);
+  if (!m) throw new ConfigError([`PAIRING_POLICIES: bad policy "${text}" (want seed, settings or window@60/1/1/500)`]);
+  const [initialWindow, wideningStep, wideningIntervalSeconds, maxWindow] = m.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (wideningIntervalSeconds <= 0 || maxWindow < initialWindow)
+    throw new ConfigError([`PAIRING_POLICIES: "${text}" needs an interval > 0 and a cap ≥ the initial window`]);
+  return { name: 'window', initialWindow, wideningStep, wideningIntervalSeconds, maxWindow };
+}
+
+/** PAIRING_POLICIES parsed: pool key (or `*`) → policy. */
+export function parsePairingPolicies(value: string): Map<string, PairingPolicy> {
+  const out = new Map<string, PairingPolicy>();
+  for (const part of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const m = /^(\*|\d{1,3}\+\d{1,3}:(?:rated|casual))=(.+)$/.exec(part);
+    if (!m)
+      throw new ConfigError([
+        `PAIRING_POLICIES: bad entry "${part}" (want e.g. 3+0:rated=seed or *=window@60/1/1/500)`,
+      ]);
+    if (out.has(m[1]!)) throw new ConfigError([`PAIRING_POLICIES: pool ${m[1]} named twice`]);
+    out.set(m[1]!, parsePairingPolicy(m[2]!));
+  }
+  return out;
+}
+
+/** The policy a pool pairs with: its own entry of PAIRING_POLICIES, else `*`, else `settings`. */
+export function poolPairingPolicy(config: Pick<Config, 'PAIRING_POLICIES'>, poolKey: string): PairingPolicy {
+  const policies = parsePairingPolicies(config.PAIRING_POLICIES);
+  return policies.get(poolKey) ?? policies.get('*') ?? { name: 'settings' };
+}
+
+/**
+ * The pairing settings of a pool (of the window settings when no pool is given), in the shape
+ * `@mm/pairing`'s `PairingConfig` takes: the windows of the pool's policy (PAIRING_POLICIES) and
+ * the rematch cool-down.
+ */
+export const pairingSettings = (config: Config, poolKey?: string) => {
+  const policy = poolKey === undefined ? { name: 'settings' as const } : poolPairingPolicy(config, poolKey);
+  const windows: PolicyWindows =
+    policy.name === 'seed'
+      ? SEED_POLICY_WINDOWS
+      : policy.name === 'window'
+        ? policy
+        : {
+            initialWindow: config.INITIAL_RATING_WINDOW,
+            wideningStep: config.RATING_WINDOW_WIDENING_STEP,
+            wideningIntervalSeconds: config.RATING_WINDOW_WIDENING_INTERVAL,
+            maxWindow: config.MAX_RATING_WINDOW,
+          };
+  return {
+    initialWindow: windows.initialWindow,
+    wideningStep: windows.wideningStep,
+    wideningIntervalSeconds: windows.wideningIntervalSeconds,
+    maxWindow: windows.maxWindow,
+    rematchCooldownSeconds: config.REMATCH_COOLDOWN_SECONDS,
+  };
+};

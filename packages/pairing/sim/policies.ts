@@ -5,6 +5,7 @@ import {
   type PairingConfig,
   type PoolEntry,
   pairPool,
+  ratingWindow,
 } from '../src/index.js';
 
 /** A waiting player as a policy sees it. */
@@ -25,9 +26,17 @@ export interface Policy {
   pair: (waiting: Waiting[], now: number) => [string, string][];
 }
 
-/** The old design: greedy oldest first, ±100 widened by 25 every 10 s, no cap, 1 s worker tick. */
-export function seedGreedyPolicy(): Policy {
-  const config: PairingConfig = { ...defaultPairingConfig, maxWindow: Number.POSITIVE_INFINITY };
+/**
+ * The old design: greedy oldest first, ±100 widened by 25 every 10 s, no cap, 1 s worker tick.
+ * The frontier sweep varies the initial half-window and the widening step (per 10 s).
+ */
+export function seedGreedyPolicy(initialWindow = 100, wideningStep = 25): Policy {
+  const config: PairingConfig = {
+    ...defaultPairingConfig,
+    initialWindow,
+    wideningStep,
+    maxWindow: Number.POSITIVE_INFINITY,
+  };
   return {
     name: 'seed-greedy',
     tickMs: 1000,
@@ -41,18 +50,46 @@ export function seedGreedyPolicy(): Policy {
   };
 }
 
-/** Our pairing: global weighted matching per pass, on a tick and/or on every arrival. */
-export function oursPolicy(config: PairingConfig, intervalSeconds: number, immediate: boolean): Policy {
+/**
+ * Whether any two waiting players accept each other at `now` (each rating inside the other's
+ * window). When none do, `pairPool` pairs nobody (it makes a maximum-cardinality matching), so a
+ * pass can be skipped without changing the outcome; the simulator uses this to stay fast.
+ */
+export function anyAllowedPair(waiting: readonly Waiting[], now: number, config: PairingConfig): boolean {
+  const n = waiting.length;
+  if (n < 2) return false;
+  const sorted = waiting.map((w) => {
+    const window = ratingWindow(w.entry, now, config);
+    return { rating: w.entry.rating, low: window.low, high: window.high, user: w.entry.userId };
+  });
+  sorted.sort((x, y) => x.rating - y.rating);
+  for (let i = 0; i < n; i++) {
+    const a = sorted[i]!;
+    for (let j = i + 1; j < n && sorted[j]!.rating <= a.high; j++) {
+      const b = sorted[j]!;
+      if (a.rating >= b.low && a.user !== b.user) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Our pairing: global weighted matching per pass (`pairPool`, as the service runs it), on a tick
+ * and/or on every arrival (the service's immediate pools pass on every join).
+ */
+export function oursPolicy(config: PairingConfig, intervalSeconds: number, immediate: boolean, name = 'ours'): Policy {
   return {
-    name: 'ours',
+    name,
     tickMs: intervalSeconds * 1000,
     passOnArrival: () => immediate,
     pair: (waiting, now) =>
-      pairPool(
-        waiting.map((w) => w.entry),
-        now,
-        config,
-      ).pairs.map((p) => [p.a.entryId, p.b.entryId]),
+      anyAllowedPair(waiting, now, config)
+        ? pairPool(
+            waiting.map((w) => w.entry),
+            now,
+            config,
+          ).pairs.map((p) => [p.a.entryId, p.b.entryId])
+        : [],
   };
 }
 
@@ -70,15 +107,16 @@ export function lichessScore(a: Waiting, b: Waiting): number {
 }
 
 /**
- * Lichess-style waves: every 12 s or as soon as 40 players wait. A pair is allowed when its score
- * is within the *lower-rated* player's threshold; the wave is a maximum-cardinality,
- * minimum-total-score matching (our blossom matcher with weight BIG + (1000 − score)).
+ * Lichess-style waves: every 12 s or as soon as 40 players wait (the frontier sweep varies both).
+ * A pair is allowed when its score is within the *lower-rated* player's threshold; the wave is a
+ * maximum-cardinality, minimum-total-score matching (our blossom matcher with weight
+ * BIG + (1000 − score)).
  */
-export function lichessWavePolicy(): Policy {
+export function lichessWavePolicy(intervalSeconds = 12, waveSize = 40): Policy {
   return {
     name: 'lichess-wave',
-    tickMs: 12_000,
-    passOnArrival: (count) => count >= 40,
+    tickMs: intervalSeconds * 1000,
+    passOnArrival: (count) => count >= waveSize,
     pair: (waiting) => {
       const n = waiting.length;
       const from: number[] = [];

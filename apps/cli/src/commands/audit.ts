@@ -67,7 +67,7 @@ Configuration: EVENT_STORE_URL / DATABASE_URL, EVENT_STORE_SCHEMA, READ_MODEL_SC
         const started = performance.now();
         const result = await auditEventStore(store, {
           settled: Boolean(opts.settled),
-          ...(opts.windows ? { windowPolicy: pairingSettings(ctx.config) } : {}),
+          ...(opts.windows ? { windowPolicy: (poolKey: string) => pairingSettings(ctx.config, poolKey) } : {}),
           ...(from ? { from } : {}),
           ...(to ? { to } : {}),
           onProgress: (p) => progress.update(p.events, p.position),

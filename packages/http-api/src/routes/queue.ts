@@ -17,7 +17,8 @@ const notFound = () => new ProblemError(404, 'QUEUE_ENTRY_NOT_FOUND', 'No such q
 export function queueRoutes(deps: ApiDependencies, app: Application): Router {
   const router = Router();
   const clock = deps.clock ?? (() => new Date());
-  const pairing = pairingSettings(deps.config);
+  // Each pool's window comes from its pairing policy (PAIRING_POLICIES).
+  const pairing = (entry: { poolKey: string }) => pairingSettings(deps.config, entry.poolKey);
 
   const entryIdParam = (req: Request): string => {
     const id = String(req.params.queueEntryId);
@@ -36,13 +37,13 @@ export function queueRoutes(deps: ApiDependencies, app: Application): Router {
     res
       .status(201)
       .location(`${req.baseUrl}/queue/${entry.queueEntryId}`)
-      .json(queueEntryBody(entry, now, pairing, live.figures));
+      .json(queueEntryBody(entry, now, pairing(entry), live.figures));
   });
 
   router.delete('/queue/:queueEntryId', async (req: Request, res: Response) => {
     const now = clock();
     const entry = await app.queue.cancel(callerOf(req, res), entryIdParam(req), now);
-    res.json(queueEntryBody(entry, now, pairing));
+    res.json(queueEntryBody(entry, now, pairing(entry)));
   });
 
   router.get('/queue/:queueEntryId', async (req: Request, res: Response) => {
@@ -50,7 +51,7 @@ export function queueRoutes(deps: ApiDependencies, app: Application): Router {
     const found = await app.queue.entry(callerOf(req, res), entryIdParam(req), now);
     if (!found) throw notFound();
     markLive(res, found.live);
-    res.json(queueEntryBody(found.entry, now, pairing, found.live.figures));
+    res.json(queueEntryBody(found.entry, now, pairing(found.entry), found.live.figures));
   });
 
   router.get('/active', async (req: Request, res: Response) => {
@@ -58,7 +59,7 @@ export function queueRoutes(deps: ApiDependencies, app: Application): Router {
     const { entry, match } = await app.queue.active(callerOf(req, res), now);
     markLive(res, entry?.live);
     const body: ActiveMatchmakingResponse = {
-      queue_entry: entry ? queueEntryBody(entry.entry, now, pairing, entry.live.figures) : null,
+      queue_entry: entry ? queueEntryBody(entry.entry, now, pairing(entry.entry), entry.live.figures) : null,
       match,
     };
     res.json(body);

@@ -118,7 +118,7 @@ export async function runPairingPass(
   result.paired = true;
   if (entries.length < 2) return result;
 
-  const settings = pairingSettings(config);
+  const settings = pairingSettings(config, poolKey);
   // A large pool is paired in a worker thread: lock renewals, health checks and other pools go on.
   const pairing = await pairPoolAsync(entries, now, settings);
   const { pairs } = pairing;
