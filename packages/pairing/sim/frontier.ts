@@ -42,8 +42,10 @@ export function sweepGrids(quick: boolean): SweepGrids {
   const seedStep = quick ? [10, 25, 50] : [5, 10, 25, 50, 100];
   const waveInterval = quick ? [2, 6, 12, 24, 48] : [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48];
   const waveSize = quick ? [10, 40, 1_000_000] : [8, 16, 40, 80, 160, 1_000_000];
-  const oursW0 = quick ? [0, 20, 40, 60, 100, 150, 250] : [0, 10, 20, 30, 40, 50, 60, 80, 100, 130, 170, 220, 300];
-  const oursG = quick ? [0.5, 2, 10] : [0.25, 0.5, 1, 2, 5, 10];
+  const oursW0 = quick
+    ? [0, 10, 20, 30, 45, 60, 100, 150, 250]
+    : [0, 5, 10, 15, 20, 25, 30, 35, 40, 50, 60, 80, 100, 130, 170, 220, 300];
+  const oursG = quick ? [0.25, 1, 4] : [0.1, 0.25, 0.5, 1, 3, 10];
   return {
     seedGreedy: cross(seedW0, seedStep),
     lichessWave: cross(waveInterval, waveSize),
