@@ -1,6 +1,9 @@
 import { type DualCertificate, PrimalDualMatcher } from '../matching/primal-dual-matcher.js';
-import { compatible, lowerBound, type PreparedPool, upperBound, weightOf } from '../pool/prepared-pool.js';
+import { compatible, lowerBound, type PreparedPool, weightOf } from '../pool/prepared-pool.js';
 import { EdgeList } from './edge-list.js';
+import { pricePairs } from './pricing.js';
+
+export { pricePairs };
 
 /** Allowed partners per entry (nearest upwards in rating order) in the first candidate graph. */
 const FORWARD_CANDIDATES = 6;
@@ -163,138 +166,6 @@ export function matchingWeight(pool: PreparedPool, mate: Int32Array): number {
     if (j > i) total += weightOf(pool, i, j);
   }
   return total;
-}
-
-/** Top-level blossom of every vertex (the vertex itself when it is in none). */
-function topBlossoms(n: number, cert: DualCertificate): Int32Array {
-  const parent = cert.blossomParent;
-  const memo = new Int32Array(2 * n).fill(-1);
-  const top = new Int32Array(n);
-  const path: number[] = [];
-  for (let v = 0; v < n; v++) {
-    let x = v;
-    while (memo[x] === -1 && parent[x] !== -1) {
-      path.push(x);
-      x = parent[x]!;
-    }
-    const t = memo[x] !== -1 ? memo[x]! : x;
-    memo[x] = t;
-    for (const y of path) memo[y] = t;
-    path.length = 0;
-    top[v] = t;
-  }
-  return top;
-}
-
-/** Depths and root-to-node sums of the blossom duals: the shared blossom dual of a pair by its LCA. */
-class BlossomForest {
-  private readonly depth: Int32Array;
-  private readonly sum: Float64Array;
-  private readonly parent: Int32Array;
-
-  constructor(n: number, cert: DualCertificate) {
-    const parent = cert.blossomParent;
-    this.parent = parent;
-    this.depth = new Int32Array(2 * n).fill(-1);
-    this.sum = new Float64Array(2 * n);
-    const path: number[] = [];
-    for (let v = 0; v < 2 * n; v++) {
-      let x = v;
-      while (this.depth[x] === -1 && parent[x] !== -1) {
-        path.push(x);
-        x = parent[x]!;
-      }
-      if (this.depth[x] === -1) {
-        this.depth[x] = 0;
-        this.sum[x] = x >= n ? cert.dual[x]! : 0;
-      }
-      for (let k = path.length - 1; k >= 0; k--) {
-        const y = path[k]!;
-        const p = parent[y]!;
-        this.depth[y] = this.depth[p]! + 1;
-        this.sum[y] = this.sum[p]! + (y >= n ? cert.dual[y]! : 0);
-      }
-      path.length = 0;
-    }
-  }
-
-  /** Σ of the doubled duals of the blossoms that contain both vertices i and j. */
-  shared(i: number, j: number): number {
-    const { parent, depth } = this;
-    let a = parent[i]!;
-    let b = parent[j]!;
-    if (a === -1 || b === -1) return 0;
-    while (depth[a]! > depth[b]!) a = parent[a]!;
-    while (depth[b]! > depth[a]!) b = parent[b]!;
-    while (a !== b) {
-      a = parent[a]!;
-      b = parent[b]!;
-      if (a === -1 || b === -1) return 0;
-    }
-    return this.sum[a]!;
-  }
-}
-
-/**
- * Every allowed pair whose doubled slack under the duals is negative, as a flat list
- * [i0, j0, i1, j1, …]. Empty means the duals are feasible for the whole pool.
- */
-export function pricePairs(pool: PreparedPool, cert: DualCertificate): number[] {
-  const { rating, low, high, size, scales, priority } = pool;
-  const { dual } = cert;
-  const G = scales.gapCap;
-  const top = topBlossoms(size, cert);
-  // h: the vertex dual less its pair and wait parts; hb: the same with the top blossom's half dual.
-  const h = new Float64Array(size);
-  const hb = new Float64Array(size);
-  for (let v = 0; v < size; v++) {
-    h[v] = dual[v]! - scales.pairBonus - 2 * scales.waitUnit * priority[v]!;
-    hb[v] = top[v]! >= size ? h[v]! + dual[top[v]!]! / 2 : h[v]!;
-  }
-  const runEnd = new Int32Array(size);
-  for (let p = size - 1; p >= 0; p--) runEnd[p] = p + 1 < size && top[p + 1] === top[p] ? runEnd[p + 1]! : p + 1;
-  const forest = new BlossomForest(size, cert);
-  const violated: number[] = [];
-  const check = (i: number, j: number): void => {
-    const ti = top[i]!;
-    const same = ti === top[j] && ti >= size;
-    // A lower bound first (only the top blossom's dual); the exact shared sum when it is negative.
-    const slack = dual[i]! + dual[j]! + (same ? dual[ti]! : 0) - 2 * weightOf(pool, i, j);
-    if (slack >= 0 || !compatible(pool, i, j)) return;
-    if (same && slack - dual[ti]! + forest.shared(i, j) >= 0) return;
-    violated.push(i, j);
-  };
-  for (let i = 0; i < size; i++) {
-    if (low[i]! > high[i]!) continue;
-    const from = lowerBound(rating, low[i]!, 0, size);
-    const to = upperBound(rating, high[i]!, from, size);
-    const ti = top[i]!;
-    if (ti >= size) {
-      // Pairs leaving the blossom: the whole window, skipping the blossom's own runs.
-      for (let p = from; p < to; ) {
-        const tp = top[p]!;
-        if (tp === ti) {
-          p = runEnd[p]!;
-          continue;
-        }
-        if (tp < size || i < p) check(i, p);
-        p++;
-      }
-    }
-    // Pairs inside one top blossom (ti ≥ size) or between two entries in none: by radius.
-    const key = hb[i]!;
-    const radius = G - key + 0.5;
-    if (radius < 0) continue;
-    const a = Math.max(from, lowerBound(rating, rating[i]! - radius, from, to));
-    const b = Math.min(to, upperBound(rating, rating[i]! + radius, a, to));
-    for (let p = a; p < b; p++) {
-      if (p === i || top[p] !== (ti >= size ? ti : p)) continue;
-      const kp = hb[p]!;
-      if (kp < key || (kp === key && p < i)) continue;
-      check(i, p);
-    }
-  }
-  return violated;
 }
 
 function dualsNonNegative(n: number, cert: DualCertificate): boolean {
