@@ -126,7 +126,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const redis = resources.redis(options.redis, config.REDIS_URL, { maxRetriesPerRequest: null });
   const db = resources.postgres(options.db, {
     connectionString: config.DATABASE_URL,
-    max: 4,
+    max: databasePoolSizes(config.DATABASE_POOL_SIZE, 'worker').workers,
     applicationName: options.applicationName ?? 'mm-worker',
   });
   const liveGame = options.liveGame ?? liveGameApiFromConfig(config);

@@ -74,7 +74,7 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
   const base = resources.redis(options.redis, config.REDIS_URL, { maxRetriesPerRequest: null });
   const db = resources.postgres(options.db, {
     connectionString: config.DATABASE_URL,
-    max: 2,
+    max: databasePoolSizes(config.DATABASE_POOL_SIZE, 'worker').challenges,
     applicationName: options.applicationName ?? 'mm-worker',
   });
   const queries: ChallengeQueries = createChallengeQueries(db, config.READ_MODEL_SCHEMA);
