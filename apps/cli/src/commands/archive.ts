@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { exportArchive } from '@mm/event-store/archive';
 import { archivePartitions, listEventPartitions } from '@mm/event-store/postgres';
 import { parseTime } from '@mm/replay';
 import type { Command } from 'commander';
@@ -28,7 +30,9 @@ recorded at or after --before (or that a running transaction can still write int
 verified against the database (count, order, digest of positions and ids, SHA-256) before its
 partition is dropped. The archive folder must be kept (and backed up): it is the log's history.
 Exit codes: 0 done (also when nothing was old enough), 2 bad input or could not run.
-Configuration: EVENT_STORE_URL (PostgreSQL), EVENT_STORE_SCHEMA, EVENT_ARCHIVE_DIR.
+On EventStoreDB (no partitions) the log up to --before is exported in the same format and kept in the
+store: remove it there with stream metadata and a scavenge (root README, "Storage and retention").
+Configuration: EVENT_STORE_URL, EVENT_STORE_SCHEMA (PostgreSQL), EVENT_ARCHIVE_DIR.
 Example: pnpm mm archive --before 2026-11-01T00:00:00Z`,
     )
     .action((opts: { before: string; dir?: string; keepPartitions?: boolean; json?: boolean }) =>
@@ -37,16 +41,31 @@ Example: pnpm mm archive --before 2026-11-01T00:00:00Z`,
         if (before.getTime() > Date.now())
           throw new UsageError(`--before ${opts.before} is in the future`, 'give a time in the past');
         const db = ctx.eventStoreDb();
-        if (!db)
-          throw new UsageError(
-            'mm archive needs the PostgreSQL event store (EVENT_STORE_URL = DATABASE_URL)',
-            'on EventStoreDB use scavenging and the archiver (README "Storage and retention")',
-          );
         const dir = opts.dir ?? ctx.config.EVENT_ARCHIVE_DIR;
         const schema = ctx.config.EVENT_STORE_SCHEMA;
-        await ctx.store(); // checks that the event store exists (one line and exit 2 when not)
+        const store = await ctx.store(); // checks that the event store exists (one line and exit 2 when not)
         const out = createOutput(Boolean(opts.json));
         const progress = createProgress('archive');
+        if (!db) {
+          // EventStoreDB (no partitions to drop): the same archive format; the store keeps the
+          // events until stream metadata and a scavenge let them go (README "Storage and retention").
+          const entry = await exportArchive({
+            store,
+            before,
+            dir,
+            source: 'event-store:$all',
+            onProgress: (events) => progress.update(events, 0),
+          });
+          progress.stop();
+          out.result(
+            () =>
+              entry
+                ? `exported ${entry.events} events (${kb(entry.bytes)}) recorded ${entry.firstRecordedAt} … ${entry.lastRecordedAt} → ${join(dir, entry.file)}; the store keeps them until scavenged`
+                : `nothing to archive: no event after the archive's last one was recorded before ${before.toISOString()}`,
+            () => ({ dir, exported: entry }),
+          );
+          return EXIT_OK;
+        }
         const archived = await archivePartitions({
           db,
           schema,

@@ -26,7 +26,12 @@ import { type RedisFamily, type RelationSize, redisFamilies, relationSizes } fro
  *  - GB per day at 100 joins/s of PostgreSQL growth.
  * Progress on stderr; a table, then one JSON line (last line) on stdout.
  */
-const HELP = `pnpm bench:storage [--joins 4000] [--rate 100] [--pools 4] [--workers 2] [--redis-horizon 3600] [--keep-logs]`;
+const HELP = `pnpm bench:storage [--joins 4000] [--rate 100] [--pools 4] [--workers 2] [--redis-horizon 3600]
+                  [--retention-seconds N] [--keep-logs]
+
+--retention-seconds N runs the stack with READ_MODEL_RETENTION_DAYS = N s (and the retention job
+every 5 s), to see the hot read-model tables stay flat: run it for two durations (--joins) and
+compare pg_read_model_bytes and read_model_rows.`;
 
 const { values: args } = parseArgs({
   options: {
@@ -35,6 +40,7 @@ const { values: args } = parseArgs({
     pools: { type: 'string', default: '4' },
     workers: { type: 'string', default: '2' },
     'redis-horizon': { type: 'string', default: '3600' },
+    'retention-seconds': { type: 'string' },
     'in-flight': { type: 'string', default: '64' },
     'keep-logs': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -59,6 +65,8 @@ const poolCount = Math.min(8, Math.floor(numberArg('pools', args.pools, 1)));
 const workerCount = Math.floor(numberArg('workers', args.workers, 1));
 const horizon = numberArg('redis-horizon', args['redis-horizon'], 0);
 const inFlight = Math.floor(numberArg('in-flight', args['in-flight'], 1));
+const retentionSeconds =
+  args['retention-seconds'] === undefined ? undefined : numberArg('retention-seconds', args['retention-seconds'], 1);
 const log = (line: string) => process.stderr.write(`[bench:storage] ${line}\n`);
 
 const TIME_CONTROLS = ['3+0', '5+0', '10+0', '1+0', '3+2', '5+3', '10+5', '15+10'];
@@ -169,7 +177,12 @@ async function main(): Promise<void> {
     label: 'bench_storage',
     logLevel: 'warn',
     keepLogs: args['keep-logs'],
-    env: { WORKER_INTERVAL_SECONDS: '1' },
+    env: {
+      WORKER_INTERVAL_SECONDS: '1',
+      ...(retentionSeconds === undefined
+        ? {}
+        : { READ_MODEL_RETENTION_DAYS: String(retentionSeconds / 86_400), RETENTION_INTERVAL_SECONDS: '5' }),
+    },
   });
   const db = new pg.Pool({ connectionString: stack.config.DATABASE_URL, max: 2 });
   db.on('error', () => undefined);
@@ -263,6 +276,8 @@ function report(
     `bench:storage — ${counts.joins} joins (${accepted} accepted by this run in ${driveS.toFixed(1)} s), ${counts.matches} matches, ${counts.events} events (${round(counts.events / Math.max(1, counts.joins), 2)} per join)`,
   );
   lines.push(`load average ${load.before} before, ${load.during} after driving (${load.cores} cores, shared)`);
+  if (retentionSeconds !== undefined)
+    lines.push(`read-model retention: ${retentionSeconds} s (rows that ended earlier leave the hot tables)`);
   lines.push('');
   lines.push('PostgreSQL after VACUUM                       bytes   B/join   rows');
   for (const g of ['event_store', 'read_models', 'other'] as const) {
@@ -326,6 +341,13 @@ function report(
       archive.types.map((t) => [t.type, { count: t.count, data: t.data, metadata: t.metadata }]),
     ),
     projected_gb_per_day: round(gbPerDay, 2),
+    pg_read_model_bytes: readModelBytes,
+    read_model_rows: Object.fromEntries(
+      group('read_models')
+        .filter((row) => row.kind === 'table')
+        .map((row) => [row.table, row.rows]),
+    ),
+    retention_s: retentionSeconds ?? null,
     load_average_1m: { before: load.before, after_drive: load.during },
     cores: load.cores,
   };

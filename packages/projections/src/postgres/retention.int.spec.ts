@@ -1,7 +1,7 @@
 import { createTestSchema, type TestSchema } from '@mm/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateReadModels } from './migrate.js';
-import { applyRetention, retentionCutoff, startRetentionJob } from './retention.js';
+import { applyRetention, retentionCutoff, startRetentionJob, vacuumAfterRetention } from './retention.js';
 
 let db: TestSchema;
 const day = 86_400_000;
@@ -118,5 +118,26 @@ describe('read-model retention', () => {
     await job.stop();
     expect(runs).toEqual([1]);
     expect(await ids('queue_entries', 'queue_entry_id')).not.toContain('e-ancient');
+  });
+
+  it('vacuums the tables a run deleted from, so the freed space is reused (the table does not grow)', async () => {
+    const size = async () =>
+      Number((await db.pool.query(`SELECT pg_relation_size('"${db.schema}".queue_entries') AS n`)).rows[0].n);
+    const fill = async (round: number) => {
+      for (let i = 0; i < 300; i++) await entry(`v-${round}-${i}`, 'CANCELLED', 100);
+    };
+    await fill(0);
+    const run = await applyRetention(db.pool, db.schema, { cutoff: new Date(now - 7 * day) });
+    expect(await vacuumAfterRetention(db.pool, db.schema, run)).toEqual([`"${db.schema}".queue_entries`]);
+    const afterFirst = await size();
+    for (let round = 1; round <= 3; round++) {
+      await fill(round);
+      await vacuumAfterRetention(
+        db.pool,
+        db.schema,
+        await applyRetention(db.pool, db.schema, { cutoff: new Date(now - 7 * day) }),
+      );
+    }
+    expect(await size()).toBeLessThanOrEqual(afterFirst);
   });
 });
