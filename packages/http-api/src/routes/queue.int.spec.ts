@@ -186,6 +186,11 @@ describe('DELETE /v1/matchmaking/queue/{id}', () => {
       expect(del.body.code).toBe('QUEUE_ENTRY_NOT_FOUND');
       const get = await stack.request('GET', `/v1/matchmaking/queue/${id}`, { token });
       expect(get.status).toBe(404);
+      // It says why an entry can be missing, retention and archives included.
+      expect(get.body).toMatchObject({ code: 'QUEUE_ENTRY_NOT_FOUND', title: 'No such queue entry' });
+      expect(get.body.detail).toMatch(
+        /more than 7 days ago \(read-model retention\) and its events have been archived/,
+      );
     }
     await stack.settle();
     expect(

@@ -49,7 +49,17 @@ export function queueRoutes(deps: ApiDependencies, app: Application): Router {
   router.get('/queue/:queueEntryId', async (req: Request, res: Response) => {
     const now = clock();
     const found = await app.queue.entry(callerOf(req, res), entryIdParam(req), now);
-    if (!found) throw notFound();
+    // An entry that ended long ago may have left the read models (READ_MODEL_RETENTION_DAYS; the
+    // player's stream in the log still answers) and then the log itself (archived): say so.
+    if (!found) {
+      const days = deps.config.READ_MODEL_RETENTION_DAYS;
+      throw new ProblemError(
+        404,
+        'QUEUE_ENTRY_NOT_FOUND',
+        'No such queue entry',
+        `queue entry ${String(req.params.queueEntryId)} is not yours or does not exist, or it ended${days > 0 ? ` more than ${days} days ago (read-model retention)` : ''} and its events have been archived since: operators read the archive (pnpm mm history player <tenant> <user>)`,
+      );
+    }
     markLive(res, found.live);
     res.json(queueEntryBody(found.entry, now, pairing(found.entry), found.live.figures));
   });
