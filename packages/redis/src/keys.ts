@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+
 /**
  * Every Redis key of the service, from one builder (`redisKeys(REDIS_PREFIX)`). Nothing else
  * in the repository spells a key. The queue views are derived from the log (the projector
@@ -67,6 +69,19 @@ export type RedisKeys = ReturnType<typeof redisKeys>;
 
 /** BullMQ's own key prefix for this deployment (every queue lives under it). */
 export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}:bull`;
+
+/**
+ * Length (approximate) of each queue's BullMQ event stream (`…:events`). Nothing here reads it
+ * (no QueueEvents); BullMQ's default of 10,000 kept ≈ 1.6 MB per busy queue for nobody.
+ */
+export const QUEUE_EVENTS_MAX_LEN = 500;
+
+/** Options every BullMQ queue of the service is created with. */
+export const queueOptions = (connection: Redis, redisPrefix: string) => ({
+  connection,
+  prefix: bullPrefix(redisPrefix),
+  streams: { events: { maxLen: QUEUE_EVENTS_MAX_LEN } },
+});
 
 /** Member of the `pools` set. */
 export const poolMember = (tenant: string, pool: string): string => JSON.stringify([tenant, pool]);

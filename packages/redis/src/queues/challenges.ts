@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { bullPrefix } from '../keys.js';
+import { queueOptions } from '../keys.js';
 
 /** BullMQ queue of the challenge workers: one delayed expiry job per challenge, plus the periodic sweep. */
 export const CHALLENGE_QUEUE = 'challenges';
@@ -18,7 +18,7 @@ export interface ChallengeJobData {
 }
 
 export const createChallengeQueue = (connection: Redis, redisPrefix: string): Queue<ChallengeJobData> =>
-  new Queue<ChallengeJobData>(CHALLENGE_QUEUE, { connection, prefix: bullPrefix(redisPrefix) });
+  new Queue<ChallengeJobData>(CHALLENGE_QUEUE, queueOptions(connection, redisPrefix));
 
 /**
  * Enqueues the challenge's expiry job, due at `expiresAt`. The job id is the challenge

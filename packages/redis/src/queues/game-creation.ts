@@ -1,7 +1,7 @@
 import type { Config } from '@mm/config';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { bullPrefix } from '../keys.js';
+import { queueOptions } from '../keys.js';
 
 /** BullMQ queue of game creations: one job per match (job id = match id), and compensations. */
 export const GAME_CREATION_QUEUE = 'game-creation';
@@ -22,7 +22,7 @@ export const createGameCreationQueue = (
   connection: Redis,
   config: Pick<Config, 'REDIS_PREFIX'>,
 ): Queue<GameCreationJobData> =>
-  new Queue<GameCreationJobData>(GAME_CREATION_QUEUE, { connection, prefix: bullPrefix(config.REDIS_PREFIX) });
+  new Queue<GameCreationJobData>(GAME_CREATION_QUEUE, queueOptions(connection, config.REDIS_PREFIX));
 
 /**
  * Asks for the game of a match to be created. The job id is the match id, so while a job

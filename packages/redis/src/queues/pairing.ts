@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { bullPrefix } from '../keys.js';
+import { queueOptions } from '../keys.js';
 
 /** BullMQ queue of pairing passes: one job per tenant+pool, deduplicated per pool. */
 export const PAIRING_QUEUE = 'pairing';
@@ -14,7 +14,7 @@ export interface PairingJobData {
 export const pairingJobId = (tenantId: string, poolKey: string): string => JSON.stringify([tenantId, poolKey]);
 
 export const createPairingQueue = (connection: Redis, redisPrefix: string): Queue<PairingJobData> =>
-  new Queue<PairingJobData>(PAIRING_QUEUE, { connection, prefix: bullPrefix(redisPrefix) });
+  new Queue<PairingJobData>(PAIRING_QUEUE, queueOptions(connection, redisPrefix));
 
 /**
  * "Pool X changed": asks for a pairing pass. While a job for the pool is waiting, more

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { bullPrefix } from '../keys.js';
+import { queueOptions } from '../keys.js';
 
 /** BullMQ queue of the scheduler tick (one job per WORKER_INTERVAL_SECONDS across all worker processes). */
 export const TICK_QUEUE = 'matchmaking-tick';
@@ -10,7 +10,7 @@ export const TICK_SCHEDULER_ID = 'matchmaking-tick';
 export const TICK_JOB = 'tick';
 
 export const createTickQueue = (connection: Redis, redisPrefix: string): Queue =>
-  new Queue(TICK_QUEUE, { connection, prefix: bullPrefix(redisPrefix) });
+  new Queue(TICK_QUEUE, queueOptions(connection, redisPrefix));
 
 /** Creates or updates the tick's job scheduler: one tick every `everyMs` (at least 100 ms). */
 export const upsertTickScheduler = (queue: Queue, everyMs: number) =>
