@@ -130,8 +130,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     if (ownsPool) await pool.end();
     throw error;
   }
-  const appendSql = `SELECT next_expected_revision, last_position FROM ${quoteIdentifier(schema)}.append_events($1, $2, $3::jsonb, $4, false)`;
-  const appendManySql = `SELECT append_index, next_expected_revision, last_position FROM ${quoteIdentifier(schema)}.append_to_streams($1::jsonb, $2)`;
+  const appendSql = `SELECT next_expected_revision, last_position FROM ${quoteIdentifier(schema)}.append_events($1, $2, $3::json, $4, false)`;
+  const appendManySql = `SELECT append_index, next_expected_revision, last_position FROM ${quoteIdentifier(schema)}.append_to_streams($1::json, $2)`;
   const statementPrefix = `mm-es:${schema}:`;
   const idlePollMs = options.idlePollMs ?? 1000;
   const heldBackPollMs = options.heldBackPollMs ?? 20;

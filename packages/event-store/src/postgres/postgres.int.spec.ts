@@ -43,6 +43,7 @@ describe('postgres event store', () => {
       '1700000000001_append-to-streams',
       '1700000000002_events-tenant-index',
       '1700000000003_partitioned-compact-events',
+      '1700000000004_events-data-json',
     ]);
   });
 
