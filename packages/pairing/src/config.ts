@@ -37,4 +37,4 @@ export const defaultPairingConfig: PairingConfig = Object.freeze({
 });
 
 /** Version stamped on every pair's explanation (`MatchCreated` carries it for auditors). */
-export const ALGORITHM_VERSION = 'mwm-2';
+export const ALGORITHM_VERSION = 'mwm-3';

@@ -9,7 +9,6 @@ export {
 } from './matching/max-weight-matching.js';
 export { INLINE_POOL_LIMIT, PairingThread, pairPoolAsync } from './offload/pair-pool-async.js';
 export {
-  EXACT_POOL_LIMIT,
   type Pair,
   type PairExplanation,
   type PairingResult,

@@ -3,7 +3,6 @@ import type { PoolEntry } from './pool/pool-entry.js';
 import { type PreparedPool, preparePool, weightOf } from './pool/prepared-pool.js';
 import type { RatingWindow } from './pool/rating-window.js';
 import { solveCertified } from './solve/certified.js';
-import { solveLarge } from './solve/large-component.js';
 
 /** Why two entries were paired: everything an auditor needs to re-check the decision. */
 export interface PairExplanation {
@@ -32,7 +31,7 @@ export interface PairingResult {
   unpaired: PoolEntry[];
   stats: {
     entries: number;
-    /** Allowed pairs considered (all of them on the exact path; candidates on the large path). */
+    /** Pairs in the final candidate graph (the first sparse graph plus the pairs priced in). */
     edges: number;
     /** True when the matching is a proven maximum-weight matching of the whole pool. */
     exact: boolean;
@@ -45,40 +44,22 @@ export interface PairingResult {
 }
 
 /**
- * Pools up to this many entries are solved exactly with an LP certificate (warm-started
- * primal–dual matcher + pricing); above, the large-pool method with a dual bound.
- */
-export const EXACT_POOL_LIMIT = 1000;
-
-/**
  * Pairs a pool snapshot: a maximum-weight matching on the graph of allowed pairs, whose weights
  * encode (1) most pairs, (2) long waiters before new arrivals, (3) smallest total rating gap.
- * Exact up to {@link EXACT_POOL_LIMIT} entries, certified by its duals (`stats.upperBound` is the
- * dual objective, equal to the weight); above, the large-pool method with a dual bound.
+ * Exact at every size, certified by its duals (`stats.exact`; `stats.upperBound` is the dual
+ * objective, equal to the weight): see `solve/certified.ts`.
  * Pure and deterministic: the same entries (in any order) and `now` give the same result.
  */
 export function pairPool(entries: readonly PoolEntry[], now: number, config: PairingConfig): PairingResult {
   const pool = preparePool(entries, now, config);
   const mate = new Int32Array(pool.size).fill(-1);
-  if (pool.size <= EXACT_POOL_LIMIT) {
-    const solved = solveCertified(pool, mate);
-    return buildResult(pool, mate, {
-      entries: pool.size,
-      edges: solved.edges,
-      exact: solved.certified,
-      totalWeight: solved.weight,
-      upperBound: solved.dualValue,
-    });
-  }
-  const everyone = new Int32Array(pool.size);
-  for (let i = 0; i < pool.size; i++) everyone[i] = i;
-  const large = solveLarge(pool, everyone, mate);
+  const solved = solveCertified(pool, mate);
   return buildResult(pool, mate, {
     entries: pool.size,
-    edges: large.edges,
-    exact: false,
-    totalWeight: large.weight,
-    upperBound: large.upperBound,
+    edges: solved.edges,
+    exact: solved.certified,
+    totalWeight: solved.weight,
+    upperBound: solved.dualValue,
   });
 }
 

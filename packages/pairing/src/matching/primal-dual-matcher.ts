@@ -71,6 +71,9 @@ export class PrimalDualMatcher {
   private readonly label: Int8Array;
   private readonly labelEnd: Int32Array;
   private readonly hint: Int32Array;
+  /** Generation of each blossom id (bumped when freed) and of each hint's target when set. */
+  private readonly gen: Int32Array;
+  private readonly hintGen: Int32Array;
   readonly blossomParent: Int32Array;
   private readonly blossomChilds: (number[] | null)[];
   private readonly blossomEndps: (number[] | null)[];
@@ -78,9 +81,15 @@ export class PrimalDualMatcher {
   private readonly unusedBlossoms: number[] = [];
   private readonly heap = new EventHeap(4096);
   private delta = 0;
-  private readonly touched: number[] = [];
-  private readonly touchStamp: Int32Array;
-  private stamp = 1;
+  /** Per tree (indexed by its root): the vertices and blossoms it labelled or changed. */
+  private readonly members: (number[] | null)[];
+  /** Root + 1 of the tree whose member list holds x (0: none). */
+  private readonly owner: Int32Array;
+  /** Root of the tree of a labelled top-level vertex or blossom. */
+  private readonly treeOf: Int32Array;
+  /** The tree being worked on (the root of the event's tree). */
+  private tree = -1;
+  private liveTrees = 0;
   searches = 0;
 
   constructor(graph: WeightedEdges) {
@@ -101,13 +110,17 @@ export class PrimalDualMatcher {
     this.labelEnd = new Int32Array(2 * n).fill(-1);
     this.hint = new Int32Array(2 * n);
     for (let x = 0; x < 2 * n; x++) this.hint[x] = x;
+    this.gen = new Int32Array(2 * n);
+    this.hintGen = new Int32Array(2 * n);
     this.blossomParent = new Int32Array(2 * n).fill(-1);
     this.blossomChilds = new Array(2 * n).fill(null);
     this.blossomEndps = new Array(2 * n).fill(null);
     this.blossomBase = new Int32Array(2 * n).fill(-1);
     for (let v = 0; v < n; v++) this.blossomBase[v] = v;
     for (let b = 2 * n - 1; b >= n; b--) this.unusedBlossoms.push(b);
-    this.touchStamp = new Int32Array(2 * n);
+    this.members = new Array(n).fill(null);
+    this.owner = new Int32Array(2 * n);
+    this.treeOf = new Int32Array(2 * n).fill(-1);
     this.setEdges(graph);
   }
 
@@ -162,12 +175,20 @@ export class PrimalDualMatcher {
     }
   }
 
-  /** Runs a search from every defect (free vertex with a positive dual), in vertex order. */
+  /** Grows an alternating tree from every defect (free vertex with a positive dual), all at once. */
   solve(): DualCertificate {
     const { n, mate, dual } = this;
+    this.delta = 0;
     for (let v = 0; v < n; v++) {
-      if (mate[v] === -1 && dual[v]! > 0) this.search(v);
+      if (mate[v] !== -1 || dual[v]! <= 0) continue;
+      this.searches++;
+      this.liveTrees++;
+      this.members[v] = [];
+      this.tree = v;
+      this.assignLabel(v, S, -1);
     }
+    this.run();
+    this.delta = 0;
     const mateOf = new Int32Array(n).fill(-1);
     for (let v = 0; v < n; v++) if (mate[v]! >= 0) mateOf[v] = this.endpoint[mate[v]!]!;
     const out = new Float64Array(2 * n);
@@ -194,9 +215,10 @@ export class PrimalDualMatcher {
   }
 
   private touch(x: number): void {
-    if (this.touchStamp[x] !== this.stamp) {
-      this.touchStamp[x] = this.stamp;
-      this.touched.push(x);
+    const t = this.tree;
+    if (t >= 0 && this.owner[x] !== t + 1) {
+      this.owner[x] = t + 1;
+      this.members[t]!.push(x);
     }
   }
 
@@ -214,19 +236,26 @@ export class PrimalDualMatcher {
     this.touch(b);
   }
 
-  /** The top-level blossom containing x (x itself when it is top-level). */
+  /**
+   * The top-level blossom containing x (x itself when it is top-level). A hint is an ancestor
+   * seen before; it stays one while that blossom holds its children (blossoms only gain
+   * ancestors until they are dissolved), and dissolving a blossom bumps its generation, which
+   * voids every hint to it.
+   */
   top(x: number): number {
-    const parent = this.blossomParent;
-    const hint = this.hint;
+    const { blossomParent: parent, hint, hintGen, gen } = this;
     let y = x;
     while (parent[y] !== -1) {
       const h = hint[y]!;
-      y = h !== y ? h : parent[y]!;
+      y = h !== y && hintGen[y] === gen[h] ? h : parent[y]!;
     }
     let z = x;
+    const g = gen[y]!;
     while (z !== y) {
-      const next = hint[z] !== z ? hint[z]! : parent[z]!;
+      const h = hint[z]!;
+      const next = h !== z && hintGen[z] === gen[h] ? h : parent[z]!;
       hint[z] = y;
+      hintGen[z] = g;
       z = next;
     }
     return y;
@@ -266,10 +295,15 @@ export class PrimalDualMatcher {
     }
   }
 
-  private assignLabel(w0: number, t0: number, p0: number): void {
+  /**
+   * Labels the top-level node of w (and, for T, its mate's as S, and so on). With `signsKept`, w's
+   * node is a T child of an expanding T blossom: its leaves already have the inner sign.
+   */
+  private assignLabel(w0: number, t0: number, p0: number, signsKept = false): void {
     let w = w0;
     let t = t0;
     let p = p0;
+    let kept = signsKept;
     for (;;) {
       const b = this.top(w);
       this.label[w] = t;
@@ -277,6 +311,7 @@ export class PrimalDualMatcher {
       this.touch(w);
       this.label[b] = t;
       this.labelEnd[b] = p;
+      this.treeOf[b] = this.tree;
       this.touch(b);
       const s = t === S ? -1 : 1;
       if (b < this.n) {
@@ -287,14 +322,16 @@ export class PrimalDualMatcher {
         }
       } else {
         this.setBlossomSign(b, t === S ? 2 : -2);
-        const leaves = this.leaves(b, []);
-        for (const v of leaves) this.setVertexSign(v, s);
         if (t === S) {
+          const leaves = this.leaves(b, []);
+          for (const v of leaves) this.setVertexSign(v, s);
           for (const v of leaves) this.outerVertexEvents(v);
           return;
         }
+        if (!kept) for (const v of this.leaves(b, [])) this.setVertexSign(v, s);
         this.heap.push(this.delta + this.zOf(b) / 2, b * 4 + EV_ZERO_BLOSSOM);
       }
+      kept = false;
       const mateP = this.mate[this.blossomBase[b]!]!;
       w = this.endpoint[mateP]!;
       t = S;
@@ -365,6 +402,7 @@ export class PrimalDualMatcher {
     this.blossomEndps[b] = endps;
     this.label[b] = S;
     this.labelEnd[b] = this.labelEnd[bb]!;
+    this.treeOf[b] = this.tree;
     this.zdual[b] = 0;
     this.zmark[b] = this.delta;
     this.zsign[b] = 2;
@@ -373,6 +411,7 @@ export class PrimalDualMatcher {
     for (const c of path) {
       this.blossomParent[c] = b;
       this.hint[c] = b;
+      this.hintGen[c] = this.gen[b]!;
       if (c >= this.n) this.setBlossomSign(c, 0);
       if (this.label[c] === T) {
         for (const x of this.leaves(c, [])) {
@@ -384,21 +423,14 @@ export class PrimalDualMatcher {
     for (const x of newOuter) this.outerVertexEvents(x);
   }
 
-  /** Makes the children of top-level blossom b top-level (hints into b are reset). */
+  /** Makes the children of top-level blossom b top-level (every hint to b dies with it). */
   private detachChildren(b: number): void {
-    const childs = this.blossomChilds[b]!;
-    const stack: number[] = [];
-    for (const c of childs) {
+    this.gen[b]!++;
+    for (const c of this.blossomChilds[b]!) {
       this.blossomParent[c] = -1;
       this.label[c] = FREE;
       this.labelEnd[c] = -1;
       this.touch(c);
-      stack.push(c);
-    }
-    while (stack.length > 0) {
-      const x = stack.pop()!;
-      if (this.hint[x] === b) this.hint[x] = x;
-      if (x >= this.n) for (const c of this.blossomChilds[x]!) stack.push(c);
     }
   }
 
@@ -411,6 +443,7 @@ export class PrimalDualMatcher {
     this.zdual[b] = 0;
     this.zsign[b] = 0;
     this.hint[b] = b;
+    this.gen[b]!++;
     this.unusedBlossoms.push(b);
   }
 
@@ -431,7 +464,8 @@ export class PrimalDualMatcher {
     const { n, endpoint } = this;
     const childs = this.blossomChilds[b]!;
     const endps = this.blossomEndps[b]!;
-    for (const v of this.leaves(b, [])) this.setVertexSign(v, 0);
+    // Every leaf of b is inner (sign +1): children relabelled T keep it, S children and the
+    // children left unlabelled get theirs below.
     this.detachChildren(b);
     const len = childs.length;
     const at = (arr: number[], i: number): number => arr[i < 0 ? i + len : i]!;
@@ -451,7 +485,7 @@ export class PrimalDualMatcher {
     while (j !== 0) {
       this.label[endpoint[p ^ 1]!] = FREE;
       this.label[endpoint[at(endps, j - endpTrick) ^ endpTrick ^ 1]!] = FREE;
-      this.assignLabel(endpoint[p ^ 1]!, T, p);
+      this.assignLabel(endpoint[p ^ 1]!, T, p, true);
       j += jStep;
       p = at(endps, j - endpTrick) ^ endpTrick;
       j += jStep;
@@ -463,20 +497,19 @@ export class PrimalDualMatcher {
     this.touch(entry);
     this.label[bv] = T;
     this.labelEnd[bv] = p;
+    this.treeOf[bv] = this.tree;
     this.touch(bv);
-    if (bv < n) {
-      this.setVertexSign(bv, 1);
-    } else {
+    if (bv >= n) {
       this.setBlossomSign(bv, -2);
-      for (const v of this.leaves(bv, [])) this.setVertexSign(v, 1);
       this.heap.push(this.delta + this.zOf(bv) / 2, bv * 4 + EV_ZERO_BLOSSOM);
     }
     j += jStep;
     while (at(childs, j) !== entryChild) {
       const bx = at(childs, j);
       if (this.label[bx] === FREE) {
-        // Unreached now: edges from outer vertices to it can become tight again.
+        // Unreached now (dual fixed): edges from outer vertices to it can become tight again.
         for (const x of this.leaves(bx, [])) {
+          this.setVertexSign(x, 0);
           for (let a = this.adjStart[x]!, end = this.adjStart[x + 1]!; a < end; a++) {
             const q = this.adj[a]!;
             if (this.label[this.top(endpoint[q]!)] === S) {
@@ -554,12 +587,18 @@ export class PrimalDualMatcher {
     }
   }
 
-  private search(root: number): void {
-    this.searches++;
-    this.delta = 0;
-    const { heap, endpoint, label } = this;
-    this.assignLabel(root, S, -1);
-    while (heap.size > 0) {
+  /**
+   * The event loop of all trees at once (one Δ for all): a tight edge from a tree to an
+   * unlabelled node grows it (or augments, when that node is free); a tight edge between two
+   * outer nodes makes a blossom (same tree) or augments between two trees (both roots matched);
+   * an outer vertex whose dual reaches 0 is left free and its root matched; an inner blossom whose
+   * dual reaches 0 is expanded. Trees whose root got matched are dissolved (see {@link dissolve});
+   * the others keep growing.
+   */
+  private run(): void {
+    const { heap, endpoint, label, treeOf } = this;
+    while (this.liveTrees > 0) {
+      if (heap.size === 0) throw new Error('matching search ran out of events (infeasible warm start)');
       const key = heap.topKey();
       const payload = heap.topPayload();
       heap.pop();
@@ -567,10 +606,13 @@ export class PrimalDualMatcher {
       const id = payload >> 2;
       switch (payload & 3) {
         case EV_ZERO_VERTEX: {
-          if (label[this.top(id)] !== S || this.yOf(id) !== 0) continue;
+          const b = this.top(id);
+          if (label[b] !== S || this.yOf(id) !== 0) continue;
+          const t = treeOf[b]!;
+          this.tree = t;
           this.flipToRoot(id, -1);
-          this.finishSearch();
-          return;
+          this.dissolve(t, -1);
+          continue;
         }
         case EV_GROW: {
           const k = id >> 1;
@@ -578,10 +620,12 @@ export class PrimalDualMatcher {
           const bs = this.top(endpoint[id ^ 1]!);
           const bu = this.top(u);
           if (bu === bs || label[bs] !== S || label[bu] !== FREE || this.slack2(k) !== 0) continue;
+          const t = treeOf[bs]!;
+          this.tree = t;
           if (this.mate[this.blossomBase[bu]!] === -1) {
             this.augmentEdge(k);
-            this.finishSearch();
-            return;
+            this.dissolve(t, -1);
+            continue;
           }
           this.assignLabel(u, T, id ^ 1);
           continue;
@@ -592,24 +636,26 @@ export class PrimalDualMatcher {
           const ta = this.top(a);
           const tb = this.top(b);
           if (ta === tb || label[ta] !== S || label[tb] !== S || this.slack2(id) !== 0) continue;
-          const base = this.scanBlossom(a, b);
-          if (base >= 0) {
-            this.addBlossom(base, id);
+          this.tree = treeOf[ta]!;
+          if (treeOf[ta] === treeOf[tb]) {
+            this.addBlossom(this.scanBlossom(a, b), id);
             continue;
           }
+          const other = treeOf[tb]!;
           this.augmentEdge(id);
-          this.finishSearch();
-          return;
+          this.dissolve(this.tree, other);
+          continue;
         }
         default: {
           if (this.blossomParent[id] !== -1 || this.blossomBase[id]! < 0 || label[id] !== T || this.zOf(id) !== 0) {
             continue;
           }
+          this.tree = treeOf[id]!;
           this.expandInner(id);
         }
       }
     }
-    throw new Error('matching search ran out of events (infeasible warm start)');
+    heap.clear();
   }
 
   /** Augments through edge k: each endpoint's side is flipped back to its root (or is free). */
@@ -620,30 +666,59 @@ export class PrimalDualMatcher {
     this.flipToRoot(w, 2 * k);
   }
 
-  private finishSearch(): void {
-    const { n, touched } = this;
-    for (const x of touched) {
-      if (x < n) {
-        this.dual[x] = this.yOf(x);
-        this.sign[x] = 0;
-      } else if (this.zsign[x] !== 0) {
-        this.zdual[x] = this.zOf(x);
-        this.zsign[x] = 0;
+  /**
+   * Ends trees t1 (and t2 when ≥ 0) after their roots got matched: their duals are fixed at the
+   * current Δ, outer top-level blossoms with a zero dual are dissolved, labels are cleared, and
+   * edges from the remaining trees' outer vertices to the freed vertices get new events.
+   */
+  private dissolve(t1: number, t2: number): void {
+    const { n } = this;
+    this.tree = -1;
+    const lists: number[][] = [];
+    for (const t of t2 >= 0 ? [t1, t2] : [t1]) {
+      const list = this.members[t]!;
+      this.members[t] = null;
+      this.liveTrees--;
+      const mine: number[] = [];
+      for (const x of list) if (this.owner[x] === t + 1) mine.push(x);
+      lists.push(mine);
+    }
+    for (const list of lists) {
+      for (const x of list) {
+        if (x < n) {
+          this.dual[x] = this.yOf(x);
+          this.sign[x] = 0;
+        } else if (this.zsign[x] !== 0) {
+          this.zdual[x] = this.zOf(x);
+          this.zsign[x] = 0;
+        }
       }
     }
-    this.delta = 0;
-    for (let i = 0; i < touched.length; i++) {
-      const b = touched[i]!;
-      if (b >= n && this.blossomBase[b]! >= 0 && this.blossomParent[b] === -1 && this.zdual[b] === 0) {
-        if (this.label[b] === S) this.expandAtEnd(b);
+    for (const list of lists) {
+      for (const b of list) {
+        if (b >= n && this.blossomBase[b]! >= 0 && this.blossomParent[b] === -1 && this.zdual[b] === 0) {
+          if (this.label[b] === S) this.expandAtEnd(b);
+        }
       }
     }
-    for (const x of touched) {
-      this.label[x] = FREE;
-      this.labelEnd[x] = -1;
+    for (const list of lists) {
+      for (const x of list) {
+        this.label[x] = FREE;
+        this.labelEnd[x] = -1;
+        this.owner[x] = 0;
+        this.treeOf[x] = -1;
+      }
     }
-    touched.length = 0;
-    this.stamp++;
-    this.heap.clear();
+    if (this.liveTrees === 0) return;
+    const { adj, adjStart, endpoint, label, heap } = this;
+    for (const list of lists) {
+      for (const x of list) {
+        if (x >= n) continue;
+        for (let a = adjStart[x]!, end = adjStart[x + 1]!; a < end; a++) {
+          const q = adj[a]!;
+          if (label[this.top(endpoint[q]!)] === S) heap.push(this.delta + this.slack2(q >> 1), (q ^ 1) * 4 + EV_GROW);
+        }
+      }
+    }
   }
 }

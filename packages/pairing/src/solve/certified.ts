@@ -65,11 +65,12 @@ export function solveCertified(pool: PreparedPool, mate: Int32Array): CertifiedS
     const weight = matchingWeight(pool, cert.mate);
     if (violated.length === 0 || round >= MAX_ROUNDS) {
       mate.set(cert.mate);
-      const dualValue = dualObjective(pool.size, cert) / 2;
+      const dual4 = dualObjective4(pool.size, cert);
+      const dualValue = Number(dual4) / 4;
       return {
         weight,
         dualValue,
-        certified: violated.length === 0 && dualValue === weight && dualsNonNegative(pool.size, cert),
+        certified: violated.length === 0 && dual4 === 4n * BigInt(weight) && dualsNonNegative(pool.size, cert),
         edges: edges.edgeCount,
         rounds: round,
         searches,
@@ -174,8 +175,12 @@ function dualsNonNegative(n: number, cert: DualCertificate): boolean {
   return true;
 }
 
-/** Twice the dual objective: Σ Y(v) + Σ Z(B)·(|B| − 1)/2 (doubled duals). */
-export function dualObjective(n: number, cert: DualCertificate): number {
+/**
+ * Four times the dual objective, exactly: Σ Y(v) + Σ Z(B)·(|B| − 1)/2 over the doubled duals,
+ * each term doubled (duals can be half-integers when trees meet) and summed as a BigInt (the
+ * objective of a 100,000-entry pool is near 2^52, where a double no longer holds halves).
+ */
+export function dualObjective4(n: number, cert: DualCertificate): bigint {
   const parent = cert.blossomParent;
   const leaves = new Int32Array(2 * n);
   const pending = new Int32Array(2 * n);
@@ -185,11 +190,11 @@ export function dualObjective(n: number, cert: DualCertificate): number {
     leaves[v] = 1;
     queue.push(v);
   }
-  let total = 0;
+  let total = 0n;
   for (let q = 0; q < queue.length; q++) {
     const x = queue[q]!;
-    if (x < n) total += cert.dual[x]!;
-    else total += (cert.dual[x]! * (leaves[x]! - 1)) / 2;
+    if (x < n) total += BigInt(2 * cert.dual[x]!);
+    else if (cert.dual[x] !== 0) total += BigInt(2 * cert.dual[x]!) * BigInt((leaves[x]! - 1) / 2);
     const p = parent[x]!;
     if (p === -1) continue;
     leaves[p]! += leaves[x]!;
