@@ -157,6 +157,27 @@ function warmStart(
       }
     }
   }
+  // A free entry's dual drops to the least feasible value: max over its edges of 2w − Y(other).
+  // When that edge leads to another free entry, it is tight: the two are matched (one search less
+  // for each, and smaller duals for the searches left).
+  for (let v = 0; v < size; v++) {
+    if (mate[v] !== -1 || dual[v] === 0) continue;
+    let least = 0;
+    let partner = -1;
+    for (let a = adjStart[v]!, end = adjStart[v + 1]!; a < end; a++) {
+      const p = adj[a]!;
+      const need = 2 * w[p >> 1]! - dual[endpoint[p]!]!;
+      if (need > least || (need === least && partner !== -1 && mate[partner] !== -1 && mate[endpoint[p]!] === -1)) {
+        least = need;
+        partner = endpoint[p]!;
+      }
+    }
+    dual[v] = least;
+    if (partner !== -1 && mate[partner] === -1 && least > 0) {
+      mate[v] = partner;
+      mate[partner] = v;
+    }
+  }
   return { mate, dual };
 }
 
