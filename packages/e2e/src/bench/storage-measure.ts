@@ -95,6 +95,8 @@ export interface RedisFamily {
   bytesAfterHorizon: number;
   /** Σ bytes × remaining TTL (s), for a steady-state estimate; persistent keys excluded. */
   byteSeconds: number;
+  /** The family's largest key (after the prefix) and its bytes. */
+  largest: { key: string; bytes: number };
 }
 
 /**
@@ -122,11 +124,20 @@ export async function redisFamilies(redis: Redis, prefix: string, horizonSeconds
       const family = key.slice(prefix.length + 1).split(':')[0] ?? '';
       let entry = families.get(family);
       if (!entry) {
-        entry = { family, keys: 0, bytes: 0, persistent: 0, bytesAfterHorizon: 0, byteSeconds: 0 };
+        entry = {
+          family,
+          keys: 0,
+          bytes: 0,
+          persistent: 0,
+          bytesAfterHorizon: 0,
+          byteSeconds: 0,
+          largest: { key: '', bytes: 0 },
+        };
         families.set(family, entry);
       }
       entry.keys++;
       entry.bytes += bytes;
+      if (bytes > entry.largest.bytes) entry.largest = { key: key.slice(prefix.length + 1), bytes };
       if (pttl === -1) {
         entry.persistent++;
         entry.bytesAfterHorizon += bytes;

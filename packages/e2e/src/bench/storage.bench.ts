@@ -303,7 +303,7 @@ function report(
   );
   for (const f of families) {
     lines.push(
-      `  ${f.family.padEnd(36)} ${String(f.keys).padStart(6)} ${String(f.bytes).padStart(9)} ${perJoin(f.bytes).toFixed(0).padStart(8)} ${perJoin(f.bytesAfterHorizon).toFixed(0).padStart(21)} ${String(f.persistent).padStart(16)}`,
+      `  ${f.family.padEnd(36)} ${String(f.keys).padStart(6)} ${String(f.bytes).padStart(9)} ${perJoin(f.bytes).toFixed(0).padStart(8)} ${perJoin(f.bytesAfterHorizon).toFixed(0).padStart(21)} ${String(f.persistent).padStart(16)}   largest ${f.largest.key} ${f.largest.bytes} B`,
     );
   }
   lines.push(
