@@ -6,7 +6,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest, withArchives } from '../archive/index.js';
-import { readAllPages, sampleEvent } from '../testing/index.js';
+import { eventually, readAllPages, sampleEvent } from '../testing/index.js';
 import type { EventData, EventStore } from '../types.js';
 import { archivePartitions, listEventPartitions } from './archive-partitions.js';
 import { migrateEventStore } from './migrate.js';
@@ -180,6 +180,28 @@ describe('partitioned, compact log', () => {
       ).toEqual([3, 2]);
     } finally {
       await (archived ?? store).close();
+    }
+  });
+
+  it('makes the next partition ahead of time, on its timer, without an append finding none', async () => {
+    const schema = newSchema();
+    const store = await createPostgresEventStore({
+      connectionString: url,
+      schema,
+      poolSize: 2,
+      partitionSpanXids: 30,
+      partitionCheckMs: 50,
+    });
+    try {
+      await burnXids(70); // past the two partitions made at start, with no append
+      const next = async () =>
+        Number((await admin.query(`SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS x`)).rows[0].x);
+      await eventually(async () => {
+        const last = (await listEventPartitions(admin, schema)).at(-1)!;
+        expect(last.fromPosition).toBeGreaterThan((await next()) * 65536);
+      }, 5000);
+    } finally {
+      await store.close();
     }
   });
 

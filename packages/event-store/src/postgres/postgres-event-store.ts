@@ -60,6 +60,12 @@ export interface PostgresEventStoreOptions {
   partitionPeriod?: string;
   /** A fixed span of transaction ids per new partition instead (tests, small deployments). */
   partitionSpanXids?: number;
+  /**
+   * The store checks this often that the next partition exists (so appends rarely find none and
+   * the partition is made before it is needed, not by a failing append). 0 = only at start and
+   * when an append finds none. @defaultValue 600000
+   */
+  partitionCheckMs?: number;
 }
 
 /** The postgres store plus what its own tests need. */
@@ -148,6 +154,13 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   );
   const subscriptions = new Set<Subscription>();
   let closed = false;
+  const partitionCheckMs = options.partitionCheckMs ?? 600_000;
+  const partitionCheck =
+    partitionCheckMs > 0
+      ? setInterval(() => {
+          if (!closed) ensurePartitions().catch(() => undefined); // an append that finds none makes it then
+        }, partitionCheckMs).unref()
+      : undefined;
 
   // Wake-ups after commit, coalesced: at most one NOTIFY in flight, one more queued behind
   // it however many appends finish meanwhile. (Why not inside the append: see the migration.)
@@ -402,6 +415,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(partitionCheck);
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
       await listener.stop();
       await announcing;
