@@ -44,6 +44,7 @@ describe('postgres event store', () => {
       '1700000000002_events-tenant-index',
       '1700000000003_partitioned-compact-events',
       '1700000000004_events-data-json',
+      '1700000000005_partition-lock-timeout',
     ]);
   });
 
