@@ -260,7 +260,8 @@ describe('projector recovery', () => {
 
     const live = await dumpQueueViews(redis, prefix);
     const replay = await replayViews();
-    expect(Object.keys(replay).length).toBeGreaterThan(100);
+    // 60 entries, their pools and users' recent lists (one key per user since the position moved into the list)
+    expect(Object.keys(replay).length).toBeGreaterThan(80);
     expect(diffQueueViews(live, replay)).toEqual([]);
     // Round A's untouched searching entries are back in their pool.
     const searchingIds = [

@@ -12,8 +12,8 @@ import type { Redis } from 'ioredis';
  * | `{p}:q:{tenant}:{pool}:gen` | int | bumped on every change of the pool (a pass detects changes under it) | projector |
  * | `{p}:e:{tenant}:{entry}` | hash | `pos` (last applied position), `status`, `pool`, `user`, `enq`, `rating`, `range` | projector |
  * | `{p}:pools` | set | JSON `[tenant, pool]` of every pool with searching entries | projector |
- * | `{p}:u:{tenant}:{user}:recent` | list | the user's last matches, newest first (JSON) | projector |
- * | `{p}:u:{tenant}:{user}:pos` | string | last position applied to that list | projector |
+ * | `{p}:u:{tenant}:{user}:recent` | list | `#<last position applied>`, then the user's last matches, newest first (`<w\|b><ms>\|<opponent>`) | projector |
+ * | `{p}:u:{tenant}:{user}:pos` | string | legacy: the position of lists written before it moved into their head (deleted on the next push; expires) | — |
  * | `{p}:h:{tenant}:{match}:{user}` | string | entry held by a challenge match ('' = none) | projector |
  * | `{p}:projection:queue-views` | string | the views' checkpoint | projector |
  * | `{p}:projection:queue-views:epoch` | string | random id of this build of the views (a lost Redis has none) | projector |
@@ -41,6 +41,7 @@ export const redisKeys = (prefix: string) => ({
   userPrefix: (tenant: string) => `${prefix}:u:${part(tenant)}:`,
   pools: () => `${prefix}:pools`,
   recent: (tenant: string, user: string) => `${prefix}:u:${part(tenant)}:${part(user)}:recent`,
+  /** Legacy (see the table): read and deleted by pushRecent-2.lua. */
   recentPosition: (tenant: string, user: string) => `${prefix}:u:${part(tenant)}:${part(user)}:pos`,
   held: (tenant: string, matchId: string, user: string) => `${prefix}:h:${part(tenant)}:${part(matchId)}:${part(user)}`,
   checkpoint: () => `${prefix}:projection:queue-views`,

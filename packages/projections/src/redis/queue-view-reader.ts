@@ -39,7 +39,8 @@ export function createQueueViewReader(redis: Redis, prefix: string) {
     if (reply[0] !== 1) return { locked: false };
     const entries = (reply.slice(2) as [string, string, string, string, string | null, string[]][]).map(
       ([entryId, userId, enq, rating, range, recentJson]): QueueViewEntry => {
-        const history = recentJson.map(parseRecentItem);
+        // The list's head is `#<position>` (pushRecent-2.lua), not a game.
+        const history = recentJson.filter((item) => !item.startsWith('#')).map(parseRecentItem);
         return {
           entryId,
           userId,

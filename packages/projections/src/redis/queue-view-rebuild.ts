@@ -48,6 +48,7 @@ interface RecentState {
   userId: string;
   /** Newest first, at most RECENT_KEEP (LPUSH + LTRIM). */
   items: string[];
+  /** Written as the list's head, `#<pos>` (pushRecent-2.lua). */
   pos: number;
 }
 
@@ -226,9 +227,8 @@ export function createQueueViewFold(
         add((p) => (h.expires ? p.set(key, h.value, 'EX', ENDED_TTL_SECONDS) : p.set(key, h.value)));
       }
       for (const [key, r] of recent) {
-        add((p) => p.rpush(key, ...r.items));
+        add((p) => p.rpush(key, `#${r.pos}`, ...r.items));
         add((p) => p.expire(key, RECENT_TTL_SECONDS));
-        add((p) => p.set(keys.recentPosition(r.tenantId, r.userId), String(r.pos), 'EX', RECENT_TTL_SECONDS));
       }
       flush();
       for (const results of await Promise.all(pending)) {
