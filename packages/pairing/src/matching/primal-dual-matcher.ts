@@ -35,6 +35,16 @@ const EV_ZERO_VERTEX = 0;
 const EV_GROW = 1;
 const EV_SS = 2;
 const EV_ZERO_BLOSSOM = 3;
+/**
+ * Event payload: `rank << 29 | id << 2 | type`. Among events of equal key the heap pops the lower
+ * payload first, so the rank orders them: edges between two outer nodes (an augmentation between
+ * trees, or a blossom) first, then growth, then dual-zero events — a tree stops growing over tight
+ * edges as soon as it can augment. Ids stay below 2^27 (edges < 2^26).
+ */
+const ID_MASK = (1 << 29) - 1;
+const RANK_SS = 0;
+const RANK_GROW = 1 << 29;
+const RANK_ZERO = 2 << 29;
 
 /** Optimal duals: `dual[v]` doubled vertex duals (0 … n−1), `dual[b]` doubled blossom duals (n … 2n−1). */
 export interface DualCertificate {
@@ -283,15 +293,15 @@ export class PrimalDualMatcher {
   /** Events for a vertex that just became outer (S): its zero-dual time and its edges. */
   private outerVertexEvents(v: number): void {
     const { heap, delta, endpoint, adj, label } = this;
-    heap.push(delta + this.yOf(v), v * 4 + EV_ZERO_VERTEX);
+    heap.push(delta + this.yOf(v), RANK_ZERO | (v * 4 + EV_ZERO_VERTEX));
     const bv = this.top(v);
     for (let a = this.adjStart[v]!, end = this.adjStart[v + 1]!; a < end; a++) {
       const p = adj[a]!;
       const bu = this.top(endpoint[p]!);
       if (bu === bv) continue;
       const lu = label[bu];
-      if (lu === FREE) heap.push(delta + this.slack2(p >> 1), p * 4 + EV_GROW);
-      else if (lu === S) heap.push(delta + this.slack2(p >> 1) / 2, (p >> 1) * 4 + EV_SS);
+      if (lu === FREE) heap.push(delta + this.slack2(p >> 1), RANK_GROW | (p * 4 + EV_GROW));
+      else if (lu === S) heap.push(delta + this.slack2(p >> 1) / 2, RANK_SS | ((p >> 1) * 4 + EV_SS));
     }
   }
 
@@ -329,7 +339,7 @@ export class PrimalDualMatcher {
           return;
         }
         if (!kept) for (const v of this.leaves(b, [])) this.setVertexSign(v, s);
-        this.heap.push(this.delta + this.zOf(b) / 2, b * 4 + EV_ZERO_BLOSSOM);
+        this.heap.push(this.delta + this.zOf(b) / 2, RANK_ZERO | (b * 4 + EV_ZERO_BLOSSOM));
       }
       kept = false;
       const mateP = this.mate[this.blossomBase[b]!]!;
@@ -501,7 +511,7 @@ export class PrimalDualMatcher {
     this.touch(bv);
     if (bv >= n) {
       this.setBlossomSign(bv, -2);
-      this.heap.push(this.delta + this.zOf(bv) / 2, bv * 4 + EV_ZERO_BLOSSOM);
+      this.heap.push(this.delta + this.zOf(bv) / 2, RANK_ZERO | (bv * 4 + EV_ZERO_BLOSSOM));
     }
     j += jStep;
     while (at(childs, j) !== entryChild) {
@@ -513,7 +523,7 @@ export class PrimalDualMatcher {
           for (let a = this.adjStart[x]!, end = this.adjStart[x + 1]!; a < end; a++) {
             const q = this.adj[a]!;
             if (this.label[this.top(endpoint[q]!)] === S) {
-              this.heap.push(this.delta + this.slack2(q >> 1), (q ^ 1) * 4 + EV_GROW);
+              this.heap.push(this.delta + this.slack2(q >> 1), RANK_GROW | ((q ^ 1) * 4 + EV_GROW));
             }
           }
         }
@@ -603,7 +613,7 @@ export class PrimalDualMatcher {
       const payload = heap.topPayload();
       heap.pop();
       if (key > this.delta) this.delta = key;
-      const id = payload >> 2;
+      const id = (payload & ID_MASK) >> 2;
       switch (payload & 3) {
         case EV_ZERO_VERTEX: {
           const b = this.top(id);
@@ -716,7 +726,8 @@ export class PrimalDualMatcher {
         if (x >= n) continue;
         for (let a = adjStart[x]!, end = adjStart[x + 1]!; a < end; a++) {
           const q = adj[a]!;
-          if (label[this.top(endpoint[q]!)] === S) heap.push(this.delta + this.slack2(q >> 1), (q ^ 1) * 4 + EV_GROW);
+          if (label[this.top(endpoint[q]!)] === S)
+            heap.push(this.delta + this.slack2(q >> 1), RANK_GROW | ((q ^ 1) * 4 + EV_GROW));
         }
       }
     }
