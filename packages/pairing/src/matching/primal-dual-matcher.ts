@@ -137,6 +137,8 @@ export class PrimalDualMatcher {
   private setEdges(graph: WeightedEdges): void {
     const n = this.n;
     const m = graph.edgeCount;
+    if (m >= 2 ** 26 || n >= 2 ** 26)
+      throw new RangeError(`graph too large for the event encoding: ${n} vertices, ${m} edges`);
     this.m = m;
     this.endpoint = new Int32Array(2 * m);
     this.w = new Float64Array(m);
