@@ -102,8 +102,8 @@ export async function applyToReadModels(db: StatementSink, t: ReadModelTables, e
       await db.query(
         `INSERT INTO ${t.matches} (tenant_id, match_id, source, challenge_id, pool_key, time_control, mode,
            white_user_id, black_user_id, white_entry_id, black_entry_id, white_rating, black_rating, rating_gap,
-           status, explanation, decided_at, last_position)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'CREATING_GAME', $15, $16, $17)
+           status, decided_at, last_position)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'CREATING_GAME', $15, $16)
          ON CONFLICT (tenant_id, match_id) DO NOTHING`,
         [
           tenantId,
@@ -120,7 +120,6 @@ export async function applyToReadModels(db: StatementSink, t: ReadModelTables, e
           d.white.rating,
           d.black.rating,
           d.ratingGap,
-          JSON.stringify(d),
           d.decidedAt,
           position,
         ],

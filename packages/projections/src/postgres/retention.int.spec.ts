@@ -20,8 +20,8 @@ async function entry(id: string, status: string, endedDaysAgo: number | null, ga
 async function match(id: string, status: string, finishedDaysAgo: number | null) {
   await db.pool.query(
     `INSERT INTO "${db.schema}".matches (tenant_id, match_id, source, pool_key, time_control, mode, white_user_id,
-       black_user_id, white_rating, black_rating, rating_gap, status, explanation, decided_at, finished_at, last_position)
-     VALUES ('t', $1, 'queue', '3+0:rated', '3+0', 'rated', 'a', 'b', 1500, 1500, 0, $2, '{}', $3, $4, 1)`,
+       black_user_id, white_rating, black_rating, rating_gap, status, decided_at, finished_at, last_position)
+     VALUES ('t', $1, 'queue', '3+0:rated', '3+0', 'rated', 'a', 'b', 1500, 1500, 0, $2, $3, $4, 1)`,
     [id, status, ago((finishedDaysAgo ?? 0) + 0.001), finishedDaysAgo === null ? null : ago(finishedDaysAgo)],
   );
 }
