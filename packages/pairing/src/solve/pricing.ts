@@ -10,9 +10,10 @@ import { compatible, lowerBound, type PreparedPool, upperBound, weightOf } from 
  * `k(i) + k(j) + S(B) − 2G + 2·round|r(i) − r(j)|`, where B is the innermost blossom of positive
  * dual containing both (their LCA in the blossom forest, blossoms of zero dual left out) and
  * `S(B)` the sum of the duals of B and its ancestors (0 outside every blossom). So a pair whose
- * LCA is B can only violate when `k(j) ± 2r(j) < 2G + 2 − S(B) − k(i) ± 2r(i)` (j right / left
- * of i in rating order; the +2 covers the rounding of the gap and of the sums): a threshold query
- * on a min-segment tree over the rating order, which reports only such j.
+ * LCA is B can only violate when `k(j) ± 2r(j) < 2G + m − S(B) − k(i) ± 2r(i)` (j right / left
+ * of i in rating order; m = 0 for whole ratings, where this is the slack itself, else 2 to cover
+ * the rounding of the gap and of the sums): a threshold query on a min-segment tree over the
+ * rating order, which reports only such j.
  *
  * Every pair is priced exactly once at its LCA, by small-to-large over the blossom forest
  * ("sack"): at node B, after its heavy child's leaves are in the tree, each light child's leaves
@@ -159,8 +160,14 @@ export function pricePairs(pool: PreparedPool, cert: DualCertificate): number[] 
       else violated.push(j, i);
     }
   };
+  // Whole ratings (the service's): the gap is exact and so is every sum (duals are multiples of ½
+  // below 2^52), so the test is the slack itself and tight pairs are not reported. Otherwise a
+  // margin of 2 covers the rounding of the gap (1) and of the sums.
+  let whole = true;
+  for (let v = 0; v < n && whole; v++) whole = Number.isInteger(rating[v]!);
+  const margin = whole ? 0 : 2;
   const query = (i: number): void => {
-    const base = 2 * G + 2 - level - k[i]!;
+    const base = 2 * G + margin - level - k[i]!;
     if (toPos[i]! > i + 1) tree.below(tree.right, i + 1, toPos[i]!, base + 2 * rating[i]!, i, report);
     if (fromPos[i]! < i) tree.below(tree.left, fromPos[i]!, i, base - 2 * rating[i]!, i, report);
   };
