@@ -19,10 +19,10 @@ export interface PreparedPool {
   readonly waitMs: Float64Array;
   /** Wait priority q(i) in whole seconds (capped). */
   readonly priority: Int32Array;
-  /** Dense user numbers: equal iff same userId. */
-  readonly userKey: Int32Array;
-  /** User keys this entry may not meet again yet (rematch cool-down), or null. */
-  readonly blocked: (Set<number> | null)[];
+  /** Each entry's userId (equal strings: the same user). */
+  readonly userId: string[];
+  /** Users this entry may not meet again yet (rematch cool-down), or null. */
+  readonly blocked: (Set<string> | null)[];
   readonly scales: WeightScales;
 }
 
@@ -41,15 +41,7 @@ export function preparePool(input: readonly PoolEntry[], now: number, config: Pa
     inputRating[k] = e.rating;
   }
   // Sort positions by (rating, entryId): a total order on distinct ids, so input order never matters.
-  const order = new Uint32Array(size);
-  for (let k = 0; k < size; k++) order[k] = k;
-  order.sort((x, y) => {
-    const d = inputRating[x]! - inputRating[y]!;
-    if (d !== 0) return d;
-    const a = input[x]!.entryId;
-    const b = input[y]!.entryId;
-    return a < b ? -1 : a > b ? 1 : 0;
-  });
+  const order = sortedPositions(input, inputRating);
   const entries: PoolEntry[] = new Array(size);
   const rating = new Float64Array(size);
   const low = new Float64Array(size);
@@ -57,8 +49,7 @@ export function preparePool(input: readonly PoolEntry[], now: number, config: Pa
   const halfWidth = new Float64Array(size);
   const waitMs = new Float64Array(size);
   const priority = new Int32Array(size);
-  const userKey = new Int32Array(size);
-  const keys = new Map<string, number>();
+  const userId: string[] = new Array(size);
   for (let i = 0; i < size; i++) {
     const e = input[order[i]!]!;
     entries[i] = e;
@@ -77,34 +68,64 @@ export function preparePool(input: readonly PoolEntry[], now: number, config: Pa
     halfWidth[i] = w;
     waitMs[i] = waited;
     priority[i] = waitPriority(waited);
-    let key = keys.get(e.userId);
-    if (key === undefined) {
-      key = keys.size;
-      keys.set(e.userId, key);
-    }
-    userKey[i] = key;
+    userId[i] = e.userId;
   }
-  const blocked: (Set<number> | null)[] = new Array(size).fill(null);
+  const blocked: (Set<string> | null)[] = new Array(size).fill(null);
   const cooldownMs = config.rematchCooldownSeconds * 1000;
   if (cooldownMs > 0) {
     for (let i = 0; i < size; i++) {
       const recent = entries[i]!.recentOpponents;
       if (!recent || recent.length === 0) continue;
       for (const r of recent) {
-        const key = keys.get(r.userId);
         // A future timestamp (clock skew) counts as "just played".
-        if (key === undefined || now - r.at >= cooldownMs) continue;
+        if (now - r.at >= cooldownMs) continue;
         let set = blocked[i];
         if (!set) {
           set = new Set();
           blocked[i] = set;
         }
-        set.add(key);
+        set.add(r.userId);
       }
     }
   }
   const scales = weightScales(size, config);
-  return { entries, size, rating, low, high, halfWidth, waitMs, priority, userKey, blocked, scales };
+  return { entries, size, rating, low, high, halfWidth, waitMs, priority, userId, blocked, scales };
+}
+
+/**
+ * Input positions in (rating, entryId) order. Whole ratings in [0, 2^30) (the service's) are
+ * sorted as packed numbers `rating · 2^22 + position` by the engine's numeric sort, then each run
+ * of equal ratings by entryId; other pools by one comparison sort.
+ */
+function sortedPositions(input: readonly PoolEntry[], rating: Float64Array): Uint32Array {
+  const size = input.length;
+  const order = new Uint32Array(size);
+  const byId = (x: number, y: number): number => {
+    const a = input[x]!.entryId;
+    const b = input[y]!.entryId;
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
+  let packable = size <= 2 ** 22;
+  for (let k = 0; k < size && packable; k++) {
+    const r = rating[k]!;
+    packable = Number.isInteger(r) && r >= 0 && r < 2 ** 30;
+  }
+  if (!packable) {
+    for (let k = 0; k < size; k++) order[k] = k;
+    order.sort((x, y) => rating[x]! - rating[y]! || byId(x, y));
+    return order;
+  }
+  const packed = new Float64Array(size);
+  for (let k = 0; k < size; k++) packed[k] = rating[k]! * 2 ** 22 + k;
+  packed.sort();
+  for (let k = 0; k < size; k++) order[k] = packed[k]! % 2 ** 22;
+  for (let start = 0; start < size; ) {
+    let end = start + 1;
+    while (end < size && rating[order[end]!] === rating[order[start]!]) end++;
+    if (end - start > 1) order.subarray(start, end).sort(byId);
+    start = end;
+  }
+  return order;
 }
 
 /** Both ratings inside the other's window, different users, no rematch within the cool-down. */
@@ -112,11 +133,11 @@ export function compatible(pool: PreparedPool, i: number, j: number): boolean {
   const ri = pool.rating[i]!;
   const rj = pool.rating[j]!;
   if (rj < pool.low[i]! || rj > pool.high[i]! || ri < pool.low[j]! || ri > pool.high[j]!) return false;
-  if (pool.userKey[i] === pool.userKey[j]) return false;
+  if (pool.userId[i] === pool.userId[j]) return false;
   const bi = pool.blocked[i];
-  if (bi?.has(pool.userKey[j]!)) return false;
+  if (bi?.has(pool.userId[j]!)) return false;
   const bj = pool.blocked[j];
-  if (bj?.has(pool.userKey[i]!)) return false;
+  if (bj?.has(pool.userId[i]!)) return false;
   return true;
 }
 
