@@ -90,6 +90,12 @@ export class PrimalDualMatcher {
   private readonly blossomBase: Int32Array;
   private readonly unusedBlossoms: number[] = [];
   private readonly heap = new EventHeap(4096);
+  /**
+   * Per vertex: the key of the growth event queued into it, when it is the best one (an edge
+   * from an outer node that gives no earlier event is not queued; when the best goes stale, the
+   * vertex's edges are scanned again: {@link growInto}).
+   */
+  private readonly bestGrow: Float64Array;
   private delta = 0;
   /** Per tree (indexed by its root): the vertices and blossoms it labelled or changed. */
   private readonly members: (number[] | null)[];
@@ -110,6 +116,7 @@ export class PrimalDualMatcher {
     this.adjStart = new Int32Array(n + 1);
     this.adj = new Int32Array(0);
     this.mate = new Int32Array(n).fill(-1);
+    this.bestGrow = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
     this.dual = new Float64Array(n);
     this.sign = new Int8Array(n);
     this.mark = new Float64Array(n);
@@ -292,6 +299,26 @@ export class PrimalDualMatcher {
     return out;
   }
 
+  /** Queues growth through endpoint p (towards vertex endpoint[p]) unless an earlier one is queued. */
+  private pushGrow(p: number, key: number): void {
+    const u = this.endpoint[p]!;
+    if (key < this.bestGrow[u]!) {
+      this.bestGrow[u] = key;
+      this.heap.push(key, RANK_GROW | (p * 4 + EV_GROW));
+    }
+  }
+
+  /** Queues the best growth into unlabelled vertex u from the outer nodes of the trees. */
+  private growInto(u: number): void {
+    const { adj, endpoint, label } = this;
+    const bu = this.top(u);
+    for (let a = this.adjStart[u]!, end = this.adjStart[u + 1]!; a < end; a++) {
+      const q = adj[a]!;
+      const bo = this.top(endpoint[q]!);
+      if (bo !== bu && label[bo] === S) this.pushGrow(q ^ 1, this.delta + this.slack2(q >> 1));
+    }
+  }
+
   /** Events for a vertex that just became outer (S): its zero-dual time and its edges. */
   private outerVertexEvents(v: number): void {
     const { heap, delta, endpoint, adj, label } = this;
@@ -302,7 +329,7 @@ export class PrimalDualMatcher {
       const bu = this.top(endpoint[p]!);
       if (bu === bv) continue;
       const lu = label[bu];
-      if (lu === FREE) heap.push(delta + this.slack2(p >> 1), RANK_GROW | (p * 4 + EV_GROW));
+      if (lu === FREE) this.pushGrow(p, delta + this.slack2(p >> 1));
       else if (lu === S) heap.push(delta + this.slack2(p >> 1) / 2, RANK_SS | ((p >> 1) * 4 + EV_SS));
     }
   }
@@ -525,7 +552,7 @@ export class PrimalDualMatcher {
           for (let a = this.adjStart[x]!, end = this.adjStart[x + 1]!; a < end; a++) {
             const q = this.adj[a]!;
             if (this.label[this.top(endpoint[q]!)] === S) {
-              this.heap.push(this.delta + this.slack2(q >> 1), RANK_GROW | ((q ^ 1) * 4 + EV_GROW));
+              this.pushGrow(q ^ 1, this.delta + this.slack2(q >> 1));
             }
           }
         }
@@ -631,7 +658,15 @@ export class PrimalDualMatcher {
           const u = endpoint[id]!;
           const bs = this.top(endpoint[id ^ 1]!);
           const bu = this.top(u);
-          if (bu === bs || label[bs] !== S || label[bu] !== FREE || this.slack2(k) !== 0) continue;
+          if (bu === bs || label[bs] !== S || label[bu] !== FREE || this.slack2(k) !== 0) {
+            // The queued best growth into u went stale: find u's best edge from the trees again.
+            if (key === this.bestGrow[u]) {
+              this.bestGrow[u] = Number.POSITIVE_INFINITY;
+              if (label[bu] === FREE) this.growInto(u);
+            }
+            continue;
+          }
+          this.bestGrow[u] = Number.POSITIVE_INFINITY;
           const t = treeOf[bs]!;
           this.tree = t;
           if (this.mate[this.blossomBase[bu]!] === -1) {
@@ -722,14 +757,13 @@ export class PrimalDualMatcher {
       }
     }
     if (this.liveTrees === 0) return;
-    const { adj, adjStart, endpoint, label, heap } = this;
+    const { adj, adjStart, endpoint, label } = this;
     for (const list of lists) {
       for (const x of list) {
         if (x >= n) continue;
         for (let a = adjStart[x]!, end = adjStart[x + 1]!; a < end; a++) {
           const q = adj[a]!;
-          if (label[this.top(endpoint[q]!)] === S)
-            heap.push(this.delta + this.slack2(q >> 1), RANK_GROW | ((q ^ 1) * 4 + EV_GROW));
+          if (label[this.top(endpoint[q]!)] === S) this.pushGrow(q ^ 1, this.delta + this.slack2(q >> 1));
         }
       }
     }
