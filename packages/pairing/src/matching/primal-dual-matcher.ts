@@ -106,6 +106,8 @@ export class PrimalDualMatcher {
   /** The tree being worked on (the root of the event's tree). */
   private tree = -1;
   private liveTrees = 0;
+  /** Scratch: the members of the trees being dissolved. */
+  private readonly dissolving: number[] = [];
   searches = 0;
 
   constructor(graph: WeightedEdges) {
@@ -598,8 +600,8 @@ export class PrimalDualMatcher {
         this.mate[this.endpoint[p]!] = p ^ 1;
         this.mate[this.endpoint[p ^ 1]!] = p;
       }
-      this.blossomChilds[b] = childs.slice(i).concat(childs.slice(0, i));
-      this.blossomEndps[b] = endps.slice(i).concat(endps.slice(0, i));
+      rotateLeft(childs, i);
+      rotateLeft(endps, i);
       this.blossomBase[b] = v;
     }
   }
@@ -719,53 +721,60 @@ export class PrimalDualMatcher {
    * edges from the remaining trees' outer vertices to the freed vertices get new events.
    */
   private dissolve(t1: number, t2: number): void {
-    const { n } = this;
+    const { n, owner } = this;
     this.tree = -1;
-    const lists: number[][] = [];
-    for (const t of t2 >= 0 ? [t1, t2] : [t1]) {
-      const list = this.members[t]!;
+    const all = this.dissolving;
+    all.length = 0;
+    for (let k = 0; k < 2; k++) {
+      const t = k === 0 ? t1 : t2;
+      if (t < 0) continue;
+      for (const x of this.members[t]!) if (owner[x] === t + 1) all.push(x);
       this.members[t] = null;
       this.liveTrees--;
-      const mine: number[] = [];
-      for (const x of list) if (this.owner[x] === t + 1) mine.push(x);
-      lists.push(mine);
     }
-    for (const list of lists) {
-      for (const x of list) {
-        if (x < n) {
-          this.dual[x] = this.yOf(x);
-          this.sign[x] = 0;
-        } else if (this.zsign[x] !== 0) {
-          this.zdual[x] = this.zOf(x);
-          this.zsign[x] = 0;
-        }
+    for (const x of all) {
+      if (x < n) {
+        this.dual[x] = this.yOf(x);
+        this.sign[x] = 0;
+      } else if (this.zsign[x] !== 0) {
+        this.zdual[x] = this.zOf(x);
+        this.zsign[x] = 0;
       }
     }
-    for (const list of lists) {
-      for (const b of list) {
-        if (b >= n && this.blossomBase[b]! >= 0 && this.blossomParent[b] === -1 && this.zdual[b] === 0) {
-          if (this.label[b] === S) this.expandAtEnd(b);
-        }
+    for (const b of all) {
+      if (b >= n && this.blossomBase[b]! >= 0 && this.blossomParent[b] === -1 && this.zdual[b] === 0) {
+        if (this.label[b] === S) this.expandAtEnd(b);
       }
     }
-    for (const list of lists) {
-      for (const x of list) {
-        this.label[x] = FREE;
-        this.labelEnd[x] = -1;
-        this.owner[x] = 0;
-        this.treeOf[x] = -1;
-      }
+    for (const x of all) {
+      this.label[x] = FREE;
+      this.labelEnd[x] = -1;
+      owner[x] = 0;
+      this.treeOf[x] = -1;
     }
     if (this.liveTrees === 0) return;
     const { adj, adjStart, endpoint, label } = this;
-    for (const list of lists) {
-      for (const x of list) {
-        if (x >= n) continue;
-        for (let a = adjStart[x]!, end = adjStart[x + 1]!; a < end; a++) {
-          const q = adj[a]!;
-          if (label[this.top(endpoint[q]!)] === S) this.pushGrow(q ^ 1, this.delta + this.slack2(q >> 1));
-        }
+    for (const x of all) {
+      if (x >= n) continue;
+      for (let a = adjStart[x]!, end = adjStart[x + 1]!; a < end; a++) {
+        const q = adj[a]!;
+        if (label[this.top(endpoint[q]!)] === S) this.pushGrow(q ^ 1, this.delta + this.slack2(q >> 1));
       }
     }
   }
+}
+
+/** Rotates arr left by i in place (three reversals, no allocation). */
+function rotateLeft(arr: number[], i: number): void {
+  const reverse = (from: number, to: number): void => {
+    for (let a = from, b = to - 1; a < b; a++, b--) {
+      const tmp = arr[a]!;
+      arr[a] = arr[b]!;
+      arr[b] = tmp;
+    }
+  };
+  if (i <= 0 || i >= arr.length) return;
+  reverse(0, i);
+  reverse(i, arr.length);
+  reverse(0, arr.length);
 }
