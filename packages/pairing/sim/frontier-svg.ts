@@ -33,6 +33,7 @@ export function frontierSvg(panels: readonly FrontierPanel[], axis: WaitAxis, ti
   const yTicks = [1, 3, 10, 30, 100, 300];
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<title>${escapeXml(title)}</title>`,
     '<rect width="100%" height="100%" fill="white"/>',
     `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`,
   ];

@@ -64,6 +64,7 @@ export function gapVersusWaitSvg(outcomes: readonly PolicyOutcome[], title: stri
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
   );
+  out.push(`<title>${escapeXml(title)}</title>`);
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
   out.push(`<text x="${width / 2 - right / 2}" y="24" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`);
   out.push(`<line x1="${left}" y1="${height - bottom}" x2="${width - right}" y2="${height - bottom}" stroke="black"/>`);
