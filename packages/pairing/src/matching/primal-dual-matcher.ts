@@ -106,6 +106,9 @@ export class PrimalDualMatcher {
   /** The tree being worked on (the root of the event's tree). */
   private tree = -1;
   private liveTrees = 0;
+  /** Scratch of {@link leaves} (its answer is valid until the next call) and its stack. */
+  private readonly leafBuffer: number[] = [];
+  private readonly leafStack: number[] = [];
   /** Scratch: the members of the trees being dissolved. */
   private readonly dissolving: number[] = [];
   searches = 0;
@@ -282,13 +285,17 @@ export class PrimalDualMatcher {
     return y;
   }
 
-  /** Leaf vertices of blossom b (b itself for a vertex). */
-  private leaves(b: number, out: number[]): number[] {
+  /** Leaf vertices of blossom b (b itself for a vertex), in a buffer reused by the next call. */
+  private leaves(b: number): number[] {
+    const out = this.leafBuffer;
+    out.length = 0;
     if (b < this.n) {
       out.push(b);
       return out;
     }
-    const stack = [b];
+    const stack = this.leafStack;
+    stack.length = 0;
+    stack.push(b);
     while (stack.length > 0) {
       const x = stack.pop()!;
       if (x < this.n) {
@@ -364,12 +371,12 @@ export class PrimalDualMatcher {
       } else {
         this.setBlossomSign(b, t === S ? 2 : -2);
         if (t === S) {
-          const leaves = this.leaves(b, []);
+          const leaves = this.leaves(b);
           for (const v of leaves) this.setVertexSign(v, s);
           for (const v of leaves) this.outerVertexEvents(v);
           return;
         }
-        if (!kept) for (const v of this.leaves(b, [])) this.setVertexSign(v, s);
+        if (!kept) for (const v of this.leaves(b)) this.setVertexSign(v, s);
         this.heap.push(this.delta + this.zOf(b) / 2, RANK_ZERO | (b * 4 + EV_ZERO_BLOSSOM));
       }
       kept = false;
@@ -455,7 +462,7 @@ export class PrimalDualMatcher {
       this.hintGen[c] = this.gen[b]!;
       if (c >= this.n) this.setBlossomSign(c, 0);
       if (this.label[c] === T) {
-        for (const x of this.leaves(c, [])) {
+        for (const x of this.leaves(c)) {
           this.setVertexSign(x, -1);
           newOuter.push(x);
         }
@@ -549,7 +556,7 @@ export class PrimalDualMatcher {
       const bx = at(childs, j);
       if (this.label[bx] === FREE) {
         // Unreached now (dual fixed): edges from outer vertices to it can become tight again.
-        for (const x of this.leaves(bx, [])) {
+        for (const x of this.leaves(bx)) {
           this.setVertexSign(x, 0);
           for (let a = this.adjStart[x]!, end = this.adjStart[x + 1]!; a < end; a++) {
             const q = this.adj[a]!;
