@@ -90,8 +90,20 @@ export function buildResult(pool: PreparedPool, mate: Int32Array, stats: Pairing
       },
     });
   }
-  const oldest = (p: Pair): number => Math.min(p.a.enqueuedAt, p.b.enqueuedAt);
-  pairs.sort((p, q) => oldest(p) - oldest(q) || (p.a.entryId < q.a.entryId ? -1 : p.a.entryId > q.a.entryId ? 1 : 0));
+  // Oldest first, then by a's entryId: sorted through flat keys (no property reads per comparison).
+  const count = pairs.length;
+  const oldest = new Float64Array(count);
+  const ids: string[] = new Array(count);
+  for (let k = 0; k < count; k++) {
+    const p = pairs[k]!;
+    oldest[k] = Math.min(p.a.enqueuedAt, p.b.enqueuedAt);
+    ids[k] = p.a.entryId;
+  }
+  const order = new Uint32Array(count);
+  for (let k = 0; k < count; k++) order[k] = k;
+  order.sort((x, y) => oldest[x]! - oldest[y]! || (ids[x]! < ids[y]! ? -1 : ids[x]! > ids[y]! ? 1 : 0));
+  const sorted: Pair[] = new Array(count);
+  for (let k = 0; k < count; k++) sorted[k] = pairs[order[k]!]!;
   unpaired.sort((p, q) => p.enqueuedAt - q.enqueuedAt || (p.entryId < q.entryId ? -1 : p.entryId > q.entryId ? 1 : 0));
-  return { pairs, unpaired, stats };
+  return { pairs: sorted, unpaired, stats };
 }
