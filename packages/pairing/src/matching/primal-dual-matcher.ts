@@ -516,7 +516,6 @@ export class PrimalDualMatcher {
     // children left unlabelled get theirs below.
     this.detachChildren(b);
     const len = childs.length;
-    const at = (arr: number[], i: number): number => arr[i < 0 ? i + len : i]!;
     const entryChild = this.top(endpoint[this.labelEnd[b]! ^ 1]!);
     let j = childs.indexOf(entryChild);
     let jStep: number;
@@ -532,13 +531,13 @@ export class PrimalDualMatcher {
     let p = this.labelEnd[b]!;
     while (j !== 0) {
       this.label[endpoint[p ^ 1]!] = FREE;
-      this.label[endpoint[at(endps, j - endpTrick) ^ endpTrick ^ 1]!] = FREE;
+      this.label[endpoint[at(endps, len, j - endpTrick) ^ endpTrick ^ 1]!] = FREE;
       this.assignLabel(endpoint[p ^ 1]!, T, p, true);
       j += jStep;
-      p = at(endps, j - endpTrick) ^ endpTrick;
+      p = at(endps, len, j - endpTrick) ^ endpTrick;
       j += jStep;
     }
-    const bv = at(childs, j);
+    const bv = at(childs, len, j);
     const entry = endpoint[p ^ 1]!;
     this.label[entry] = T;
     this.labelEnd[entry] = p;
@@ -552,8 +551,8 @@ export class PrimalDualMatcher {
       this.heap.push(this.delta + this.zOf(bv) / 2, RANK_ZERO | (bv * 4 + EV_ZERO_BLOSSOM));
     }
     j += jStep;
-    while (at(childs, j) !== entryChild) {
-      const bx = at(childs, j);
+    while (at(childs, len, j) !== entryChild) {
+      const bx = at(childs, len, j);
       if (this.label[bx] === FREE) {
         // Unreached now (dual fixed): edges from outer vertices to it can become tight again.
         for (const x of this.leaves(bx)) {
@@ -583,7 +582,6 @@ export class PrimalDualMatcher {
       const childs = this.blossomChilds[b]!;
       const endps = this.blossomEndps[b]!;
       const len = childs.length;
-      const at = (arr: number[], i: number): number => arr[i < 0 ? i + len : i]!;
       const i = childs.indexOf(t);
       let j = i;
       let jStep: number;
@@ -598,11 +596,11 @@ export class PrimalDualMatcher {
       }
       while (j !== 0) {
         j += jStep;
-        let c = at(childs, j);
-        const p = at(endps, j - endpTrick) ^ endpTrick;
+        let c = at(childs, len, j);
+        const p = at(endps, len, j - endpTrick) ^ endpTrick;
         if (c >= this.n) tasks.push(c, this.endpoint[p]!);
         j += jStep;
-        c = at(childs, j);
+        c = at(childs, len, j);
         if (c >= this.n) tasks.push(c, this.endpoint[p ^ 1]!);
         this.mate[this.endpoint[p]!] = p ^ 1;
         this.mate[this.endpoint[p ^ 1]!] = p;
@@ -771,17 +769,23 @@ export class PrimalDualMatcher {
   }
 }
 
+/** arr[i] for i in (−len, len): a cyclic index into a blossom's children or endpoints. */
+function at(arr: number[], len: number, i: number): number {
+  return arr[i < 0 ? i + len : i]!;
+}
+
+function reverse(arr: number[], from: number, to: number): void {
+  for (let a = from, b = to - 1; a < b; a++, b--) {
+    const tmp = arr[a]!;
+    arr[a] = arr[b]!;
+    arr[b] = tmp;
+  }
+}
+
 /** Rotates arr left by i in place (three reversals, no allocation). */
 function rotateLeft(arr: number[], i: number): void {
-  const reverse = (from: number, to: number): void => {
-    for (let a = from, b = to - 1; a < b; a++, b--) {
-      const tmp = arr[a]!;
-      arr[a] = arr[b]!;
-      arr[b] = tmp;
-    }
-  };
   if (i <= 0 || i >= arr.length) return;
-  reverse(0, i);
-  reverse(i, arr.length);
-  reverse(0, arr.length);
+  reverse(arr, 0, i);
+  reverse(arr, i, arr.length);
+  reverse(arr, 0, arr.length);
 }
