@@ -30,7 +30,12 @@ export function passInput(pass: RecordedPass): { entries: PoolEntry[]; now: numb
 }
 
 export interface PassRerun {
-  /** True when the re-run gives the recorded pairs, weights, windows, total and certificate. */
+  /**
+   * True when the re-run gives the recorded pairs, weights, windows, total and certificate. A pass
+   * recorded by another algorithm version is identical when its windows and its pairs' weights
+   * follow from the settings, its pairs are allowed, and its total is the optimum's (or, when it
+   * was not certified, at most the optimum's): other pairs of equal weight are then notes.
+   */
   identical: boolean;
   /** Each difference in words (empty when identical). */
   differences: string[];
@@ -66,10 +71,28 @@ export function rerunPass(pass: RecordedPass): PassRerun {
   }
   const rerun = new Map(result.pairs.map((p) => [pairKey(p.a.entryId, p.b.entryId), p]));
   const recorded = new Map(pass.pairs.map((p) => [pairKey(p.a, p.b), p]));
+  // Another version of the pairing may choose another matching of the same weight (ties) or,
+  // where the old one was not exact, a heavier one: the record is then checked for what every
+  // version must agree on — each recorded pair allowed and weighed by the settings, and no
+  // matching heavier than one the record certified optimal — and the pair differences are notes.
+  const sameVersion = pass.algorithmVersion === ALGORITHM_VERSION;
+  const pairNotes: string[] = [];
+  const pairDifference = (text: string) => (sameVersion ? differences : pairNotes).push(text);
+  const scales = weightScales(pass.entries.length, pass.config);
+  const byId = new Map(pass.entries.map((e) => [e.entryId, e]));
   for (const [key, pair] of recorded) {
     const again = rerun.get(key);
     if (!again) {
-      differences.push(`pair ${pair.a} + ${pair.b} was recorded; the re-run does not make it`);
+      pairDifference(`pair ${pair.a} + ${pair.b} was recorded; the re-run does not make it`);
+      const [a, b] = [byId.get(pair.a), byId.get(pair.b)];
+      if (!sameVersion && a && b) {
+        const allowed = compatibility(pass, a, b);
+        if (!allowed.ok)
+          differences.push(`pair ${pair.a} + ${pair.b} was recorded but is not allowed: ${allowed.reason}`);
+        const weight = edgeWeight(scales, a.waitMs, b.waitMs, Math.abs(a.rating - b.rating));
+        if (weight !== pair.weight)
+          differences.push(`pair ${pair.a} + ${pair.b}: weight recorded ${pair.weight}, the settings give ${weight}`);
+      }
       continue;
     }
     if (again.explanation.weight !== pair.weight)
@@ -83,14 +106,31 @@ export function rerunPass(pass: RecordedPass): PassRerun {
   }
   for (const [key, pair] of rerun)
     if (!recorded.has(key))
-      differences.push(`pair ${pair.a.entryId} + ${pair.b.entryId} is made by the re-run; it was not recorded`);
-  if (result.stats.totalWeight !== pass.totalWeight)
-    differences.push(`total weight recorded ${pass.totalWeight}, re-run ${result.stats.totalWeight}`);
-  if (result.stats.exact !== pass.certificate.exact)
-    differences.push(`certificate: recorded exact=${pass.certificate.exact}, re-run exact=${result.stats.exact}`);
-  const bound = result.stats.upperBound ?? result.stats.totalWeight;
-  if (bound !== pass.certificate.upperBound)
-    differences.push(`certificate: upper bound recorded ${pass.certificate.upperBound}, re-run ${bound}`);
+      pairDifference(`pair ${pair.a.entryId} + ${pair.b.entryId} is made by the re-run; it was not recorded`);
+  const total = result.stats.totalWeight;
+  const bound = result.stats.upperBound ?? total;
+  if (sameVersion) {
+    if (total !== pass.totalWeight) differences.push(`total weight recorded ${pass.totalWeight}, re-run ${total}`);
+    if (result.stats.exact !== pass.certificate.exact)
+      differences.push(`certificate: recorded exact=${pass.certificate.exact}, re-run exact=${result.stats.exact}`);
+    if (bound !== pass.certificate.upperBound)
+      differences.push(`certificate: upper bound recorded ${pass.certificate.upperBound}, re-run ${bound}`);
+  } else {
+    if (result.stats.exact && total < pass.totalWeight)
+      differences.push(
+        `total weight recorded ${pass.totalWeight} is more than the optimum ${total}: no matching of this input weighs that much`,
+      );
+    else if (total > pass.totalWeight && pass.certificate.exact)
+      differences.push(
+        `recorded as optimal with total weight ${pass.totalWeight}, but the re-run finds ${total} (certified ${result.stats.exact ? 'optimal' : 'not optimal'})`,
+      );
+    else if (total !== pass.totalWeight)
+      notes.push(`total weight recorded ${pass.totalWeight} (not certified optimal), re-run ${total}`);
+    if (pairNotes.length > 0)
+      notes.push(
+        `the re-run chose other pairs of ${total === pass.totalWeight ? 'the same' : 'a heavier'} total weight: ${pairNotes.join('; ')}`,
+      );
+  }
   return { identical: differences.length === 0, differences, notes, result };
 }
 
