@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes PostgreSQL and Redis available for the service and its tests.
 #
-#   bash infra/services.sh [--quiet]
+#   bash infra/services.sh [--quiet] [--browser]
 #
 # - Uses DATABASE_URL / REDIS_URL when they answer.
 # - Otherwise starts local instances on the URL's port, with data under .local/
@@ -9,11 +9,20 @@
 #   are missing.
 # - Creates the databases the service and the tests use (DATABASE_URL's and
 #   TEST_DATABASE_URL's) when they do not exist.
+# - --browser (pnpm test): also Chromium, which the API reference page's test runs headless
+#   (installed as root when missing; CHROMIUM_PATH points at another one).
 # Idempotent: running it again changes nothing and says so.
 set -euo pipefail
 
 quiet=0
-[ "${1:-}" = "--quiet" ] && quiet=1
+browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=1 ;;
+    --browser) browser=1 ;;
+    *) echo "services: unknown option $arg (use --quiet, --browser)" >&2; exit 2 ;;
+  esac
+done
 say() { [ "$quiet" = 1 ] || echo "services: $*"; }
 die() { echo "services: ERROR: $*" >&2; exit 1; }
 
@@ -35,11 +44,11 @@ is_local() { [[ $1 == 127.* || $1 == localhost || $1 == ::1 ]]; }
 
 apt_install() {
   if [ "$(id -u)" != 0 ]; then
-    die "$1 is not installed and this is not root. Install it (Debian: sudo apt-get install -y $*) or point ${2:-the URL} at a running server."
+    die "$1 is not installed and this is not root. Install it (Debian: sudo apt-get install -y $1) or set ${2:-the URL} to one that is running."
   fi
-  say "installing Debian packages: $*"
+  say "installing the Debian package $1"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
 }
 
 # --- PostgreSQL -------------------------------------------------------------------------
@@ -111,6 +120,11 @@ else
     --appendonly yes --maxmemory-policy noeviction >/dev/null
   for _ in $(seq 1 50); do redis_up && break; sleep 0.1; done
   redis_up || die "Redis did not start; see $data/redis/redis.log"
+fi
+
+# --- Chromium (tests only) ---------------------------------------------------------------
+if [ "$browser" = 1 ] && [ -z "${CHROMIUM_PATH:-}" ] && ! [ -x /usr/bin/chromium ]; then
+  apt_install chromium CHROMIUM_PATH
 fi
 
 say "ready: DATABASE_URL=$DATABASE_URL TEST_DATABASE_URL=$TEST_DATABASE_URL REDIS_URL=$REDIS_URL"
