@@ -90,7 +90,13 @@ export const acceptChallenge = async (
 
   // 2. + 3. reserve both players (challenger first: the side the acceptor cannot see)
   const challengerClaim = await claim(challenge.challengerId, 'challenger', challenge.opponentId);
-  if (!challengerClaim.ok) return fail(challengerClaim.error);
+  if (!challengerClaim.ok) {
+    // The challenger's side may have moved because the challenge itself ended since step 1
+    // (it expired, was cancelled or declined): that, not the challenger's state, is the answer.
+    const again = await loadState(store, challengeStreamName, challengeDecider);
+    const recheck = challengeDecider.decide(acceptCommand, again.state);
+    return fail(recheck.ok ? challengerClaim.error : recheck.error);
+  }
   const acceptorClaim = await claim(challenge.opponentId, 'opponent', challenge.challengerId);
   if (!acceptorClaim.ok) {
     await release(challenge.challengerId, 'opponent_unavailable');
