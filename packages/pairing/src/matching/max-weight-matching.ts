@@ -1,3 +1,4 @@
+import { blossomWalk } from './blossom-walk.js';
 /**
  * Maximum-weight matching in a general (non-bipartite) graph: Edmonds' blossom algorithm in
  * its primal–dual form (Edmonds 1965; Gabow 1974; Galil 1986 "Efficient algorithms for finding
@@ -367,17 +368,7 @@ class BlossomSolver {
       const len = childs.length;
       const at = (arr: number[], i: number): number => arr[i < 0 ? i + len : i]!;
       const entryChild = this.inBlossom[this.endpoint[this.labelEnd[b]! ^ 1]!]!;
-      let j = childs.indexOf(entryChild);
-      let jStep: number;
-      let endpTrick: number;
-      if (j & 1) {
-        j -= len;
-        jStep = 1;
-        endpTrick = 0;
-      } else {
-        jStep = -1;
-        endpTrick = 1;
-      }
+      let { j, jStep, endpTrick } = blossomWalk(childs.indexOf(entryChild), len);
       let p = this.labelEnd[b]!;
       while (j !== 0) {
         this.label[this.endpoint[p ^ 1]!] = FREE;
@@ -437,17 +428,7 @@ class BlossomSolver {
     const len = childs.length;
     const at = (arr: number[], i: number): number => arr[i < 0 ? i + len : i]!;
     const i = childs.indexOf(t);
-    let j = i;
-    let jStep: number;
-    let endpTrick: number;
-    if (i & 1) {
-      j -= len;
-      jStep = 1;
-      endpTrick = 0;
-    } else {
-      jStep = -1;
-      endpTrick = 1;
-    }
+    let { j, jStep, endpTrick } = blossomWalk(i, len);
     while (j !== 0) {
       j += jStep;
       let c = at(childs, j);

@@ -1,3 +1,4 @@
+import { blossomWalk } from './blossom-walk.js';
 import { EventHeap } from './event-heap.js';
 import type { WeightedEdges } from './max-weight-matching.js';
 
@@ -517,17 +518,7 @@ export class PrimalDualMatcher {
     this.detachChildren(b);
     const len = childs.length;
     const entryChild = this.top(endpoint[this.labelEnd[b]! ^ 1]!);
-    let j = childs.indexOf(entryChild);
-    let jStep: number;
-    let endpTrick: number;
-    if (j & 1) {
-      j -= len;
-      jStep = 1;
-      endpTrick = 0;
-    } else {
-      jStep = -1;
-      endpTrick = 1;
-    }
+    let { j, jStep, endpTrick } = blossomWalk(childs.indexOf(entryChild), len);
     let p = this.labelEnd[b]!;
     while (j !== 0) {
       this.label[endpoint[p ^ 1]!] = FREE;
@@ -583,17 +574,7 @@ export class PrimalDualMatcher {
       const endps = this.blossomEndps[b]!;
       const len = childs.length;
       const i = childs.indexOf(t);
-      let j = i;
-      let jStep: number;
-      let endpTrick: number;
-      if (i & 1) {
-        j -= len;
-        jStep = 1;
-        endpTrick = 0;
-      } else {
-        jStep = -1;
-        endpTrick = 1;
-      }
+      let { j, jStep, endpTrick } = blossomWalk(i, len);
       while (j !== 0) {
         j += jStep;
         let c = at(childs, len, j);
