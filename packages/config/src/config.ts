@@ -68,6 +68,11 @@ export const envSchema = z.object({
     ),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379').describe('Redis for queue views and BullMQ.'),
   REDIS_PREFIX: z.string().default('mm').describe('Prefix of every Redis key and BullMQ queue of this deployment.'),
+  REDIS_CLUSTER_NODES: commaList('')
+    .refine((nodes) => nodes.every((node) => /^[^\s:]+:\d{1,5}$/.test(node)), 'host:port,host:port,…')
+    .describe(
+      'Redis Cluster: host:port of some of its nodes, comma-separated (the others are discovered). When set, every process connects to the cluster instead of REDIS_URL (whose user, password and rediss:// TLS still apply).',
+    ),
   EVENT_STORE_URL: optionalString.describe(
     'Event store: postgres://… (embedded default), esdb://… (EventStoreDB) or memory:// (tests). Default: DATABASE_URL.',
   ),

@@ -11,7 +11,7 @@ import {
   enqueueGameCreation,
   scheduleChallengeExpiry,
 } from '@mm/redis';
-import { Resources } from '@mm/runtime';
+import { Resources, redisTarget } from '@mm/runtime';
 import type express from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -64,7 +64,7 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
     connectionTimeoutMillis: 2000,
   });
   // No offline queue: while Redis is away its commands fail fast (ioredis reconnects by itself).
-  const redis = resources.redis(overrides.redis, config.REDIS_URL, {
+  const redis = resources.redis(overrides.redis, redisTarget(config), {
     maxRetriesPerRequest: 2,
     enableOfflineQueue: false,
   });

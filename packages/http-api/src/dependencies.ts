@@ -2,7 +2,7 @@ import type { Config } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import type { LiveGameApi, RatingProvider } from '@mm/integrations';
 import type { ChallengeQueries, QueueQueries, QueueViewReader } from '@mm/projections';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@mm/redis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -18,7 +18,7 @@ export interface ApiDependencies {
   db: pg.Pool;
   readModelSchema: string;
   apiSchema: string;
-  redis: Redis;
+  redis: RedisClient;
   queueViews: QueueViewReader;
   queries: QueueQueries;
   ratings: RatingProvider;

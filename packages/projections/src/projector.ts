@@ -1,10 +1,9 @@
 import { type Config, databasePoolSizes } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import { isConnectionError } from '@mm/event-store/postgres';
-import { createPairingQueue, type PairingJobData, signalPoolChanged } from '@mm/redis';
-import { Resources } from '@mm/runtime';
+import { createPairingQueue, type PairingJobData, type RedisClient, signalPoolChanged } from '@mm/redis';
+import { Resources, redisTarget } from '@mm/runtime';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ProjectorMetrics } from './metrics.js';
@@ -21,7 +20,7 @@ export interface ProjectorOptions {
   /** @defaultValue a pool on DATABASE_URL */
   db?: pg.Pool;
   /** @defaultValue a client on REDIS_URL */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Delay before a failed projection restarts (doubles up to 30 s). @defaultValue 500 */
   restartDelayMs?: number;
   /**
@@ -60,7 +59,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     max: databasePoolSizes(config.DATABASE_POOL_SIZE, 'projector').readModels,
     applicationName: options.applicationName ?? PROJECTOR_APPLICATION_NAME,
   });
-  const redis = resources.redis(options.redis, config.REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = resources.redis(options.redis, redisTarget(config), { maxRetriesPerRequest: null });
   await migrateReadModels(db, config.READ_MODEL_SCHEMA);
   const pairingQueue: Queue<PairingJobData> = resources.own(
     'pairing queue',

@@ -1,3 +1,4 @@
+export * from './client.js';
 export * from './keys.js';
 export * from './pool-lock.js';
 export * from './queues/challenges.js';

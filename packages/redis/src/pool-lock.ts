@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { withScripts } from './scripts.js';
 
 /*
@@ -24,7 +24,7 @@ export interface PoolLock {
  * change — or comes after the release and starts a pass itself). `expected: null` always releases.
  */
 export async function releasePoolLockIfUnchanged(
-  redis: Redis,
+  redis: RedisClient,
   lock: PoolLock,
   expected: number | null,
 ): Promise<{ released: boolean; generation: number }> {
@@ -39,7 +39,7 @@ export async function releasePoolLockIfUnchanged(
 
 /** Extends the pool lock to `ttlMs` from now if `lock` still holds it; false if it is gone or another's. */
 export async function renewPoolLock(
-  redis: Redis,
+  redis: RedisClient,
   lock: Pick<PoolLock, 'key' | 'token'>,
   ttlMs: number,
 ): Promise<boolean> {
@@ -54,7 +54,7 @@ export async function renewPoolLock(
  * another's, renewing stops; the pass goes on (the lock is only an optimisation).
  */
 export function keepPoolLock(
-  redis: Redis,
+  redis: RedisClient,
   lock: Pick<PoolLock, 'key' | 'token'>,
   ttlMs: number,
   everyMs: number,

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 
 /**
  * The Lua scripts, one `.lua` file each in this package's `lua/` folder, named
@@ -55,11 +56,15 @@ export type ScriptedRedis = Redis & {
   [K in ScriptName as `mm${Capitalize<K>}`]: (...args: (string | number)[]) => Promise<unknown>;
 };
 
-/** Defines every script on `redis` (idempotent; ioredis sends each script once per connection, then EVALSHA). */
-export function withScripts(redis: Redis): ScriptedRedis {
+/**
+ * Defines every script on `redis` (idempotent; ioredis sends each script once per connection,
+ * then EVALSHA). On a cluster each script goes to the node of its first key; every key a script
+ * takes (or derives, as poolSnapshot does) shares that key's hash tag.
+ */
+export function withScripts(redis: RedisClient): ScriptedRedis {
   for (const script of Object.values(scripts)) {
     const command = `mm${script.name[0]!.toUpperCase()}${script.name.slice(1)}`;
     if (!(command in redis)) redis.defineCommand(command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
   }
-  return redis as ScriptedRedis;
+  return redis as unknown as ScriptedRedis;
 }

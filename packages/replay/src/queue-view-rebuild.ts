@@ -1,17 +1,11 @@
 import type { EventStore } from '@mm/event-store';
-import {
-  createQueueViewProjection,
-  diffQueueViews,
-  dumpQueueViews,
-  QUEUE_VIEWS_PROJECTION,
-  type QueueViewDifference,
-} from '@mm/projections';
-import type { Redis } from 'ioredis';
+import { createQueueViewProjection, diffQueueViews, dumpQueueViews, type QueueViewDifference } from '@mm/projections';
+import { type RedisClient, redisKeys } from '@mm/redis';
 import { ReplayInputError } from './errors.js';
 import { type ReplayProgress, scanLog } from './log-scan.js';
 
 export interface RebuildQueueViewsOptions {
-  redis: Redis;
+  redis: RedisClient;
   store: EventStore;
   /** Prefix to build into (not the live one): resumed from its checkpoint if it has one. */
   prefix: string;
@@ -33,14 +27,14 @@ export interface QueueViewRebuild {
 }
 
 /** The checkpoint key of the views, as {@link dumpQueueViews} names it (relative to the prefix). */
-const CHECKPOINT = `:projection:${QUEUE_VIEWS_PROJECTION}`;
+const CHECKPOINT = redisKeys('').checkpoint();
 
 /** Where a dump of the queue views stands (-1: no checkpoint). */
 const checkpointOf = (dump: Record<string, unknown>): number =>
   typeof dump[CHECKPOINT] === 'string' ? Number(dump[CHECKPOINT]) : -1;
 
 /** Where the queue views under `prefix` stand (-1: none). Reads them whole: for tools, not hot paths. */
-export async function queueViewCheckpoint(redis: Redis, prefix: string): Promise<number> {
+export async function queueViewCheckpoint(redis: RedisClient, prefix: string): Promise<number> {
   return checkpointOf(await dumpQueueViews(redis, prefix));
 }
 

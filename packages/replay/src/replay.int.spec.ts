@@ -4,6 +4,7 @@ import { handleCommand, playerDecider } from '@mm/domain';
 import type { EventStore, RecordedEvent } from '@mm/event-store';
 import { createPostgresEventStore } from '@mm/event-store/postgres';
 import { type Projector, readModelTables, startProjector } from '@mm/projections';
+import { redisKeys } from '@mm/redis';
 import { createTestRedis, createTestSchema, deleteRedisPrefix, randomRedisPrefix, type TestSchema } from '@mm/testing';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -230,7 +231,7 @@ describe('rebuild queue views', () => {
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', `${target}*`, 'COUNT', 1000);
         cursor = next;
-        stray.push(...keys.filter((k) => !/^:(q|e|u|h):|^:pools$|^:projection:/.test(k.slice(target.length))));
+        stray.push(...keys.filter((k) => !redisKeys(target).isCurrentQueueViewKey(k)));
       } while (cursor !== '0');
       expect(stray).toEqual([]);
       await expect(rebuildQueueViews({ redis, store, prefix, livePrefix: prefix })).rejects.toThrow(/live views/);

@@ -1,9 +1,59 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import pg from 'pg';
 import type { Logger } from 'pino';
 
 /** Longest pause between two reconnection attempts to Redis. */
 export const RECONNECT_MAX_MS = 250;
+
+/** A connection to Redis or a Redis Cluster (every caller of this package takes either). */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Where a process's Redis is: `url` (REDIS_URL), or a Redis Cluster when `clusterNodes`
+ * (REDIS_CLUSTER_NODES, `host:port`) is not empty — then the URL's user, password and TLS
+ * (`rediss://`) apply to every node.
+ */
+export interface RedisTarget {
+  url: string;
+  clusterNodes?: readonly string[];
+}
+
+/** The {@link RedisTarget} of a process's settings. */
+export const redisTarget = (config: { REDIS_URL: string; REDIS_CLUSTER_NODES?: readonly string[] }): RedisTarget => ({
+  url: config.REDIS_URL,
+  clusterNodes: config.REDIS_CLUSTER_NODES ?? [],
+});
+
+/**
+ * A new client for `target` with `options` (for a cluster, the options of each node's
+ * connection; keys are then routed to their slot's node, MOVED and ASK followed).
+ */
+export function createRedisClient(target: string | RedisTarget, options: RedisOptions): RedisClient {
+  const { url, clusterNodes = [] } = typeof target === 'string' ? { url: target } : target;
+  const retryStrategy = (times: number) => Math.min(50 * times, RECONNECT_MAX_MS);
+  if (clusterNodes.length === 0) return new Redis(url, { retryStrategy, ...options });
+  const parsed = new URL(url);
+  const { maxRetriesPerRequest, enableOfflineQueue, ...nodeOptions } = options;
+  return new Cluster(
+    clusterNodes.map((node) => {
+      const at = node.lastIndexOf(':');
+      return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+    }),
+    {
+      // Reconnects to a cluster that went away as quickly as to one server.
+      clusterRetryStrategy: retryStrategy,
+      ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+      redisOptions: {
+        retryStrategy,
+        ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+        ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+        ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+        ...(maxRetriesPerRequest === undefined ? {} : { maxRetriesPerRequest }),
+        ...nodeOptions,
+      },
+    },
+  );
+}
 
 export interface PostgresPoolOptions {
   connectionString: string;
@@ -66,18 +116,15 @@ export class Resources {
   }
 
   /**
-   * `given`, or a new client on `url` closed with the rest (its connection errors logged). It
-   * reconnects every 50–250 ms while Redis is away (ioredis's default backs off to 2 s, which
-   * after an outage left every process up to 2 s late to notice Redis was back, and pairing with
-   * it); a connection attempt costs Redis next to nothing.
+   * `given`, or a new client for `target` closed with the rest (its connection errors logged):
+   * one server (a URL) or a Redis Cluster (`redisTarget(config)` with REDIS_CLUSTER_NODES set;
+   * see {@link createRedisClient}). It reconnects every 50–250 ms while Redis is away (ioredis's
+   * default backs off to 2 s, which after an outage left every process up to 2 s late to notice
+   * Redis was back, and pairing with it); a connection attempt costs Redis next to nothing.
    */
-  redis(given: Redis | undefined, url: string, options: RedisOptions): Redis {
+  redis(given: RedisClient | undefined, target: string | RedisTarget, options: RedisOptions): RedisClient {
     if (given) return given;
-    const redis = this.own(
-      'redis',
-      new Redis(url, { retryStrategy: (times) => Math.min(50 * times, RECONNECT_MAX_MS), ...options }),
-      (r) => r.disconnect(),
-    );
+    const redis = this.own('redis', createRedisClient(target, options), (r) => r.disconnect());
     redis.on('error', (error: Error) => this.logger.warn({ err: error }, 'Redis connection error (reconnecting)'));
     return redis;
   }

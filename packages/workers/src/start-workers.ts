@@ -17,6 +17,7 @@ import {
   PAIRING_QUEUE,
   type PairingJobData,
   type PoolLock,
+  type RedisClient,
   redisKeys,
   releasePoolLockIfUnchanged,
   signalPoolChanged,
@@ -24,9 +25,8 @@ import {
   TICK_SCHEDULER_ID,
   upsertTickScheduler,
 } from '@mm/redis';
-import { Resources } from '@mm/runtime';
+import { Resources, redisTarget } from '@mm/runtime';
 import { type Job, type Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -44,7 +44,7 @@ export interface StartWorkersOptions {
   logger: Logger;
   store: EventStore;
   /** Used for the queue views, the pool locks and BullMQ (duplicated for blocking reads). @defaultValue a client on REDIS_URL */
-  redis?: Redis;
+  redis?: RedisClient;
   /** PostgreSQL with the read models (the recovery sweep's candidates). @defaultValue a pool on DATABASE_URL */
   db?: pg.Pool;
   /** @defaultValue the HTTP client on LIVE_GAME_API_URL */
@@ -123,14 +123,13 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const { config, logger, store } = options;
   const roles = new Set<WorkerRole>(options.roles ?? ['pairing', 'game-creation', 'scheduler']);
   const resources = new Resources(logger);
-  const redis = resources.redis(options.redis, config.REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = resources.redis(options.redis, redisTarget(config), { maxRetriesPerRequest: null });
   const db = resources.postgres(options.db, {
     connectionString: config.DATABASE_URL,
     max: databasePoolSizes(config.DATABASE_POOL_SIZE, 'worker').workers,
     applicationName: options.applicationName ?? 'mm-worker',
   });
   const liveGame = options.liveGame ?? liveGameApiFromConfig(config);
-  const prefix = bullPrefix(config.REDIS_PREFIX);
   const pairingQueue = createPairingQueue(redis, config.REDIS_PREFIX);
   const gameCreationQueue = createGameCreationQueue(redis, config);
   const tickQueue = createTickQueue(redis, config.REDIS_PREFIX);
@@ -250,7 +249,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   if (roles.has('pairing')) {
     const worker = new Worker<PairingJobData, PairingJobResult>(PAIRING_QUEUE, processPairing, {
       connection: redis,
-      prefix,
+      prefix: bullPrefix(config.REDIS_PREFIX, PAIRING_QUEUE),
       name,
       concurrency: Math.max(1, config.WORKER_CONCURRENCY),
       // A killed worker's pass is handed to another worker within 2 s, not the default 30–60 s:
@@ -268,7 +267,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   if (roles.has('game-creation')) {
     const worker = new Worker<GameCreationJobData, GameCreationOutcome>(GAME_CREATION_QUEUE, processGameCreation, {
       connection: redis,
-      prefix,
+      prefix: bullPrefix(config.REDIS_PREFIX, GAME_CREATION_QUEUE),
       name,
       concurrency: options.gameCreationConcurrency ?? 16,
       ...GAME_CREATION_WORKER_LOCK,
@@ -289,7 +288,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     await upsertTick();
     const worker = new Worker(TICK_QUEUE, async () => tick(), {
       connection: redis,
-      prefix,
+      prefix: bullPrefix(config.REDIS_PREFIX, TICK_QUEUE),
       name,
       concurrency: 1,
       ...GAME_CREATION_WORKER_LOCK,
@@ -316,7 +315,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
     observeWorker(registry, worker);
   }
-  logger.info({ roles: [...roles], prefix }, 'workers started');
+  logger.info({ roles: [...roles], prefix: config.REDIS_PREFIX }, 'workers started');
 
   return {
     pairingQueue,

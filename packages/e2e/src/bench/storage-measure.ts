@@ -121,7 +121,10 @@ export async function redisFamilies(redis: Redis, prefix: string, horizonSeconds
       const bytes = Number(results[2 * i]?.[1] ?? 0);
       const pttl = Number(results[2 * i + 1]?.[1] ?? -2);
       if (pttl === -2) return; // gone meanwhile
-      const family = key.slice(prefix.length + 1).split(':')[0] ?? '';
+      // A hash-tagged key's family is its tag's kind and its suffix (`pool:t`, `user:recent`, `views:pools`).
+      const rest = key.slice(prefix.length + 1);
+      const tagged = /^\{(pool|user|views)[^}]*\}:([^:]+)/.exec(rest);
+      const family = tagged ? `${tagged[1]}:${tagged[2]}` : (rest.split(':')[0] ?? '');
       let entry = families.get(family);
       if (!entry) {
         entry = {

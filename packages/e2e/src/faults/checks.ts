@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '@mm/event-store';
 import { createQueueViewProjection, createReadModelProjection, migrateReadModels } from '@mm/projections';
+import { redisKeys } from '@mm/redis';
 import { deleteRedisPrefix } from '@mm/testing';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -155,13 +156,15 @@ export async function viewsVsReplay(
 /** The views' content under `prefix`, by key relative to it (generation counters, checkpoints and locks left out). */
 export async function dumpViews(redis: Redis, prefix: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const pattern of [`${prefix}:q:*`, `${prefix}:e:*`, `${prefix}:u:*`, `${prefix}:h:*`, `${prefix}:pools`]) {
+  const views = redisKeys(prefix);
+  const bookkeeping = new Set([views.checkpoint(), views.epoch(), views.layout()]);
+  for (const pattern of [`${prefix}:*`]) {
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
       cursor = next;
       for (const key of keys) {
-        if (key.startsWith(`${prefix}:replay`) || key.endsWith(':gen')) continue;
+        if (!views.isCurrentQueueViewKey(key) || bookkeeping.has(key) || key.endsWith(':gen')) continue;
         const type = await redis.type(key);
         const value =
           type === 'zset'

@@ -1,16 +1,15 @@
-import { redisKeys } from '@mm/redis';
+import { isCluster, type RedisClient, redisKeys } from '@mm/redis';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { type IncrementResponse, type RateLimitInfo, rateLimit } from 'express-rate-limit';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { type RedisReply, RedisStore } from 'rate-limit-redis';
+import { type RedisReply, RedisStore, type SendCommandClusterDetails } from 'rate-limit-redis';
 import { hasAnyRole } from '../auth/authenticator.js';
 import { ProblemError } from '../errors/problem.js';
 import { principalOf } from './auth.js';
 
 export interface CommandRateLimitOptions {
   /** Where the counters live: every API instance of the deployment shares them. */
-  redis: Redis;
+  redis: RedisClient;
   redisPrefix: string;
   windowSeconds: number;
   /** Commands per window for one user (tenant + user); 0 = no per-user limit. */
@@ -44,6 +43,26 @@ class ReloadingRedisStore extends RedisStore {
 }
 
 type Scope = 'user' | 'tenant';
+
+/**
+ * How the store talks to Redis. On a cluster a command with a key goes to its slot's node, and
+ * the script is loaded on every primary (SCRIPT LOAD has no key: loaded on one node only, the
+ * EVALSHA of a key served by another would find no script).
+ */
+const storeCommands = (redis: RedisClient) => {
+  if (!isCluster(redis))
+    return {
+      sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
+    };
+  return {
+    sendCommandCluster: async ({ command }: SendCommandClusterDetails): Promise<RedisReply> => {
+      const [name, ...args] = command;
+      if (name!.toUpperCase() !== 'SCRIPT') return redis.call(name!, ...args) as Promise<RedisReply>;
+      const replies = await Promise.all(redis.nodes('master').map((node) => node.call(name!, ...args)));
+      return replies[0] as RedisReply;
+    },
+  };
+};
 
 /** Sets the standard headers of a refusal from the limiter that refused (the tenant's may be the binding one). */
 const refusalHeaders = (res: Response, info: RateLimitInfo, windowSeconds: number): number => {
@@ -82,11 +101,7 @@ export function commandRateLimits(options: CommandRateLimitOptions): RequestHand
       standardHeaders: headers ? 'draft-6' : false,
       legacyHeaders: false,
       requestPropertyName: property,
-      store: new ReloadingRedisStore({
-        prefix: '',
-        sendCommand: (command: string, ...args: string[]) =>
-          options.redis.call(command, ...args) as Promise<RedisReply>,
-      }),
+      store: new ReloadingRedisStore({ prefix: '', ...storeCommands(options.redis) }),
       keyGenerator: (_req, res) => key(res),
       skip,
       passOnStoreError: true,

@@ -1,33 +1,28 @@
-import { redisKeys } from '@mm/redis';
-import type { Redis } from 'ioredis';
+import { commandBatch, type RedisClient, redisKeys, scanKeys } from '@mm/redis';
 
 /**
  * Every key of the queue views under `prefix` with its value, by the key's name after the
  * prefix: for comparing two builds of the views (the live ones against a replay of the log
  * into another prefix). Hashes as objects, sets sorted, sorted sets as `[member, score]`
  * pairs in Redis order, lists as they are. The epoch (random per build) is left out, and
- * TTLs are not compared. Reads with SCAN, so it does not block a shared Redis.
+ * TTLs are not compared. Reads with SCAN (every primary of a cluster), so it does not block a
+ * shared Redis; keys of an older layout are not views any more and are left out.
  */
-export async function dumpQueueViews(redis: Redis, prefix: string): Promise<Record<string, unknown>> {
+export async function dumpQueueViews(redis: RedisClient, prefix: string): Promise<Record<string, unknown>> {
   const keys = redisKeys(prefix);
   const found = new Set<string>();
-  for (const pattern of keys.queueViewPatterns()) {
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      for (const key of batch) found.add(key);
-    } while (cursor !== '0');
-  }
+  await scanKeys(redis, `${prefix}:*`, (batch) => {
+    for (const key of batch) if (keys.isCurrentQueueViewKey(key)) found.add(key);
+  });
   found.delete(keys.epoch());
   const names = [...found].sort();
   const out: Record<string, unknown> = {};
   for (let from = 0; from < names.length; from += 1000) {
     const chunk = names.slice(from, from + 1000);
-    const typed = redis.pipeline();
+    const typed = commandBatch(redis);
     for (const key of chunk) typed.type(key);
     const types = ((await typed.exec()) ?? []).map(([, type]) => String(type));
-    const read = redis.pipeline();
+    const read = commandBatch(redis);
     chunk.forEach((key, i) => {
       switch (types[i]) {
         case 'hash':

@@ -24,7 +24,7 @@ export const RECENT_KEEP = 10;
  */
 export const RECENT_TTL_SECONDS = 3600;
 
-/** An `applyEntry` operation (packages/redis/lua/applyEntry-5.lua). */
+/** An `applyEntry` operation (packages/redis/lua/applyEntry-4.lua). */
 export type Op = { op: 'add' | 'unhold' | 'remove' | 'end'; status: string; ttl: number };
 
 /** The entry an event changes and how (a `ChallengeMatchReleased`'s held entry is looked up separately). */

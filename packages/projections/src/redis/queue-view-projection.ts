@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { eventSchemas } from '@mm/contracts';
 import type { RecordedEvent } from '@mm/event-store';
-import { parsePoolMember, poolMember, redisKeys, withScripts } from '@mm/redis';
+import {
+  commandBatch,
+  parsePoolMember,
+  poolMember,
+  QUEUE_VIEWS_LAYOUT,
+  type RedisClient,
+  redisKeys,
+  scanKeys,
+  unlinkKeys,
+  withScripts,
+} from '@mm/redis';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ProjectedEvent } from '../postgres/read-model-handlers.js';
@@ -30,7 +40,7 @@ export const QUEUE_VIEWS_PROJECTION = 'queue-views';
 const POOL_CACHE_SIZE = 100_000;
 
 export interface QueueViewProjectionOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** Called once per batch for every pool that gained a searching entry and has two or more. */
   onPoolChanged?: (tenantId: string, poolKey: string) => Promise<void>;
@@ -99,7 +109,7 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
     mmPushRecent(...args: (string | number)[]): Promise<number>;
     mmWriteCheckpoint(...args: (string | number)[]): Promise<string>;
   };
-  const r = redis as Scripted;
+  const r = redis as unknown as Scripted;
 
   /** The epoch of the views this projection builds on; undefined before loadCheckpoint. */
   let epoch: string | undefined;
@@ -151,7 +161,7 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
     if (!onPoolChanged) return;
     const pools = (await redis.smembers(keys.pools())).map(parsePoolMember);
     if (pools.length === 0) return;
-    const pipeline = redis.pipeline();
+    const pipeline = commandBatch(redis);
     for (const p of pools) pipeline.zcard(keys.byTime(p.tenantId, p.poolKey));
     const sizes = (await pipeline.exec()) ?? [];
     await Promise.all(
@@ -165,24 +175,39 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
     lastFastRebuild: () => (lastFast ? { ...lastFast } : undefined),
     async loadCheckpoint() {
       poolCache.clear(); // what it knew may not be what this Redis has (e.g. an older snapshot)
-      const [stored = null, storedEpoch = null] = await redis.mget(keys.checkpoint(), keys.epoch());
-      if (stored !== null && storedEpoch !== null && !startOver) {
+      // One hash tag ({views}): one slot on a cluster.
+      const [stored = null, storedEpoch = null, layout = null] = await redis.mget(
+        keys.checkpoint(),
+        keys.epoch(),
+        keys.layout(),
+      );
+      const sameLayout = layout === String(QUEUE_VIEWS_LAYOUT);
+      if (stored !== null && storedEpoch !== null && sameLayout && !startOver) {
         epoch = storedEpoch;
         checkpoint = stored;
         return Number(stored);
       }
       // Nothing to resume from (first start, a Redis that lost its data, views without an
-      // epoch from an older version) or views found inconsistent: start over from the log.
+      // epoch, or of another key layout, from an older version) or views found inconsistent:
+      // start over from the log (the keys of older layouts are deleted too).
       if (epoch !== undefined || stored !== null || startOver) {
         stats.rebuilds++;
         logger?.warn(
-          { checkpoint: stored, epochFound: storedEpoch !== null, inconsistent: startOver },
+          {
+            checkpoint: stored,
+            epochFound: storedEpoch !== null,
+            layout: layout ?? 1,
+            currentLayout: QUEUE_VIEWS_LAYOUT,
+            inconsistent: startOver,
+          },
           'queue views: rebuilding from the start of the log',
         );
       }
-      await resetQueueViews(redis, options.prefix);
+      const deleted = await resetQueueViews(redis, options.prefix);
+      if (deleted > 0 && stored === null)
+        logger?.warn({ deleted }, 'queue views: keys without a checkpoint of this layout deleted (older layout)');
       epoch = randomUUID();
-      await redis.set(keys.epoch(), epoch);
+      await redis.mset(keys.epoch(), epoch, keys.layout(), String(QUEUE_VIEWS_LAYOUT));
       checkpoint = '';
       startOver = false;
       return undefined;
@@ -296,7 +321,14 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       const heldLookups = events.filter((e) => e.type === 'ChallengeMatchReleased');
       let heldIds: (string | null)[] = [];
       if (heldLookups.length) {
-        const [storedEpoch, ...ids] = await redis.mget(keys.epoch(), ...heldLookups.map(heldKey));
+        // Held keys lie in their users' slots: one GET each, sent together.
+        const read = commandBatch(redis);
+        read.get(keys.epoch());
+        for (const e of heldLookups) read.get(heldKey(e));
+        const replies = (await read.exec()) ?? [];
+        const failed = replies.find(([error]) => error);
+        if (failed) throw failed[0];
+        const [storedEpoch, ...ids] = replies.map(([, value]) => (value ?? null) as string | null);
         checkEpoch(storedEpoch);
         epochChecked = true;
         // A claim earlier in this batch for the same match and user wrote the key after the read
@@ -312,12 +344,13 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
           }
         }
       }
-      // Events that only name the entry need its pool (stored with the entry).
+      // Events that only name the entry need its pool (its hash is under the pool's hash tag):
+      // from the cache, else from the entry's pool index. Both are keyed by the index key.
       const needPool = new Map<string, { tenantId: string; entryId: string; event: ProjectedEvent }>();
       events.forEach((event) => {
         const op = entryOp(event);
         if (op && event.type !== 'QueueJoined') {
-          needPool.set(keys.entry(event.tenantId, op.entryId), {
+          needPool.set(keys.entryPool(event.tenantId, op.entryId), {
             tenantId: event.tenantId,
             entryId: op.entryId,
             event,
@@ -328,11 +361,11 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
         const id = heldIds[i];
         if (id === null || id === undefined) unknown('held entry of a challenge match', event);
         else if (id !== '')
-          needPool.set(keys.entry(event.tenantId, id), { tenantId: event.tenantId, entryId: id, event });
+          needPool.set(keys.entryPool(event.tenantId, id), { tenantId: event.tenantId, entryId: id, event });
       });
       const poolOf = new Map<string, string>();
       events.forEach((e) => {
-        if (e.type === 'QueueJoined') poolOf.set(keys.entry(e.tenantId, e.data.queueEntryId), e.data.pool.key);
+        if (e.type === 'QueueJoined') poolOf.set(keys.entryPool(e.tenantId, e.data.queueEntryId), e.data.pool.key);
       });
       for (const k of needPool.keys()) {
         const cached = poolCache.get(k);
@@ -340,10 +373,12 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       }
       const lookups = [...needPool.keys()].filter((k) => !poolOf.has(k));
       if (lookups.length) {
-        const pipeline = redis.pipeline();
+        const pipeline = commandBatch(redis);
         if (!epochChecked) pipeline.get(keys.epoch());
-        for (const k of lookups) pipeline.hget(k, 'pool');
+        for (const k of lookups) pipeline.get(k);
         const results = (await pipeline.exec()) ?? [];
+        const failed = results.find(([error]) => error);
+        if (failed) throw failed[0];
         if (!epochChecked) {
           checkEpoch(results.shift()?.[1] ?? null);
           epochChecked = true;
@@ -359,7 +394,12 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       // reply is the pool's size afterwards).
       const added: { index: number; tenantId: string; poolKey: string }[] = [];
       const applied: { index: number; event: ProjectedEvent }[] = [];
-      const pipeline = r.pipeline() as unknown as Scripted & { exec(): Promise<unknown>; length: number };
+      /** Every applyEntry with its pool: its reply is the pool's size afterwards. */
+      const touched: { index: number; tenantId: string; poolKey: string }[] = [];
+      const pipeline = commandBatch(redis) as unknown as Scripted & {
+        exec(): Promise<[Error | null, unknown][] | null>;
+        length: number;
+      };
       const applyEntry = (
         event: ProjectedEvent,
         tenantId: string,
@@ -367,29 +407,32 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
         op: Op,
         fields: (string | number)[],
       ) => {
-        const entryKey = keys.entry(tenantId, entryId);
-        const pool = poolOf.get(entryKey);
+        const indexKey = keys.entryPool(tenantId, entryId);
+        const pool = poolOf.get(indexKey);
         if (!pool) return; // unknown: reported above (skipped only where a rebuild cannot help)
         if (op.ttl > 0)
-          poolCache.delete(entryKey); // ended for good: no more events
-        else remember(entryKey, pool);
+          poolCache.delete(indexKey); // ended for good: no more events
+        else remember(indexKey, pool);
         if (op.op === 'add' || op.op === 'unhold') added.push({ index: pipeline.length, tenantId, poolKey: pool });
         applied.push({ index: pipeline.length, event });
+        touched.push({ index: pipeline.length, tenantId, poolKey: pool });
         const position = event.position;
         pipeline.mmApplyEntry(
-          entryKey,
+          keys.entry(tenantId, pool, entryId),
           keys.byTime(tenantId, pool),
           keys.byRating(tenantId, pool),
-          keys.pools(),
           keys.generation(tenantId, pool),
           position,
           op.op,
           op.status,
           entryId,
-          poolMember(tenantId, pool),
           op.ttl,
           ...fields,
         );
+        // The entry's pool index lives as long as its hash: written with the join, expiring
+        // with the entry once it ended for good (redelivered: the same commands again).
+        if (fields.length) pipeline.set(indexKey, pool);
+        if (op.ttl > 0) pipeline.expire(indexKey, op.ttl);
       };
 
       let heldIndex = 0;
@@ -422,7 +465,6 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
           for (const { userId, item } of recentItems(event)) {
             pipeline.mmPushRecent(
               keys.recent(event.tenantId, userId),
-              keys.recentPosition(event.tenantId, userId),
               event.position,
               item,
               RECENT_KEEP,
@@ -431,7 +473,7 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
           }
         }
       }
-      const results = (pipeline.length ? ((await pipeline.exec()) ?? []) : []) as [Error | null, unknown][];
+      const results = pipeline.length ? ((await pipeline.exec()) ?? []) : [];
       const failure = results.find(([error]) => error);
       if (failure) throw failure[0];
       for (const { index, event } of applied) if (results[index]?.[1] === -1) unknown('queue entry', event);
@@ -449,8 +491,31 @@ export function createQueueViewProjection(options: QueueViewProjectionOptions): 
       // that fails fails the batch, which is then re-applied and signalled again).
       const onPoolChanged = options.onPoolChanged;
       const position = String(batch[batch.length - 1]!.position);
+      // The set of pools with searching entries (the {views} slot, not the pools'): every pool
+      // the batch touched is in it exactly when its last reply says it has searching entries.
+      // Written with the checkpoint (same slot, one round trip); a batch that fails before is
+      // redelivered, and its scripts then answer the sizes again.
+      const sizes = new Map<string, number>();
+      for (const { index, tenantId, poolKey } of touched) {
+        const size = Number(results[index]?.[1]);
+        if (size >= 0) sizes.set(poolMember(tenantId, poolKey), size);
+      }
+      const nonEmpty = [...sizes].filter(([, size]) => size > 0).map(([member]) => member);
+      const empty = [...sizes].filter(([, size]) => size === 0).map(([member]) => member);
+      const writeCheckpoint = async (): Promise<string> => {
+        if (!nonEmpty.length && !empty.length)
+          return r.mmWriteCheckpoint(keys.checkpoint(), keys.epoch(), epoch!, checkpoint, position);
+        const write = redis.pipeline() as unknown as Scripted & { exec(): Promise<[Error | null, unknown][] | null> };
+        if (nonEmpty.length) write.sadd(keys.pools(), ...nonEmpty);
+        if (empty.length) write.srem(keys.pools(), ...empty);
+        write.mmWriteCheckpoint(keys.checkpoint(), keys.epoch(), epoch!, checkpoint, position);
+        const replies = (await write.exec()) ?? [];
+        const failed = replies.find(([error]) => error);
+        if (failed) throw failed[0];
+        return replies.at(-1)?.[1] as string;
+      };
       const [written] = await Promise.all([
-        r.mmWriteCheckpoint(keys.checkpoint(), keys.epoch(), epoch, checkpoint, position),
+        writeCheckpoint(),
         ...(onPoolChanged ? [...changed.values()].map((p) => onPoolChanged(p.tenantId, p.poolKey)) : []),
       ]);
       if (written === 'epoch') throw reset('epoch missing at checkpoint (Redis lost its data)');
@@ -497,14 +562,18 @@ function foldInput(event: RecordedEvent): ProjectedEvent | null {
   return toProjectedEvent(event);
 }
 
-/** Deletes every key of the queue views (SCAN + UNLINK); the projector then rebuilds them from the log. */
-export async function resetQueueViews(redis: Redis, prefix: string): Promise<void> {
-  for (const pattern of redisKeys(prefix).queueViewPatterns()) {
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (found.length) await redis.unlink(...found);
-    } while (cursor !== '0');
-  }
+/**
+ * Deletes every key of the queue views, of the current key layout and of older ones (one SCAN
+ * of the prefix, on every primary of a cluster, + UNLINK); the projector then rebuilds them
+ * from the log. Returns how many keys it deleted.
+ */
+export async function resetQueueViews(redis: RedisClient, prefix: string): Promise<number> {
+  const keys = redisKeys(prefix);
+  let deleted = 0;
+  await scanKeys(redis, `${prefix}:*`, async (found) => {
+    const views = found.filter(keys.isQueueViewKey);
+    deleted += views.length;
+    await unlinkKeys(redis, views);
+  });
+  return deleted;
 }

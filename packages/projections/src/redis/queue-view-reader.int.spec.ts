@@ -17,7 +17,7 @@ const entryIds = ['e:1/ü', 'e 2+3', "e'(4)", 'e-5'];
 /** Writes an entry the way the queue-view projection lays it out. */
 async function writeEntry(i: number, status: string, range: string | null) {
   const entryId = entryIds[i]!;
-  await redis.hset(keys.entry(tenant, entryId), {
+  await redis.hset(keys.entry(tenant, pool, entryId), {
     pos: String(i),
     status,
     pool,
@@ -26,7 +26,7 @@ async function writeEntry(i: number, status: string, range: string | null) {
     rating: String(1500 + i),
     range: range ?? '',
   });
-  if (range === null) await redis.hdel(keys.entry(tenant, entryId), 'range');
+  if (range === null) await redis.hdel(keys.entry(tenant, pool, entryId), 'range');
   await redis.zadd(keys.byTime(tenant, pool), 1000 + i, entryId);
 }
 

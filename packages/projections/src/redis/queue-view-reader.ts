@@ -1,4 +1,4 @@
-import { parsePoolMember, redisKeys, withScripts } from '@mm/redis';
+import { commandBatch, parsePoolMember, type RedisClient, redisKeys, withScripts } from '@mm/redis';
 import type { Redis } from 'ioredis';
 import { parseRecentItem } from './queue-view-ops.js';
 
@@ -17,10 +17,28 @@ export interface QueueViewEntry {
 export type PoolRead = { locked: false } | { locked: true; generation: number; entries: QueueViewEntry[] };
 
 /** Reads the queue views written by the queue-view projection. */
-export function createQueueViewReader(redis: Redis, prefix: string) {
+export function createQueueViewReader(redis: RedisClient, prefix: string) {
   const keys = redisKeys(prefix);
   withScripts(redis); // poolSnapshot (packages/redis/lua)
-  const r = redis as Redis & { mmPoolSnapshot(...args: (string | number)[]): Promise<unknown[]> };
+  const r = redis as unknown as Redis & { mmPoolSnapshot(...args: (string | number)[]): Promise<unknown[]> };
+
+  /**
+   * The recent games of `users` (keys of the users' hash tags, so not read by the pool's
+   * script): one LRANGE each, sent together — one more round trip after the snapshot.
+   */
+  const recentOf = async (tenantId: string, users: readonly string[]): Promise<Map<string, string[]>> => {
+    const out = new Map<string, string[]>();
+    if (users.length === 0) return out;
+    const read = commandBatch(redis);
+    for (const user of users) read.lrange(keys.recent(tenantId, user), 0, -1);
+    const replies = (await read.exec()) ?? [];
+    users.forEach((user, i) => {
+      const [error, list] = replies[i] ?? [];
+      if (error) throw error;
+      out.set(user, (list as string[] | undefined) ?? []);
+    });
+    return out;
+  };
 
   const readPool = async (
     tenantId: string,
@@ -33,26 +51,25 @@ export function createQueueViewReader(redis: Redis, prefix: string) {
       keys.byTime(tenantId, poolKey),
       lock?.token ?? '',
       lock?.ttlMs ?? 0,
-      keys.entryPrefix(tenantId),
-      keys.userPrefix(tenantId),
+      keys.entryPrefix(tenantId, poolKey),
     );
     if (reply[0] !== 1) return { locked: false };
-    const entries = (reply.slice(2) as [string, string, string, string, string | null, string[]][]).map(
-      ([entryId, userId, enq, rating, range, recentJson]): QueueViewEntry => {
-        // The list's head is `#<position>` (pushRecent-2.lua), not a game.
-        const history = recentJson.filter((item) => !item.startsWith('#')).map(parseRecentItem);
-        return {
-          entryId,
-          userId,
-          rating: Number(rating),
-          enqueuedAt: Number(enq),
-          ratingRange: range ? (JSON.parse(range) as QueueViewEntry['ratingRange']) : null,
-          recentOpponents: history.map((h) => ({ userId: h.opponentId, at: h.at })),
-          // oldest first, most recent last
-          colourHistory: history.map((h) => h.colour).reverse(),
-        };
-      },
-    );
+    const rows = reply.slice(2) as [string, string, string, string, string | null][];
+    const recent = await recentOf(tenantId, [...new Set(rows.map((row) => row[1]))]);
+    const entries = rows.map(([entryId, userId, enq, rating, range]): QueueViewEntry => {
+      // The list's head is `#<position>` (pushRecent-1.lua), not a game.
+      const history = (recent.get(userId) ?? []).filter((item) => !item.startsWith('#')).map(parseRecentItem);
+      return {
+        entryId,
+        userId,
+        rating: Number(rating),
+        enqueuedAt: Number(enq),
+        ratingRange: range ? (JSON.parse(range) as QueueViewEntry['ratingRange']) : null,
+        recentOpponents: history.map((h) => ({ userId: h.opponentId, at: h.at })),
+        // oldest first, most recent last
+        colourHistory: history.map((h) => h.colour).reverse(),
+      };
+    });
     return { locked: true, generation: Number(reply[1]), entries };
   };
 
@@ -79,7 +96,7 @@ export function createQueueViewReader(redis: Redis, prefix: string) {
       pools: readonly { tenantId: string; poolKey: string }[],
     ): Promise<{ tenantId: string; poolKey: string; size: number; oldestEnqueuedAt: number | null }[]> {
       if (pools.length === 0) return [];
-      const read = redis.pipeline();
+      const read = commandBatch(redis);
       for (const { tenantId, poolKey } of pools) {
         read.zcard(keys.byTime(tenantId, poolKey));
         read.zrange(keys.byTime(tenantId, poolKey), '0', '0', 'WITHSCORES');

@@ -1,5 +1,5 @@
-import { poolMember, type RedisKeys } from '@mm/redis';
-import type { ChainableCommander, Redis } from 'ioredis';
+import { commandBatch, poolMember, type RedisClient, type RedisKeys } from '@mm/redis';
+import type { ChainableCommander } from 'ioredis';
 import type { ProjectedEvent } from '../postgres/read-model-handlers.js';
 import {
   ENDED_TTL_SECONDS,
@@ -15,13 +15,15 @@ import {
 /*
  * The fast rebuild of the queue views from an empty Redis: the log is folded in memory into the
  * final content of every view key, exactly as the per-event path (queue-view-projection.ts and
- * the scripts applyEntry-5 and pushRecent-2) would leave it after applying the same events one by
+ * the scripts applyEntry-4 and pushRecent-1) would leave it after applying the same events one by
  * one, then the keys are written with plain commands in large pipelines. Memory grows with the
  * number of distinct entries, pools, held keys and users in the log (a few hundred bytes each).
  */
 
-/** An entry's hash (`{p}:e:{tenant}:{entry}`) as the apply script leaves it. */
+/** An entry's hash (`{p}:{pool:…}:e:<entry>`) as the apply script leaves it, and its pool index. */
 interface EntryState {
+  tenantId: string;
+  entryId: string;
   pos: number;
   status: string;
   user: string;
@@ -31,6 +33,8 @@ interface EntryState {
   range: string;
   /** The last TTL command on the hash was EXPIRE (ended for good), not PERSIST. */
   expires: boolean;
+  /** The pool index got an EXPIRE after its SET (the per-event path: an op with a TTL, whatever the script did). */
+  indexExpires: boolean;
 }
 
 interface PoolState {
@@ -56,8 +60,8 @@ export interface QueueViewFold {
   /** Applies one event (in log order) as the per-event path would. */
   apply(event: ProjectedEvent): void;
   /** Writes every key of the folded views (into views that hold nothing yet); returns the number of commands. */
-  write(redis: Redis, commandsPerPipeline?: number): Promise<number>;
-  /** Entry key → pool of every entry that may still get events (not ended for good). */
+  write(redis: RedisClient, commandsPerPipeline?: number): Promise<number>;
+  /** Entry pool index key → pool of every entry that may still get events (not ended for good). */
   liveEntries(): Iterable<[string, string]>;
   /** Distinct entries, pools, held keys and users held in memory. */
   size(): { entries: number; pools: number; held: number; users: number };
@@ -72,6 +76,7 @@ export function createQueueViewFold(
   keys: RedisKeys,
   onUnknown: (what: string, event: ProjectedEvent) => void,
 ): QueueViewFold {
+  /** By the entry's pool index key (tenant and entry id). */
   const entries = new Map<string, EntryState>();
   const pools = new Map<string, PoolState>();
   /** Members of the `pools` set. */
@@ -89,10 +94,10 @@ export function createQueueViewFold(
     return p;
   };
 
-  /** applyEntry-5.lua, with the pool the projection would pass (the event's for a join, else the hash's). */
+  /** applyEntry-4.lua, with the pool the projection would pass (the event's for a join, else the index's). */
   const applyEntry = (event: ProjectedEvent, entryId: string, op: Op, join?: ReturnType<typeof joinFields>): void => {
     const tenantId = event.tenantId;
-    const key = keys.entry(tenantId, entryId);
+    const key = keys.entryPool(tenantId, entryId);
     let entry = entries.get(key);
     const pool = join ? join.pool : entry?.pool;
     if (pool === undefined) {
@@ -100,6 +105,9 @@ export function createQueueViewFold(
       return;
     }
     const position = event.position;
+    if (join) {
+      if (entry) entry.indexExpires = false;
+    } else if (entry && op.ttl > 0) entry.indexExpires = true;
     if (entry && entry.pos >= position) return;
     let what = op.op;
     if (what === 'unhold') what = entry?.status === 'HELD' ? 'add' : 'end';
@@ -112,7 +120,7 @@ export function createQueueViewFold(
     if (join) {
       if (entry) Object.assign(entry, { pos: position, status: op.status }, join);
       else {
-        entry = { pos: position, status: op.status, ...join, expires: false };
+        entry = { tenantId, entryId, pos: position, status: op.status, ...join, expires: false, indexExpires: false };
         entries.set(key, entry);
       }
     } else {
@@ -181,13 +189,13 @@ export function createQueueViewFold(
 
     async write(redis, commandsPerPipeline = 5000) {
       const pending: Promise<[Error | null, unknown][] | null>[] = [];
-      let pipeline = redis.pipeline();
+      let pipeline = commandBatch(redis);
       let queued = 0;
       let total = 0;
       const flush = () => {
         if (queued === 0) return;
         pending.push(pipeline.exec());
-        pipeline = redis.pipeline();
+        pipeline = commandBatch(redis);
         queued = 0;
       };
       const add = (command: (p: ChainableCommander) => void) => {
@@ -199,7 +207,8 @@ export function createQueueViewFold(
         for (let from = 0; from < items.length; from += size) each(items.slice(from, from + size));
       };
 
-      for (const [key, e] of entries) {
+      for (const [indexKey, e] of entries) {
+        const key = keys.entry(e.tenantId, e.pool, e.entryId);
         add((p) =>
           p.hset(key, {
             pos: String(e.pos),
@@ -212,6 +221,7 @@ export function createQueueViewFold(
           }),
         );
         if (e.expires) add((p) => p.expire(key, ENDED_TTL_SECONDS));
+        add((p) => (e.indexExpires ? p.set(indexKey, e.pool, 'EX', ENDED_TTL_SECONDS) : p.set(indexKey, e.pool)));
       }
       for (const [byTimeKey, p] of pools) {
         const zadd = (key: string, members: Map<string, string>) =>

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../client.js';
 import { queueOptions } from '../keys.js';
 
 /** BullMQ queue of the challenge workers: one delayed expiry job per challenge, plus the periodic sweep. */
@@ -17,8 +17,8 @@ export interface ChallengeJobData {
   challengeId: string;
 }
 
-export const createChallengeQueue = (connection: Redis, redisPrefix: string): Queue<ChallengeJobData> =>
-  new Queue<ChallengeJobData>(CHALLENGE_QUEUE, queueOptions(connection, redisPrefix));
+export const createChallengeQueue = (connection: RedisClient, redisPrefix: string): Queue<ChallengeJobData> =>
+  new Queue<ChallengeJobData>(CHALLENGE_QUEUE, queueOptions(connection, redisPrefix, CHALLENGE_QUEUE));
 
 /**
  * Enqueues the challenge's expiry job, due at `expiresAt`. The job id is the challenge

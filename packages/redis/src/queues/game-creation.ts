@@ -1,6 +1,6 @@
 import type { Config } from '@mm/config';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../client.js';
 import { queueOptions } from '../keys.js';
 
 /** BullMQ queue of game creations: one job per match (job id = match id), and compensations. */
@@ -19,10 +19,13 @@ export interface GameCreationJobData {
 }
 
 export const createGameCreationQueue = (
-  connection: Redis,
+  connection: RedisClient,
   config: Pick<Config, 'REDIS_PREFIX'>,
 ): Queue<GameCreationJobData> =>
-  new Queue<GameCreationJobData>(GAME_CREATION_QUEUE, queueOptions(connection, config.REDIS_PREFIX));
+  new Queue<GameCreationJobData>(
+    GAME_CREATION_QUEUE,
+    queueOptions(connection, config.REDIS_PREFIX, GAME_CREATION_QUEUE),
+  );
 
 /**
  * Asks for the game of a match to be created. The job id is the match id, so while a job

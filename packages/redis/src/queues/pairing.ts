@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../client.js';
 import { queueOptions } from '../keys.js';
 
 /** BullMQ queue of pairing passes: one job per tenant+pool, deduplicated per pool. */
@@ -13,8 +13,8 @@ export interface PairingJobData {
 /** Deduplication id of a pool's pairing job. */
 export const pairingJobId = (tenantId: string, poolKey: string): string => JSON.stringify([tenantId, poolKey]);
 
-export const createPairingQueue = (connection: Redis, redisPrefix: string): Queue<PairingJobData> =>
-  new Queue<PairingJobData>(PAIRING_QUEUE, queueOptions(connection, redisPrefix));
+export const createPairingQueue = (connection: RedisClient, redisPrefix: string): Queue<PairingJobData> =>
+  new Queue<PairingJobData>(PAIRING_QUEUE, queueOptions(connection, redisPrefix, PAIRING_QUEUE));
 
 /**
  * "Pool X changed": asks for a pairing pass. While a job for the pool is waiting, more

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../client.js';
 import { queueOptions } from '../keys.js';
 
 /** BullMQ queue of the scheduler tick (one job per WORKER_INTERVAL_SECONDS across all worker processes). */
@@ -9,8 +9,8 @@ export const TICK_SCHEDULER_ID = 'matchmaking-tick';
 /** Name of the tick's jobs. */
 export const TICK_JOB = 'tick';
 
-export const createTickQueue = (connection: Redis, redisPrefix: string): Queue =>
-  new Queue(TICK_QUEUE, queueOptions(connection, redisPrefix));
+export const createTickQueue = (connection: RedisClient, redisPrefix: string): Queue =>
+  new Queue(TICK_QUEUE, queueOptions(connection, redisPrefix, TICK_QUEUE));
 
 /** Creates or updates the tick's job scheduler: one tick every `everyMs` (at least 100 ms). */
 export const upsertTickScheduler = (queue: Queue, everyMs: number) =>

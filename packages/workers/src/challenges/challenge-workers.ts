@@ -10,12 +10,13 @@ import {
   CHALLENGE_SWEEP_SCHEDULER_ID,
   type ChallengeJobData,
   createChallengeQueue,
+  duplicateClient,
+  type RedisClient,
   SWEEP_ACCEPTED_JOB,
   upsertChallengeSweepScheduler,
 } from '@mm/redis';
-import { Resources } from '@mm/runtime';
+import { Resources, redisTarget } from '@mm/runtime';
 import { DelayedError, type Job, type Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -27,7 +28,7 @@ export interface ChallengeWorkersOptions {
   logger: Logger;
   store: EventStore;
   /** Base connection; the worker uses its own duplicate (BullMQ needs blocking commands). @defaultValue a client on REDIS_URL */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Read models, for the sweep. @defaultValue a pool on DATABASE_URL */
   db?: pg.Pool;
   /** @defaultValue rating-api from RATING_API_URL, else DEFAULT_RATING for everyone */
@@ -71,7 +72,7 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
   const { config, logger, store } = options;
   const clock = options.clock ?? (() => new Date());
   const resources = new Resources(logger);
-  const base = resources.redis(options.redis, config.REDIS_URL, { maxRetriesPerRequest: null });
+  const base = resources.redis(options.redis, redisTarget(config), { maxRetriesPerRequest: null });
   const db = resources.postgres(options.db, {
     connectionString: config.DATABASE_URL,
     max: databasePoolSizes(config.DATABASE_POOL_SIZE, 'worker').challenges,
@@ -115,12 +116,12 @@ export async function startChallengeWorkers(options: ChallengeWorkersOptions): P
     return result.outcome;
   };
 
-  const connection = resources.own('worker connection', base.duplicate({ maxRetriesPerRequest: null }), (c) =>
+  const connection = resources.own('worker connection', duplicateClient(base, { maxRetriesPerRequest: null }), (c) =>
     c.disconnect(),
   );
   const worker = new Worker<ChallengeJobData, string>(CHALLENGE_QUEUE, processJob, {
     connection,
-    prefix: bullPrefix(config.REDIS_PREFIX),
+    prefix: bullPrefix(config.REDIS_PREFIX, CHALLENGE_QUEUE),
     name: `${hostname()}:${process.pid}`,
     concurrency: options.concurrency ?? 4,
     // A dead process's expiry jobs are taken back within 3 s instead of BullMQ's 30–60 s

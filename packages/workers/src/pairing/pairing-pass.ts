@@ -3,7 +3,7 @@ import { playerStream } from '@mm/contracts';
 import { handleCommand, playerDecider } from '@mm/domain';
 import { type PoolEntry, pairPoolAsync } from '@mm/pairing';
 import type { QueueViewEntry, QueueViewReader } from '@mm/projections';
-import type { Redis } from 'ioredis';
+import { type RedisClient, redisKeys } from '@mm/redis';
 import { serviceMetadata, type WorkerContext } from '../context.js';
 import { timeoutEventId } from '../ids/deterministic-ids.js';
 import { type CommitOutcome, commitPair } from './commit-pair.js';
@@ -11,7 +11,7 @@ import { appendPassRecord, buildPassRecord, fateOf, type PairFate, pairingPassId
 import { decidePass, type PoolMode } from './wave.js';
 
 export interface PairingPassContext extends WorkerContext {
-  redis: Redis;
+  redis: RedisClient;
   reader: QueueViewReader;
   modeOf: (poolKey: string) => PoolMode;
 }
@@ -37,9 +37,6 @@ export interface PassResult {
 
 /** Pairs committed at once (they are disjoint, so order does not matter). */
 const COMMIT_PARALLELISM = 8;
-
-const waveKey = (prefix: string, tenantId: string, poolKey: string) =>
-  `${prefix}:wave:${encodeURIComponent(tenantId)}:${encodeURIComponent(poolKey)}`;
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -108,7 +105,7 @@ export async function runPairingPass(
 
   const mode = ctx.modeOf(poolKey);
   if (mode.kind === 'wave') {
-    const key = waveKey(config.REDIS_PREFIX, tenantId, poolKey);
+    const key = redisKeys(config.REDIS_PREFIX).wave(tenantId, poolKey);
     await ctx.redis.set(key, String(now), 'NX');
     const anchor = Number(await ctx.redis.get(key));
     const due = decidePass(mode, { now, searching: entries.length, lastWaveAt: anchor, firstSeenAt: anchor });

@@ -38,7 +38,7 @@ describe('a pairing worker that died holding a pool', () => {
       // pool lock (as a pass does), then never renews either — a SIGKILLed process.
       dead = new Worker<PairingJobData>(PAIRING_QUEUE, null, {
         connection: deadConnection,
-        prefix: bullPrefix(stack.prefix),
+        prefix: bullPrefix(stack.prefix, PAIRING_QUEUE),
         autorun: false,
         ...PAIRING_WORKER_LOCK,
       });

@@ -21,7 +21,7 @@ let challengeWorkers: ChallengeWorkers;
 let tickQueue: Queue;
 beforeAll(async () => {
   stack = await startWorkerStack();
-  tickQueue = new Queue(TICK_QUEUE, { connection: stack.redis, prefix: bullPrefix(stack.prefix) });
+  tickQueue = new Queue(TICK_QUEUE, { connection: stack.redis, prefix: bullPrefix(stack.prefix, TICK_QUEUE) });
 });
 afterAll(async () => {
   await challengeWorkers?.close();
