@@ -4,11 +4,11 @@ import { handleCommand, playerDecider } from '@mm/domain';
 import type { EventStore, RecordedEvent } from '@mm/event-store';
 import { createPostgresEventStore } from '@mm/event-store/postgres';
 import { matchmakingCategories, type Projector, startProjector } from '@mm/projections';
-import { createGameCreationQueue } from '@mm/redis';
+import { createGameCreationQueue, scanKeys, unlinkKeys } from '@mm/redis';
+import { createRedisClient, redisTarget } from '@mm/runtime';
 import {
   createTestRedis,
   createTestSchema,
-  deleteRedisPrefix,
   type HttpDouble,
   json,
   randomRedisPrefix,
@@ -32,6 +32,7 @@ export interface WorkerStack {
   config: Config;
   store: EventStore;
   db: TestSchema;
+  /** A Redis Cluster client when `REDIS_CLUSTER_NODES` is set (typed as one server for the tests that use one). */
   redis: Redis;
   prefix: string;
   projector: Projector;
@@ -53,7 +54,6 @@ let gameCounter = 0;
 export async function startWorkerStack(env: Record<string, string> = {}): Promise<WorkerStack> {
   const db = await createTestSchema('workers');
   const prefix = randomRedisPrefix('workers');
-  const redis = createTestRedis();
   const liveGame = await startHttpDouble();
   const games = new Map<string, string>();
   // An idempotent live-game-api: the same Idempotency-Key gets the same game.
@@ -84,6 +84,9 @@ export async function startWorkerStack(env: Record<string, string> = {}): Promis
     CLAIM_RECOVERY_SECONDS: '1',
     ...env,
   });
+  const redis = config.REDIS_CLUSTER_NODES.length
+    ? (createRedisClient(redisTarget(config), { maxRetriesPerRequest: null }) as unknown as Redis)
+    : createTestRedis();
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const store = await createPostgresEventStore({
     connectionString: db.connectionString,
@@ -187,7 +190,7 @@ export async function startWorkerStack(env: Record<string, string> = {}): Promis
       await Promise.all(contexts.map((ctx) => ctx.gameCreationQueue.close()));
       await projector.close();
       await store.close();
-      await deleteRedisPrefix(redis, prefix);
+      await scanKeys(redis, `${prefix}*`, (keys) => unlinkKeys(redis, keys)); // every primary of a cluster
       redis.disconnect();
       await liveGame.close();
       await db.drop();
