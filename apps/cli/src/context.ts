@@ -2,7 +2,7 @@ import { type Config, databasePoolSizes, loadConfig } from '@mm/config';
 import { createEventStore, type EventStore } from '@mm/event-store';
 import { readManifest, withArchives } from '@mm/event-store/archive';
 import { quoteIdent, ReplayInputError } from '@mm/replay';
-import { Redis } from 'ioredis';
+import { createRedisClient, type RedisClient, redisTarget } from '@mm/runtime';
 import pg from 'pg';
 
 /** What a command needs, opened on first use and closed by {@link CliContext.close}. */
@@ -10,7 +10,7 @@ export class CliContext {
   readonly config: Config;
   private pool: pg.Pool | undefined;
   private eventStore: EventStore | undefined;
-  private redisClient: Redis | undefined;
+  private redisClient: RedisClient | undefined;
 
   constructor(env: Record<string, string | undefined> = process.env) {
     this.config = loadConfig(env);
@@ -72,9 +72,10 @@ export class CliContext {
     return undefined;
   }
 
-  redis(): Redis {
+  /** The deployment's Redis: REDIS_URL, or the Redis Cluster of REDIS_CLUSTER_NODES. */
+  redis(): RedisClient {
     if (!this.redisClient) {
-      this.redisClient = new Redis(this.config.REDIS_URL, {
+      this.redisClient = createRedisClient(redisTarget(this.config), {
         maxRetriesPerRequest: 2,
         connectTimeout: 5000,
         lazyConnect: false,

@@ -91,7 +91,7 @@ describe('queue views of an older key layout', () => {
       expect(await redis.exists(unrelated)).toBe(1); // not a view: left alone
       const keys = redisKeys(prefix);
       expect(await redis.get(keys.layout())).toBe(String(QUEUE_VIEWS_LAYOUT));
-      expect(await redis.zrange(keys.byTime(tenant, pool.key), 0, -1)).toEqual(['e-ann', 'e-bob', 'e-cid']);
+      expect(await redis.zrange(keys.byTime(tenant, pool.key), '0', '-1')).toEqual(['e-ann', 'e-bob', 'e-cid']);
 
       const replay = await runProjection(store, createQueueViewProjection({ redis, prefix: fresh }));
       await replay.caughtUp;
