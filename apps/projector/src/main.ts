@@ -25,6 +25,7 @@ async function main(): Promise<void> {
       schema: config.EVENT_STORE_SCHEMA,
       poolSize: databasePoolSizes(config.DATABASE_POOL_SIZE, 'projector').eventStore,
       applicationName: PROJECTOR_APPLICATION_NAME,
+      dataCompression: config.EVENT_DATA_COMPRESSION ? {} : false,
     },
   });
   const stopping = new AbortController();

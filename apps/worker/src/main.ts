@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       // Its share of DATABASE_POOL_SIZE; the pairing and challenge workers' pools take the rest.
       poolSize: databasePoolSizes(config.DATABASE_POOL_SIZE, 'worker').eventStore,
       applicationName: APPLICATION_NAME,
+      dataCompression: config.EVENT_DATA_COMPRESSION ? {} : false,
     },
   });
   const store = instrumentEventStore(rawStore, registry);

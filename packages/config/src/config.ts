@@ -77,6 +77,9 @@ export const envSchema = z.object({
     'Event store: postgres://… (embedded default), esdb://… (EventStoreDB) or memory:// (tests). Default: DATABASE_URL.',
   ),
   EVENT_STORE_SCHEMA: z.string().default('event_store').describe('PostgreSQL schema of the postgres event store.'),
+  EVENT_DATA_COMPRESSION: flag(true).describe(
+    'PostgreSQL event store: store event data compressed with a dictionary per event type, trained from the first events of each type (≈ 40 % of the JSON). false: plain json, readable in SQL. Either way every reader reads both.',
+  ),
   READ_MODEL_SCHEMA: z.string().default('read_models').describe('PostgreSQL schema of the read models.'),
   API_SCHEMA: z.string().default('matchmaking_api').describe('PostgreSQL schema of the API state (idempotency keys).'),
   POOLS: z

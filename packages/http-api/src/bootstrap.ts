@@ -50,6 +50,7 @@ export async function buildApi(config: Config, logger: Logger, overrides: Partia
           schema: config.EVENT_STORE_SCHEMA,
           poolSize: poolSizes.eventStore,
           applicationName: API_APPLICATION_NAME,
+          dataCompression: config.EVENT_DATA_COMPRESSION ? {} : false,
         },
       }),
       (s) => s.close(),

@@ -14,7 +14,8 @@ import {
   verifyArchiveFile,
   writeManifest,
 } from '../archive/manifest.js';
-import { type EventRow, toEvent } from './rows.js';
+import { DataCodec } from './data-codec.js';
+import { type EventRow, prepareRows, toEvent } from './rows.js';
 import { eventColumns, POSITION_SHIFT, quoteIdentifier } from './sql.js';
 
 export interface EventPartition {
@@ -75,6 +76,8 @@ export async function archivePartitions(options: ArchivePartitionsOptions): Prom
   const { db, schema } = options;
   const s = quoteIdentifier(schema);
   const pageSize = options.pageSize ?? 5000;
+  // reads only: decodes compressed data with the dictionaries the rows name
+  const codec = new DataCodec(db, schema, false);
   const manifest = await readManifest(options.dir);
   const { rows: horizonRows } = await db.query<{ horizon: string }>(
     `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint * ${POSITION_SHIFT} AS horizon`,
@@ -120,9 +123,10 @@ export async function archivePartitions(options: ArchivePartitionsOptions): Prom
           [after, pageSize],
         );
         if (rows.length === 0) break;
+        await prepareRows(codec, rows);
         let chunk = '';
         for (const row of rows) {
-          const event = toEvent(row);
+          const event = toEvent(row, codec);
           chunk += `${toArchiveLine(event)}\n`;
           digest.add(event.position, event.id);
           if (count === 0) {

@@ -16,8 +16,9 @@ import type {
 } from '../types.js';
 import { ChangeListener } from './change-listener.js';
 import { isConnectionError } from './connection-errors.js';
+import { DataCodec, type DataCompressionOptions } from './data-codec.js';
 import { migrateEventStore } from './migrate.js';
-import { type EventRow, toEvent } from './rows.js';
+import { type EventRow, prepareRows, toEvent } from './rows.js';
 import { EXPECTED_REVISION_CODE, eventColumns, NOTIFY_CHANNEL, pageQuery, quoteIdentifier } from './sql.js';
 
 export interface PostgresEventStoreOptions {
@@ -66,6 +67,12 @@ export interface PostgresEventStoreOptions {
    * when an append finds none. @defaultValue 600000
    */
   partitionCheckMs?: number;
+  /**
+   * Event data compressed with a dictionary per event type, trained from the first events of it
+   * (src/postgres/data-codec.ts); `false` stores every event's data as plain `json`. Reading
+   * handles both either way. @defaultValue {}
+   */
+  dataCompression?: DataCompressionOptions | false;
 }
 
 /** The postgres store plus what its own tests need. */
@@ -123,6 +130,14 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       if (ownsPool) await pool.end();
       throw error;
     }
+  }
+
+  const codec = new DataCodec(pool, schema, options.dataCompression ?? {});
+  try {
+    await codec.load();
+  } catch (error) {
+    if (ownsPool) await pool.end();
+    throw error;
   }
 
   const table = `${quoteIdentifier(schema)}.events`;
@@ -196,7 +211,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       id: event.id,
       type: event.type,
       schemaVersion: event.schemaVersion ?? 1,
-      data: event.data,
+      ...codec.encode(event.type, event.schemaVersion ?? 1, event.data),
       metadata: event.metadata,
     }));
 
@@ -328,7 +343,10 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const horizon = Number(first.horizon);
     const head = first.head === null ? -1 : Number(first.head);
     const events: RecordedEvent[] = [];
-    if (first.position !== null) for (const row of rows) events.push(toEvent(row));
+    if (first.position !== null) {
+      await prepareRows(codec, rows);
+      for (const row of rows) events.push(toEvent(row, codec));
+    }
     const last = events.length > 0 ? events[events.length - 1]!.position : after;
     const scannedTo = events.length >= maxCount ? last : Math.max(last, after, horizon - 1);
     return { events, scannedTo, heldBack: head > scannedTo, head };
@@ -360,7 +378,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
                ORDER BY e.revision ${backwards ? 'DESC' : 'ASC'} LIMIT $3`,
         values: [streamName, from, readOptions.maxCount ?? null],
       });
-      return result.rows.map(toEvent);
+      await prepareRows(codec, result.rows);
+      return result.rows.map((row) => toEvent(row, codec));
     },
 
     async streamRevision(streamName) {
@@ -415,6 +434,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     async close() {
       if (closed) return;
       closed = true;
+      codec.close();
       clearInterval(partitionCheck);
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
       await listener.stop();

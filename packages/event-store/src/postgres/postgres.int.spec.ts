@@ -45,6 +45,7 @@ describe('postgres event store', () => {
       '1700000000003_partitioned-compact-events',
       '1700000000004_events-data-json',
       '1700000000005_partition-lock-timeout',
+      '1700000000006_events-data-deflate',
     ]);
   });
 

@@ -1,4 +1,5 @@
 import type { Actor, EventMetadata, Json, RecordedEvent } from '../types.js';
+import type { DataCodec } from './data-codec.js';
 
 /** A row of `events` as `eventColumns` selects it. */
 export interface EventRow {
@@ -8,7 +9,10 @@ export interface EventRow {
   id: string;
   type: string;
   schema_version: number;
-  data: RecordedEvent['data'];
+  /** NULL when the data is stored compressed (`data_deflated`). */
+  data: RecordedEvent['data'] | null;
+  data_dictionary_id: number | null;
+  data_deflated: Buffer | null;
   tenant_id: string;
   correlation_uuid: string | null;
   correlation_text: string | null;
@@ -34,14 +38,23 @@ const metadataOf = (row: EventRow): EventMetadata => {
   } as EventMetadata;
 };
 
-export const toEvent = (row: EventRow): RecordedEvent => ({
+/** Loads the dictionaries these rows need, so that {@link toEvent} can decode every one of them. */
+export const prepareRows = async (codec: DataCodec, rows: readonly EventRow[]): Promise<void> => {
+  const ids: number[] = [];
+  for (const row of rows)
+    if (row.data_dictionary_id !== null && row.data_dictionary_id !== undefined) ids.push(row.data_dictionary_id);
+  if (ids.length > 0) await codec.prepare(ids);
+};
+
+/** A stored row as an event (after {@link prepareRows} for compressed rows). */
+export const toEvent = (row: EventRow, codec: DataCodec): RecordedEvent => ({
   id: row.id,
   streamName: row.stream_name,
   revision: Number(row.revision),
   position: Number(row.position),
   type: row.type,
   schemaVersion: row.schema_version,
-  data: row.data,
+  data: codec.decode(row.data, row.data_deflated, row.data_dictionary_id),
   metadata: metadataOf(row),
   recordedAt: row.recorded_at,
 });

@@ -11,7 +11,8 @@ export const NOTIFY_CHANNEL = 'mm_event_store';
 export const EXPECTED_REVISION_CODE = { no_stream: -1, any: -2, stream_exists: -3 } as const;
 
 /**
- * The columns of a stored event (migration 1700000000003: compact envelope), for `toEvent` in
+ * The columns of a stored event (migration 1700000000003: compact envelope; 1700000000006: data
+ * compressed), for `toEvent` in
  * the adapter: the type name comes from `event_types`, the metadata is put together from its
  * columns and `metadata_extra`.
  */
@@ -19,7 +20,7 @@ export const eventColumns = (schema: string): string =>
   `e.position, e.stream_name, e.revision, e.id,
    (SELECT t.name FROM ${quoteIdentifier(schema)}.event_types t WHERE t.id = e.type_id) AS type,
    e.schema_version, e.data, e.tenant_id, e.correlation_uuid, e.correlation_text, e.causation_uuid,
-   e.causation_text, e.actor_type, e.actor_id, e.metadata_extra, e.recorded_at`;
+   e.causation_text, e.actor_type, e.actor_id, e.metadata_extra, e.recorded_at, e.data_dictionary_id, e.data_deflated`;
 
 export interface FilterShape {
   categories: boolean;

@@ -1,0 +1,197 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, readAllPages } from '../testing/index.js';
+import type { EventData, Json } from '../types.js';
+import { migrateEventStore } from './migrate.js';
+import { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store.js';
+import { quoteIdentifier } from './sql.js';
+
+const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/matchmaking_test';
+const schema = `es_codec_${randomBytes(6).toString('hex')}`;
+const s = quoteIdentifier(schema);
+let admin: pg.Client;
+
+beforeAll(async () => {
+  admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await migrateEventStore({ connection: url, schema });
+});
+
+afterAll(async () => {
+  await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await admin.end();
+});
+
+const open = (options: Partial<PostgresEventStoreOptions> = {}) =>
+  createPostgresEventStore({ connectionString: url, schema, poolSize: 4, ...options });
+
+const joined = (type: string, n: number): EventData => ({
+  id: randomUUID(),
+  type,
+  data: {
+    userId: `user-${n}`,
+    queueEntryId: randomUUID(),
+    pool: { timeControl: '3+0', mode: n % 2 ? 'rated' : 'casual' },
+    rating: 1400 + n,
+    ratingSource: 'rating-api',
+    ratingRange: null,
+    enqueuedAt: new Date(Date.UTC(2026, 11, 1, 12, 0, n)).toISOString(),
+  },
+  metadata: {
+    tenantId: 'codec',
+    correlationId: randomUUID(),
+    causationId: null,
+    actor: { type: 'system', id: 'codec-test' },
+  },
+});
+
+interface StoredRow {
+  id: string;
+  data: Json | null;
+  data_dictionary_id: number | null;
+  data_deflated: Buffer | null;
+}
+const storedRows = async (streamName: string) =>
+  (
+    await admin.query<StoredRow>(
+      `SELECT id, data, data_dictionary_id, data_deflated FROM ${s}.events
+        WHERE stream_name = $1 ORDER BY revision`,
+      [streamName],
+    )
+  ).rows;
+
+describe('event data compressed with a dictionary per type (postgres)', () => {
+  it('stores the first events of a type plain, then compressed with the dictionary trained from them; every reader gets the data back', async () => {
+    const type = `Joined${randomBytes(3).toString('hex')}`;
+    const streamName = `codec-${randomBytes(4).toString('hex')}`;
+    const writer = await open({ dataCompression: { samples: 4 } });
+    const written: EventData[] = [];
+    try {
+      for (let n = 0; n < 4; n++) {
+        const event = joined(type, n);
+        written.push(event);
+        await writer.appendToStream(streamName, [event]);
+      }
+      // the dictionary is registered after the 4th sample, off the append path
+      await eventually(async () => {
+        const { rows } = await admin.query(
+          `SELECT 1 FROM ${s}.event_data_dictionaries d JOIN ${s}.event_types t ON t.id = d.type_id WHERE t.name = $1`,
+          [type],
+        );
+        expect(rows).toHaveLength(1);
+      });
+      for (let n = 4; n < 20; n++) {
+        const event = joined(type, n);
+        written.push(event);
+        await writer.appendToStream(streamName, [event]);
+      }
+      const rows = await storedRows(streamName);
+      expect(rows.slice(0, 4).every((row) => row.data !== null && row.data_deflated === null)).toBe(true);
+      const compressed = rows.slice(4);
+      expect(compressed.every((row) => row.data === null && row.data_deflated !== null)).toBe(true);
+      // compressed to well under half of the JSON text
+      for (const [index, row] of compressed.entries()) {
+        const text = JSON.stringify(written[index + 4]!.data);
+        expect(row.data_deflated!.length).toBeLessThan(text.length / 2);
+      }
+      // the writer reads its own rows back
+      expect((await writer.readStream(streamName)).map((event) => event.data)).toEqual(written.map((e) => e.data));
+    } finally {
+      await writer.close();
+    }
+
+    // another store (another process: it has not seen the dictionary) reads the stream and the log
+    const reader = await open({ dataCompression: false });
+    try {
+      expect((await reader.readStream(streamName)).map((event) => event.data)).toEqual(written.map((e) => e.data));
+      const all = await readAllPages(reader, { filter: { eventTypes: [type] } });
+      expect(all.map((event) => event.data)).toEqual(written.map((e) => e.data));
+    } finally {
+      await reader.close();
+    }
+
+    // outside the adapter: raw DEFLATE with the registered dictionary as preset dictionary
+    const row = (await storedRows(streamName))[10]!;
+    const { rows: dictionaries } = await admin.query<{ dictionary: Buffer }>(
+      `SELECT dictionary FROM ${s}.event_data_dictionaries WHERE id = $1`,
+      [row.data_dictionary_id],
+    );
+    const text = inflateRawSync(row.data_deflated!, { dictionary: dictionaries[0]!.dictionary }).toString('utf8');
+    expect(JSON.parse(text)).toEqual(written[10]!.data);
+  });
+
+  it('a second writer uses the dictionary the first one registered; with compression off the data stays plain', async () => {
+    const type = `Shared${randomBytes(3).toString('hex')}`;
+    const streamName = `codec-${randomBytes(4).toString('hex')}`;
+    const first = await open({ dataCompression: { samples: 2 } });
+    try {
+      await first.appendToStream(streamName, [joined(type, 0), joined(type, 1)]);
+      await eventually(async () => {
+        const { rows } = await admin.query(
+          `SELECT 1 FROM ${s}.event_data_dictionaries d JOIN ${s}.event_types t ON t.id = d.type_id WHERE t.name = $1`,
+          [type],
+        );
+        expect(rows).toHaveLength(1);
+      });
+    } finally {
+      await first.close();
+    }
+    const second = await open({ dataCompression: { samples: 2 } });
+    const plain = await open({ dataCompression: false });
+    try {
+      await second.appendToStream(streamName, [joined(type, 2)]);
+      await plain.appendToStream(streamName, [joined(type, 3)]);
+      const rows = await storedRows(streamName);
+      expect(rows.map((row) => row.data_deflated !== null)).toEqual([false, false, true, false]);
+      const { rows: dictionaries } = await admin.query(
+        `SELECT count(*)::int AS n FROM ${s}.event_data_dictionaries d JOIN ${s}.event_types t ON t.id = d.type_id WHERE t.name = $1`,
+        [type],
+      );
+      expect(dictionaries[0].n).toBe(1);
+      expect((await plain.readStream(streamName)).map((event) => (event.data as { userId: string }).userId)).toEqual([
+        'user-0',
+        'user-1',
+        'user-2',
+        'user-3',
+      ]);
+    } finally {
+      await second.close();
+      await plain.close();
+    }
+  });
+
+  it('data that a dictionary does not make smaller is stored plain', async () => {
+    const type = `Tiny${randomBytes(3).toString('hex')}`;
+    const streamName = `codec-${randomBytes(4).toString('hex')}`;
+    const store = await open({ dataCompression: { samples: 1 } });
+    try {
+      const tiny = (): EventData => ({
+        id: randomUUID(),
+        type,
+        data: {},
+        metadata: {
+          tenantId: 'codec',
+          correlationId: randomUUID(),
+          causationId: null,
+          actor: { type: 'system', id: 'codec-test' },
+        },
+      });
+      await store.appendToStream(streamName, [tiny()]);
+      await eventually(async () => {
+        const { rows } = await admin.query(
+          `SELECT 1 FROM ${s}.event_data_dictionaries d JOIN ${s}.event_types t ON t.id = d.type_id WHERE t.name = $1`,
+          [type],
+        );
+        expect(rows).toHaveLength(1);
+      });
+      await store.appendToStream(streamName, [tiny()]);
+      const rows = await storedRows(streamName);
+      expect(rows.map((row) => row.data)).toEqual([{}, {}]);
+      expect((await store.readStream(streamName)).map((event) => event.data)).toEqual([{}, {}]);
+    } finally {
+      await store.close();
+    }
+  });
+});
