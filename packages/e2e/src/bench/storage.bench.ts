@@ -135,6 +135,25 @@ interface TypeSize {
   /** Average JSON length of `data` and of `metadata`. */
   data: number;
   metadata: number;
+  /** Average bytes of the stored data column: `json` text, or compressed (`data_deflated`). */
+  stored?: number;
+  /** Share of this type's rows stored compressed. */
+  compressed?: number;
+}
+
+/** Per event type: average bytes of the data as stored, and the share stored compressed. */
+async function storedDataBytes(
+  db: pg.Pool,
+  schema: string,
+): Promise<Map<string, { stored: number; compressed: number }>> {
+  const { rows } = await db.query<{ type: string; stored: string; compressed: string }>(
+    `SELECT t.name AS type,
+            avg(coalesce(octet_length(e.data::text), 0) + coalesce(octet_length(e.data_deflated), 0))::text AS stored,
+            avg((e.data_deflated IS NOT NULL)::int)::text AS compressed
+       FROM "${schema}".events e JOIN "${schema}".event_types t ON t.id = e.type_id
+      GROUP BY t.name`,
+  );
+  return new Map(rows.map((r) => [r.type, { stored: Number(r.stored), compressed: Number(r.compressed) }]));
 }
 
 async function archiveBytes(stack: Stack): Promise<{ ndjson: number; gzip: number; types: TypeSize[] }> {
@@ -227,6 +246,14 @@ async function main(): Promise<void> {
     const families = await redisFamilies(redis, stack.redisPrefix, horizon);
     log('archiving the log in memory…');
     const archive = await archiveBytes(stack);
+    const stored = await storedDataBytes(db, stack.schema);
+    for (const t of archive.types) {
+      const s = stored.get(t.type);
+      if (s) {
+        t.stored = Math.round(s.stored);
+        t.compressed = round(s.compressed, 2);
+      }
+    }
     const result = report(
       counts,
       accepted,
@@ -292,10 +319,10 @@ function report(
   }
   if (dead.length > 0) lines.push(`  dead rows before VACUUM: ${dead.map((d) => `${d.table} ${d.dead}`).join(', ')}`);
   lines.push('');
-  lines.push('Events by type (JSON as written)       count  per join  data B  metadata B');
+  lines.push('Events by type (JSON as written)       count  per join  data B  metadata B  stored data B  compressed');
   for (const t of archive.types)
     lines.push(
-      `  ${t.type.padEnd(34)} ${String(t.count).padStart(7)} ${(t.count / Math.max(1, counts.joins)).toFixed(2).padStart(9)} ${String(t.data).padStart(7)} ${String(t.metadata).padStart(11)}`,
+      `  ${t.type.padEnd(34)} ${String(t.count).padStart(7)} ${(t.count / Math.max(1, counts.joins)).toFixed(2).padStart(9)} ${String(t.data).padStart(7)} ${String(t.metadata).padStart(11)} ${String(t.stored ?? '—').padStart(14)} ${t.compressed === undefined ? '—'.padStart(11) : `${Math.round(t.compressed * 100)} %`.padStart(11)}`,
     );
   lines.push('');
   lines.push(
@@ -338,7 +365,16 @@ function report(
     archive_bytes_per_join: round(perJoin(archive.gzip)),
     archive_ndjson_bytes_per_join: round(perJoin(archive.ndjson)),
     event_types: Object.fromEntries(
-      archive.types.map((t) => [t.type, { count: t.count, data: t.data, metadata: t.metadata }]),
+      archive.types.map((t) => [
+        t.type,
+        {
+          count: t.count,
+          data: t.data,
+          metadata: t.metadata,
+          stored: t.stored ?? null,
+          compressed: t.compressed ?? null,
+        },
+      ]),
     ),
     projected_gb_per_day: round(gbPerDay, 2),
     pg_read_model_bytes: readModelBytes,
