@@ -1,5 +1,6 @@
 import { pairingSettings } from '@mm/config';
 import { makePool } from '@mm/contracts';
+import { bullPrefix, PAIRING_QUEUE } from '@mm/redis';
 import { createTestRedis } from '@mm/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MatchmakingClient } from './driver/matchmaking-client.js';
@@ -48,7 +49,7 @@ describe('a worker killed while it runs a pool’s pairing job', () => {
 
   it('has the pool pairing again within 5 s and every game created within 5 s', async () => {
     const redis = createTestRedis();
-    const bull = `${stack.redisPrefix}:bull:pairing:`;
+    const bull = `${bullPrefix(stack.redisPrefix, PAIRING_QUEUE)}:${PAIRING_QUEUE}:`;
     const keys = [`${bull}de:${JSON.stringify([TENANT, POOL.key])}`, `${bull}active`];
     const activeJob = async () => (await redis.eval(ACTIVE_POOL_JOB, 2, ...keys, bull)) as [string, string] | null;
     const holder = (name: string) => stack.workers.find((w) => w.running && name.endsWith(`:${w.pid}`));
