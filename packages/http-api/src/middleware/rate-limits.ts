@@ -58,7 +58,10 @@ const storeCommands = (redis: RedisClient) => {
     sendCommandCluster: async ({ command }: SendCommandClusterDetails): Promise<RedisReply> => {
       const [name, ...args] = command;
       if (name!.toUpperCase() !== 'SCRIPT') return redis.call(name!, ...args) as Promise<RedisReply>;
-      const replies = await Promise.all(redis.nodes('master').map((node) => node.call(name!, ...args)));
+      const masters = redis.nodes('master');
+      // Not connected yet: fails like a load while Redis is away (loaded again after a failed increment).
+      if (masters.length === 0) throw new Error('Redis Cluster not connected: script not loaded');
+      const replies = await Promise.all(masters.map((node) => node.call(name!, ...args)));
       return replies[0] as RedisReply;
     },
   };
