@@ -2,6 +2,7 @@ export * from './challenge/challenge-colour.js';
 export * from './challenge/challenge-decider.js';
 export * from './command-handling/handle-command.js';
 export * from './command-handling/load-state.js';
+export * from './command-handling/state-cache.js';
 export * from './decider/decider.js';
 export * from './errors/domain-error.js';
 export * from './flows/index.js';

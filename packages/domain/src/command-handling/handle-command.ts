@@ -4,7 +4,7 @@ import type { CurrentRevision, EventData, EventMetadata, EventStore, Json, Strea
 import { isWrongExpectedRevision } from '@mm/event-store';
 import type { Decider } from '../decider/decider.js';
 import type { DomainError } from '../errors/domain-error.js';
-import { type LoadedState, loadState } from './load-state.js';
+import { type LoadedState, loadState, rememberState } from './load-state.js';
 
 /**
  * Event ids for the events a command produces. Pass deterministic ids when the command
@@ -148,11 +148,13 @@ export const handleCommand = async <State, Command, Event extends MatchmakingEve
       // What was appended is known: no read-back (one round trip less on every command).
       const firstRevision = appended.nextExpectedRevision - toAppend.length + 1;
       const events = toAppend.map((event, index) => ({ ...event, streamName, revision: firstRevision + index }));
+      const next = decision.events.reduce(decider.evolve, state);
+      rememberState(store, decider, streamName, appended.nextExpectedRevision, next);
       return {
         ok: true,
         events,
         position: appended.position,
-        state: decision.events.reduce(decider.evolve, state),
+        state: next,
         nextExpectedRevision: appended.nextExpectedRevision,
       };
     } catch (error) {

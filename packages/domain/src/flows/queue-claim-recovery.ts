@@ -25,7 +25,10 @@ const claimOf = async (
   userId: string,
   matchId: string,
 ): Promise<{ queueEntryId: string | null; decision: MatchCreatedData | null }> => {
-  const loaded = await loadState(context.store, playerStream(context.metadata.tenantId, userId), playerDecider);
+  // every event: the decision is looked up on the claim event itself
+  const loaded = await loadState(context.store, playerStream(context.metadata.tenantId, userId), playerDecider, {
+    events: 'all',
+  });
   const entry = Object.values(loaded.state.entries).find((e) => e.matchId === matchId && e.status === 'matched');
   let decision: MatchCreatedData | null = null;
   for (const recorded of loaded.events) {

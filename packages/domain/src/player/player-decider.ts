@@ -1,4 +1,5 @@
 import type { EventOf, PlayerEvent } from '@mm/contracts';
+import { cacheStatesOf } from '../command-handling/state-cache.js';
 import { accept, type DecideResult, type Decider, nothing, reject } from '../decider/decider.js';
 import type {
   CancelQueueEntry,
@@ -430,9 +431,13 @@ export const evolvePlayer = (state: PlayerState, event: PlayerEvent): PlayerStat
   }
 };
 
-/** The player stream's decider (stream `player-<tenant>:<user>`). */
-export const playerDecider: Decider<PlayerState, PlayerCommand, PlayerEvent> = {
+/**
+ * The player stream's decider (stream `player-<tenant>:<user>`). A player's stream grows with
+ * every join and game for as long as the player plays, so its states are cached (`loadState`
+ * reads only what was appended since).
+ */
+export const playerDecider: Decider<PlayerState, PlayerCommand, PlayerEvent> = cacheStatesOf({
   decide: decidePlayer,
   evolve: evolvePlayer,
   initialState: initialPlayerState,
-};
+});
