@@ -17,6 +17,7 @@ export {
   reconcileGames,
   reconcileWithLiveGameApi,
 } from './game-reconciliation.js';
+export { AUDIT_HEAP_MB, type CappedRun, heapCapOfThisProcess, runUnderHeapCap } from './heap-cap.js';
 export { type CompatiblePair, compatibleSearchingPairs } from './liveness.js';
 export { allowedHalfWidth } from './match-checks.js';
 export { readWholeLog } from './read-log.js';

@@ -1,4 +1,10 @@
-import { auditEventStore, formatGameReconciliation, formatReport, reconcileWithLiveGameApi } from '@mm/audit';
+import {
+  AUDIT_HEAP_MB,
+  auditEventStore,
+  formatGameReconciliation,
+  formatReport,
+  reconcileWithLiveGameApi,
+} from '@mm/audit';
 import { pairingSettings } from '@mm/config';
 import type { RecordedEvent } from '@mm/event-store';
 import {
@@ -29,6 +35,7 @@ interface AuditFlags {
   liveGameApi?: string;
   liveGameToken?: string;
   json?: boolean;
+  maxMemoryMb?: string;
 }
 
 export function registerAudit(program: Command, run: Run): void {
@@ -49,6 +56,10 @@ export function registerAudit(program: Command, run: Run): void {
     .option('--live-game-api <url>', "also reconcile the log's matches with live-game-api's games")
     .option('--live-game-token <token>', 'bearer token for live-game-api (default LIVE_GAME_API_TOKEN)')
     .option('--json', 'print the report as one JSON object (every violation with position, stream and code)')
+    .option(
+      '--max-memory-mb <mb>',
+      `V8 heap cap of the audit process (it runs again under it; exit 2 with a message when the log needs more); 0: no cap (default ${AUDIT_HEAP_MB}, 768 with --read-models)`,
+    )
     .addHelpText(
       'after',
       `
