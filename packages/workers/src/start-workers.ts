@@ -5,7 +5,7 @@ import { type Config, databasePoolSizes } from '@mm/config';
 import type { EventStore } from '@mm/event-store';
 import { type LiveGameApi, liveGameApiFromConfig } from '@mm/integrations';
 import { createMetricsRegistry, observeQueues, observeWorker, type ReadinessCheck, secondsSince } from '@mm/metrics';
-import { createQueueViewReader, migrateReadModels, type QueueViewEntry } from '@mm/projections';
+import { createQueueViewReader, migrateReadModels, NO_HISTORY, type QueueViewEntry } from '@mm/projections';
 import {
   bullPrefix,
   createGameCreationQueue,
@@ -157,7 +157,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
       token: randomUUID(),
       generationKey: redisKeys(config.REDIS_PREFIX).generation(tenantId, poolKey),
     };
-    let first = await reader.lockAndSnapshot(tenantId, poolKey, { ...lock, ttlMs: POOL_LOCK_TTL_MS });
+    // Without the players' recent games: the pass reads them once it knows it pairs.
+    let first = await reader.lockAndSnapshot(tenantId, poolKey, { ...lock, ttlMs: POOL_LOCK_TTL_MS }, NO_HISTORY);
     if (!first.locked && job.stalledCounter > 0) {
       // This job was taken back from a worker that died while running it (stalled), and that
       // worker most likely held the pool lock: signals since then were folded into this job, so
@@ -165,7 +166,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
       // once more; a live holder renews its lock and handles the pool itself.
       const ttl = await redis.pttl(lock.key);
       if (ttl > 0) await sleep(Math.min(ttl, POOL_LOCK_TTL_MS) + 10);
-      first = await reader.lockAndSnapshot(tenantId, poolKey, { ...lock, ttlMs: POOL_LOCK_TTL_MS });
+      first = await reader.lockAndSnapshot(tenantId, poolKey, { ...lock, ttlMs: POOL_LOCK_TTL_MS }, NO_HISTORY);
     }
     if (!first.locked) {
       // Another pass holds the pool. Its release checks the pool's generation atomically and
@@ -193,7 +194,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         }
         if (released) return { generation, more: false };
         // The pool changed under the pass (a join, a cancel…): pass again, still holding the lock.
-        ({ generation, entries } = await reader.read(tenantId, poolKey));
+        ({ generation, entries } = await reader.read(tenantId, poolKey, NO_HISTORY));
       }
     } finally {
       keeper.stop();

@@ -13,6 +13,19 @@ export interface QueueViewEntry {
   colourHistory: ('white' | 'black')[];
 }
 
+/**
+ * How a snapshot is read. `history: false` leaves out the players' recent games
+ * (`recentOpponents` and `colourHistory` empty): they are keys of the players' hash tags, one
+ * more round trip; {@link QueueViewReader.withHistory} adds them when a pass pairs.
+ */
+export interface SnapshotOptions {
+  /** @defaultValue true */
+  history?: boolean;
+}
+
+/** Reads a snapshot without the players' recent games. */
+export const NO_HISTORY: SnapshotOptions = { history: false };
+
 /** What {@link createQueueViewReader}'s `lockAndSnapshot` read. */
 export type PoolRead = { locked: false } | { locked: true; generation: number; entries: QueueViewEntry[] };
 
@@ -40,10 +53,26 @@ export function createQueueViewReader(redis: RedisClient, prefix: string) {
     return out;
   };
 
+  /** `entries` with their players' recent opponents and colours (newest last). */
+  const withHistory = async <E extends QueueViewEntry>(tenantId: string, entries: readonly E[]): Promise<E[]> => {
+    const recent = await recentOf(tenantId, [...new Set(entries.map((e) => e.userId))]);
+    return entries.map((entry) => {
+      // The list's head is `#<position>` (pushRecent-1.lua), not a game.
+      const history = (recent.get(entry.userId) ?? []).filter((item) => !item.startsWith('#')).map(parseRecentItem);
+      return {
+        ...entry,
+        recentOpponents: history.map((h) => ({ userId: h.opponentId, at: h.at })),
+        // oldest first, most recent last
+        colourHistory: history.map((h) => h.colour).reverse(),
+      };
+    });
+  };
+
   const readPool = async (
     tenantId: string,
     poolKey: string,
     lock: { key: string; token: string; ttlMs: number } | null,
+    options: SnapshotOptions = {},
   ): Promise<PoolRead> => {
     const reply = await r.mmPoolSnapshot(
       lock?.key ?? keys.generation(tenantId, poolKey), // unused without a lock (still a declared key)
@@ -55,29 +84,30 @@ export function createQueueViewReader(redis: RedisClient, prefix: string) {
     );
     if (reply[0] !== 1) return { locked: false };
     const rows = reply.slice(2) as [string, string, string, string, string | null][];
-    const recent = await recentOf(tenantId, [...new Set(rows.map((row) => row[1]))]);
-    const entries = rows.map(([entryId, userId, enq, rating, range]): QueueViewEntry => {
-      // The list's head is `#<position>` (pushRecent-1.lua), not a game.
-      const history = (recent.get(userId) ?? []).filter((item) => !item.startsWith('#')).map(parseRecentItem);
-      return {
+    const entries = rows.map(
+      ([entryId, userId, enq, rating, range]): QueueViewEntry => ({
         entryId,
         userId,
         rating: Number(rating),
         enqueuedAt: Number(enq),
         ratingRange: range ? (JSON.parse(range) as QueueViewEntry['ratingRange']) : null,
-        recentOpponents: history.map((h) => ({ userId: h.opponentId, at: h.at })),
-        // oldest first, most recent last
-        colourHistory: history.map((h) => h.colour).reverse(),
-      };
-    });
-    return { locked: true, generation: Number(reply[1]), entries };
+        recentOpponents: [],
+        colourHistory: [],
+      }),
+    );
+    return {
+      locked: true,
+      generation: Number(reply[1]),
+      entries: options.history === false ? entries : await withHistory(tenantId, entries),
+    };
   };
 
   const readUnlocked = async (
     tenantId: string,
     poolKey: string,
+    options: SnapshotOptions = {},
   ): Promise<{ generation: number; entries: QueueViewEntry[] }> => {
-    const read = await readPool(tenantId, poolKey, null);
+    const read = await readPool(tenantId, poolKey, null, options);
     if (!read.locked) throw new Error('unreachable: a read without a lock always answers');
     return { generation: read.generation, entries: read.entries };
   };
@@ -128,9 +158,12 @@ export function createQueueViewReader(redis: RedisClient, prefix: string) {
     },
 
     /** The pool's searching entries, oldest first, with each user's recent opponents and colours. */
-    async snapshot(tenantId: string, poolKey: string): Promise<QueueViewEntry[]> {
-      return (await readUnlocked(tenantId, poolKey)).entries;
+    async snapshot(tenantId: string, poolKey: string, options?: SnapshotOptions): Promise<QueueViewEntry[]> {
+      return (await readUnlocked(tenantId, poolKey, options)).entries;
     },
+
+    /** `entries` (of a snapshot read without them) with their players' recent opponents and colours. */
+    withHistory,
 
     /** The snapshot with the pool's generation, read together (one round trip). */
     read: readUnlocked,
@@ -144,8 +177,9 @@ export function createQueueViewReader(redis: RedisClient, prefix: string) {
       tenantId: string,
       poolKey: string,
       lock: { key: string; token: string; ttlMs: number },
+      options?: SnapshotOptions,
     ): Promise<PoolRead> {
-      return readPool(tenantId, poolKey, lock);
+      return readPool(tenantId, poolKey, lock, options);
     },
   };
 }

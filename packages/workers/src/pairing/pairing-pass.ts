@@ -65,7 +65,7 @@ export async function runPairingPass(
 ): Promise<PassResult> {
   const { tenantId, poolKey } = pool;
   const { config, logger } = ctx;
-  const snapshot = read ?? (await ctx.reader.snapshot(tenantId, poolKey));
+  const snapshot = read ?? (await ctx.reader.snapshot(tenantId, poolKey, { history: false }));
   const now = ctx.now();
   const result: PassResult = {
     searching: snapshot.length,
@@ -101,7 +101,7 @@ export async function runPairingPass(
     if (outcome.ok && outcome.events.length > 0) result.timedOut++;
   });
   const expiredIds = new Set(expired.map((e) => e.entryId));
-  const entries: PoolEntry[] = snapshot.filter((e) => !expiredIds.has(e.entryId));
+  let entries: PoolEntry[] = snapshot.filter((e) => !expiredIds.has(e.entryId));
 
   const mode = ctx.modeOf(poolKey);
   if (mode.kind === 'wave') {
@@ -114,6 +114,9 @@ export async function runPairingPass(
   }
   result.paired = true;
   if (entries.length < 2) return result;
+  // The players' recent games (keys of their own hash tags, not the pool's) are read only now
+  // that the pool is paired: a wave pool that is not due, or a lone entry, costs no such read.
+  entries = await ctx.reader.withHistory(tenantId, entries as QueueViewEntry[]);
 
   const settings = pairingSettings(config, poolKey);
   // A large pool is paired in a worker thread: lock renewals, health checks and other pools go on.
