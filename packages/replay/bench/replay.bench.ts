@@ -99,7 +99,6 @@ async function main() {
       db,
       store,
       schema: readModels,
-      batchSize: 2000,
       onProgress: ({ events }) => {
         if (events >= shown) {
           log(`rebuild: ${events} events`);

@@ -5,7 +5,6 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
   type BatchChanges,
-  type Cell,
   CHALLENGE_COLUMNS,
   type ChallengeRow,
   type FoldLookups,
@@ -117,25 +116,11 @@ export async function loadStored(
   );
 }
 
-/** A value in COPY's text format, as the handlers' bind parameters would be (see `inlineParams`). */
-export function copyText(value: Cell | undefined): string {
-  if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new RangeError(`cannot write ${value} into a read model`);
-    return String(value);
-  }
-  return /[\\\n\r\t]/.test(value)
-    ? value.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'))
-    : value;
-}
-
-/** COPY's input for `rows`, in pieces of about 256 kB. */
-function* copyLines(rows: readonly Cell[][]): Generator<string> {
+/** COPY's input for `lines` (each ending in a newline), in pieces of about 256 kB. */
+function* copyPieces(lines: readonly string[]): Generator<string> {
   let piece = '';
-  for (const row of rows) {
-    let line = '';
-    for (let i = 0; i < row.length; i++) line += (i === 0 ? '' : '\t') + copyText(row[i]!);
-    piece += `${line}\n`;
+  for (const line of lines) {
+    piece += line;
     if (piece.length >= 1 << 18) {
       yield piece;
       piece = '';
@@ -148,11 +133,11 @@ export async function copyRows(
   client: pg.PoolClient,
   table: string,
   columns: readonly string[],
-  rows: readonly Cell[][],
+  rows: readonly string[],
 ): Promise<void> {
   if (rows.length === 0) return;
   const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
-  await pipeline(Readable.from(copyLines(rows)), stream);
+  await pipeline(Readable.from(copyPieces(rows)), stream);
 }
 
 async function updateRows(
@@ -161,7 +146,7 @@ async function updateRows(
   table: string,
   columns: readonly string[],
   key: readonly string[],
-  rows: readonly Cell[][],
+  rows: readonly string[],
 ): Promise<void> {
   if (rows.length === 0) return;
   const target = `${quoteIdent(schema)}.${table}`;

@@ -174,28 +174,56 @@ export function foldLookups(events: readonly ProjectedEvent[]): FoldLookups {
   return lookups;
 }
 
+/** A map by (tenant, id) without building a combined key per lookup. */
+class KeyMap<V> {
+  private readonly byTenant = new Map<string, Map<string, V>>();
+  size = 0;
+  get(tenantId: string, id: string): V | undefined {
+    return this.byTenant.get(tenantId)?.get(id);
+  }
+  has(tenantId: string, id: string): boolean {
+    return this.byTenant.get(tenantId)?.has(id) ?? false;
+  }
+  set(tenantId: string, id: string, value: V): void {
+    let inner = this.byTenant.get(tenantId);
+    if (!inner) {
+      inner = new Map();
+      this.byTenant.set(tenantId, inner);
+    }
+    if (!inner.has(id)) this.size++;
+    inner.set(id, value);
+  }
+  delete(tenantId: string, id: string): void {
+    const inner = this.byTenant.get(tenantId);
+    if (inner?.delete(id)) this.size--;
+  }
+  *entries(): Generator<[string, string, V]> {
+    for (const [tenantId, inner] of this.byTenant) for (const [id, value] of inner) yield [tenantId, id, value];
+  }
+}
+
 /** A secondary index: rows by (tenant, value of a column), kept up to date as the column changes. */
 class ByColumn<R extends { tenant_id: Cell }> {
-  private readonly map = new Map<string, Set<Held<R>>>();
+  private readonly map = new KeyMap<Set<Held<R>>>();
   constructor(private readonly column: keyof R) {}
   add(held: Held<R>): void {
     const value = held.row[this.column];
     if (value === null) return;
-    const k = key(held.row.tenant_id as string, value as string);
-    let set = this.map.get(k);
+    const tenantId = held.row.tenant_id as string;
+    let set = this.map.get(tenantId, value as string);
     if (!set) {
       set = new Set();
-      this.map.set(k, set);
+      this.map.set(tenantId, value as string, set);
     }
     set.add(held);
   }
   remove(held: Held<R>): void {
     const value = held.row[this.column];
     if (value === null) return;
-    const k = key(held.row.tenant_id as string, value as string);
-    const set = this.map.get(k);
+    const tenantId = held.row.tenant_id as string;
+    const set = this.map.get(tenantId, value as string);
     set?.delete(held);
-    if (set?.size === 0) this.map.delete(k);
+    if (set?.size === 0) this.map.delete(tenantId, value as string);
   }
   /** Sets the column, moving the row in the index. */
   set(held: Held<R>, value: Cell): void {
@@ -204,16 +232,35 @@ class ByColumn<R extends { tenant_id: Cell }> {
     this.add(held);
   }
   get(tenantId: string, value: string): Held<R>[] {
-    const set = this.map.get(key(tenantId, value));
+    const set = this.map.get(tenantId, value);
     return set ? [...set] : [];
   }
 }
 
-/** A batch's changed rows, copied when the batch is cut (values in column order). */
+/** A value in COPY's text format, as the handlers' bind parameters would be (see `inlineParams`). */
+export function copyText(value: Cell | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new RangeError(`cannot write ${value} into a read model`);
+    return String(value);
+  }
+  return /[\\\n\r\t]/.test(value)
+    ? value.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'))
+    : value;
+}
+
+/** A row as a line of COPY's text format (columns in `columns` order). */
+export function copyLine(row: Record<string, Cell>, columns: readonly string[]): string {
+  let line = copyText(row[columns[0]!]);
+  for (let i = 1; i < columns.length; i++) line += `\t${copyText(row[columns[i]!])}`;
+  return `${line}\n`;
+}
+
+/** A batch's changed rows as they were when it was cut: lines of COPY's text format. */
 export interface BatchChanges {
-  queueEntries: FoldTable<Cell[]>;
-  matches: FoldTable<Cell[]>;
-  challenges: FoldTable<Cell[]>;
+  queueEntries: FoldTable<string>;
+  matches: FoldTable<string>;
+  challenges: FoldTable<string>;
 }
 
 /**
@@ -258,11 +305,11 @@ class DroppedKeys {
  * start from an empty target reads every row it reaches and does not hold.
  */
 export class ReadModelFold {
-  private readonly entries = new Map<string, Held<QueueEntryRow>>();
+  private readonly entries = new KeyMap<Held<QueueEntryRow>>();
   private readonly entriesByMatch = new ByColumn<QueueEntryRow>('match_id');
   private readonly entriesByHolder = new ByColumn<QueueEntryRow>('held_by_match_id');
-  private readonly matches = new Map<string, Held<MatchRow>>();
-  private readonly challenges = new Map<string, Held<ChallengeRow>>();
+  private readonly matches = new KeyMap<Held<MatchRow>>();
+  private readonly challenges = new KeyMap<Held<ChallengeRow>>();
   private readonly challengesByMatch = new ByColumn<ChallengeRow>('match_id');
   private dirtyEntries = new Set<Held<QueueEntryRow>>();
   private dirtyMatches = new Set<Held<MatchRow>>();
@@ -288,8 +335,8 @@ export class ReadModelFold {
     if (this.targetEmpty && !this.droppedAny) return null;
     const lookups = foldLookups(events);
     const stored = (prefix: string, k: string) => !this.targetEmpty || this.dropped.has(prefix + k);
-    const keep = (map: Map<string, [string, string]>, prefix: string, held?: Map<string, unknown>) => {
-      for (const k of map.keys()) if (held?.has(k) || !stored(prefix, k)) map.delete(k);
+    const keep = (map: Map<string, [string, string]>, prefix: string, held?: KeyMap<unknown>) => {
+      for (const [k, [tenantId, id]] of map) if (held?.has(tenantId, id) || !stored(prefix, k)) map.delete(k);
       return map.size;
     };
     const wanted =
@@ -304,24 +351,24 @@ export class ReadModelFold {
 
   /** A stored row read from the target (ignored when the fold holds that row: its copy is as new or newer). */
   loadEntry(row: QueueEntryRow): void {
-    const k = key(row.tenant_id as string, row.queue_entry_id as string);
-    if (this.entries.has(k)) return;
+    const [tenantId, id] = [row.tenant_id as string, row.queue_entry_id as string];
+    if (this.entries.has(tenantId, id)) return;
     const held = { row, stored: true, touched: this.batch };
-    this.entries.set(k, held);
+    this.entries.set(tenantId, id, held);
     this.entriesByMatch.add(held);
     this.entriesByHolder.add(held);
   }
 
   loadMatch(row: MatchRow): void {
-    const k = key(row.tenant_id as string, row.match_id as string);
-    if (!this.matches.has(k)) this.matches.set(k, { row, stored: true, touched: this.batch });
+    const [tenantId, id] = [row.tenant_id as string, row.match_id as string];
+    if (!this.matches.has(tenantId, id)) this.matches.set(tenantId, id, { row, stored: true, touched: this.batch });
   }
 
   loadChallenge(row: ChallengeRow): void {
-    const k = key(row.tenant_id as string, row.challenge_id as string);
-    if (this.challenges.has(k)) return;
+    const [tenantId, id] = [row.tenant_id as string, row.challenge_id as string];
+    if (this.challenges.has(tenantId, id)) return;
     const held = { row, stored: true, touched: this.batch };
-    this.challenges.set(k, held);
+    this.challenges.set(tenantId, id, held);
     this.challengesByMatch.add(held);
   }
 
@@ -332,10 +379,9 @@ export class ReadModelFold {
    */
   cut(): { batch: number; changes: BatchChanges } {
     const split = <R extends Record<string, Cell>>(dirty: Set<Held<R>>, columns: readonly string[]) => {
-      const table: FoldTable<Cell[]> = { inserted: [], updated: [] };
+      const table: FoldTable<string> = { inserted: [], updated: [] };
       for (const held of dirty) {
-        const values = columns.map((c) => held.row[c] as Cell);
-        (held.stored ? table.updated : table.inserted).push(values);
+        (held.stored ? table.updated : table.inserted).push(copyLine(held.row, columns));
         held.stored = true;
       }
       return table;
@@ -357,15 +403,18 @@ export class ReadModelFold {
     const keep = Math.floor(this.maxRows * 0.75);
     this.droppedAny = true;
     const drop = <R extends { tenant_id: Cell }>(
-      map: Map<string, Held<R>>,
+      map: KeyMap<Held<R>>,
       prefix: string,
       indexes: [ByColumn<R>, string, keyof R][],
     ) => {
-      for (const [k, held] of map) {
-        if (this.size <= keep) return;
-        if (held.touched > batch) continue;
-        map.delete(k);
-        this.dropped.add(prefix + k);
+      const old: [string, string, Held<R>][] = [];
+      for (const entry of map.entries()) {
+        if (this.size - old.length <= keep) break;
+        if (entry[2].touched <= batch) old.push(entry);
+      }
+      for (const [tenantId, id, held] of old) {
+        map.delete(tenantId, id);
+        this.dropped.add(prefix + key(tenantId, id));
         for (const [index, indexPrefix, column] of indexes) {
           const value = held.row[column];
           if (value !== null) this.dropped.add(indexPrefix + key(held.row.tenant_id as string, value as string));
@@ -402,8 +451,7 @@ export class ReadModelFold {
     switch (event.type) {
       case 'QueueJoined': {
         const d = event.data;
-        const k = key(tenantId, d.queueEntryId);
-        if (this.entries.has(k)) return; // ON CONFLICT DO NOTHING
+        if (this.entries.has(tenantId, d.queueEntryId)) return; // ON CONFLICT DO NOTHING
         const held: Held<QueueEntryRow> = {
           row: {
             tenant_id: tenantId,
@@ -428,7 +476,7 @@ export class ReadModelFold {
           stored: false,
           touched: this.batch,
         };
-        this.entries.set(k, held);
+        this.entries.set(tenantId, d.queueEntryId, held);
         this.dirtyEntries.add(held);
         return;
       }
@@ -486,8 +534,7 @@ export class ReadModelFold {
         return;
       case 'MatchCreated': {
         const d = event.data;
-        const k = key(tenantId, d.matchId);
-        if (!this.matches.has(k)) {
+        if (!this.matches.has(tenantId, d.matchId)) {
           const held: Held<MatchRow> = {
             row: {
               tenant_id: tenantId,
@@ -514,7 +561,7 @@ export class ReadModelFold {
             stored: false,
             touched: this.batch,
           };
-          this.matches.set(k, held);
+          this.matches.set(tenantId, d.matchId, held);
           this.dirtyMatches.add(held);
         }
         // SET colour = CASE queue_entry_id WHEN white THEN 'white' ELSE 'black' END
@@ -522,7 +569,7 @@ export class ReadModelFold {
         const white = d.white.queueEntryId ?? '';
         const black = d.black.queueEntryId ?? '';
         for (const id of white === black ? [white] : [white, black]) {
-          const held = this.entries.get(key(tenantId, id));
+          const held = this.entries.get(tenantId, id);
           if (!held || held.row.match_id !== d.matchId) continue;
           held.row.colour = id === white ? 'white' : 'black';
           this.touchEntry(held);
@@ -531,7 +578,7 @@ export class ReadModelFold {
       }
       case 'GameCreated': {
         const d = event.data;
-        const match = this.matches.get(key(tenantId, d.matchId));
+        const match = this.matches.get(tenantId, d.matchId);
         if (match && match.row.last_position < position) {
           match.row.status = 'GAME_CREATED';
           match.row.game_id = d.gameId;
@@ -550,7 +597,7 @@ export class ReadModelFold {
         return;
       }
       case 'MatchAborted': {
-        const match = this.matches.get(key(tenantId, event.data.matchId));
+        const match = this.matches.get(tenantId, event.data.matchId);
         if (match && match.row.last_position < position) {
           match.row.status = 'ABORTED';
           match.row.abort_reason = event.data.reason;
@@ -562,8 +609,7 @@ export class ReadModelFold {
       }
       case 'ChallengeIssued': {
         const d = event.data;
-        const k = key(tenantId, d.challengeId);
-        if (this.challenges.has(k)) return;
+        if (this.challenges.has(tenantId, d.challengeId)) return;
         const held: Held<ChallengeRow> = {
           row: {
             tenant_id: tenantId,
@@ -586,7 +632,7 @@ export class ReadModelFold {
           stored: false,
           touched: this.batch,
         };
-        this.challenges.set(k, held);
+        this.challenges.set(tenantId, d.challengeId, held);
         this.challengesByMatch.add(held);
         this.dirtyChallenges.add(held);
         return;
@@ -628,7 +674,7 @@ export class ReadModelFold {
     queueEntryId: string,
     set: (row: QueueEntryRow, held: Held<QueueEntryRow>) => void,
   ): void {
-    const held = this.entries.get(key(event.tenantId, queueEntryId));
+    const held = this.entries.get(event.tenantId, queueEntryId);
     if (!held || held.row.last_position >= event.position) return;
     set(held.row, held);
     held.row.last_position = event.position;
@@ -640,7 +686,7 @@ export class ReadModelFold {
     challengeId: string,
     set: (row: ChallengeRow, held: Held<ChallengeRow>) => void,
   ): void {
-    const held = this.challenges.get(key(event.tenantId, challengeId));
+    const held = this.challenges.get(event.tenantId, challengeId);
     if (!held || held.row.last_position >= event.position) return;
     set(held.row, held);
     held.row.last_position = event.position;
