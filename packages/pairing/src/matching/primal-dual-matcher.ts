@@ -90,7 +90,8 @@ export class PrimalDualMatcher {
   private readonly blossomEndps: (number[] | null)[];
   private readonly blossomBase: Int32Array;
   private readonly unusedBlossoms: number[] = [];
-  private readonly heap = new EventHeap(4096);
+  private readonly heap: EventHeap;
+  private readonly buffers: MatcherBuffers;
   /**
    * Per vertex: the key of the growth event queued into it, when it is the best one (an edge
    * from an outer node that gives no earlier event is not queued; when the best goes stale, the
@@ -117,33 +118,44 @@ export class PrimalDualMatcher {
   constructor(graph: WeightedEdges) {
     const n = graph.vertexCount;
     this.n = n;
+    // The buffers of the last finished matcher when they are large enough (a pass allocated ~25
+    // arrays of n or 2n entries and the collector freed them again; see MatcherBuffers).
+    const buffers = MatcherBuffers.take(n, graph.edgeCount);
+    this.buffers = buffers;
     this.endpoint = new Int32Array(0);
     this.w = new Float64Array(0);
     this.adjStart = new Int32Array(n + 1);
     this.adj = new Int32Array(0);
-    this.mate = new Int32Array(n).fill(-1);
-    this.bestGrow = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
-    this.dual = new Float64Array(n);
-    this.sign = new Int8Array(n);
-    this.mark = new Float64Array(n);
-    this.zdual = new Float64Array(2 * n);
-    this.zsign = new Int8Array(2 * n);
-    this.zmark = new Float64Array(2 * n);
-    this.label = new Int8Array(2 * n);
-    this.labelEnd = new Int32Array(2 * n).fill(-1);
-    this.hint = new Int32Array(2 * n);
+    this.mate = buffers.mate.subarray(0, n).fill(-1);
+    this.bestGrow = buffers.bestGrow.subarray(0, n).fill(Number.POSITIVE_INFINITY);
+    this.dual = buffers.dual.subarray(0, n).fill(0);
+    this.sign = buffers.sign.subarray(0, n).fill(0);
+    this.mark = buffers.mark.subarray(0, n).fill(0);
+    this.zdual = buffers.zdual.subarray(0, 2 * n).fill(0);
+    this.zsign = buffers.zsign.subarray(0, 2 * n).fill(0);
+    this.zmark = buffers.zmark.subarray(0, 2 * n).fill(0);
+    this.label = buffers.label.subarray(0, 2 * n).fill(0);
+    this.labelEnd = buffers.labelEnd.subarray(0, 2 * n).fill(-1);
+    this.hint = buffers.hint.subarray(0, 2 * n);
     for (let x = 0; x < 2 * n; x++) this.hint[x] = x;
-    this.gen = new Int32Array(2 * n);
-    this.hintGen = new Int32Array(2 * n);
-    this.blossomParent = new Int32Array(2 * n).fill(-1);
-    this.blossomChilds = new Array(2 * n).fill(null);
-    this.blossomEndps = new Array(2 * n).fill(null);
-    this.blossomBase = new Int32Array(2 * n).fill(-1);
+    this.gen = buffers.gen.subarray(0, 2 * n).fill(0);
+    this.hintGen = buffers.hintGen.subarray(0, 2 * n).fill(0);
+    this.blossomParent = buffers.blossomParent.subarray(0, 2 * n).fill(-1);
+    this.blossomChilds = buffers.blossomChilds;
+    this.blossomEndps = buffers.blossomEndps;
+    for (let x = 0; x < 2 * n; x++) {
+      this.blossomChilds[x] = null;
+      this.blossomEndps[x] = null;
+    }
+    this.blossomBase = buffers.blossomBase.subarray(0, 2 * n).fill(-1);
     for (let v = 0; v < n; v++) this.blossomBase[v] = v;
     for (let b = 2 * n - 1; b >= n; b--) this.unusedBlossoms.push(b);
-    this.members = new Array(n).fill(null);
-    this.owner = new Int32Array(2 * n);
-    this.treeOf = new Int32Array(2 * n).fill(-1);
+    this.members = buffers.members;
+    for (let v = 0; v < n; v++) this.members[v] = null;
+    this.owner = buffers.owner.subarray(0, 2 * n).fill(0);
+    this.treeOf = buffers.treeOf.subarray(0, 2 * n).fill(-1);
+    this.heap = buffers.heap;
+    this.heap.clear();
     this.setEdges(graph);
   }
 
@@ -153,9 +165,10 @@ export class PrimalDualMatcher {
     if (m >= 2 ** 26 || n >= 2 ** 26)
       throw new RangeError(`graph too large for the event encoding: ${n} vertices, ${m} edges`);
     this.m = m;
-    this.endpoint = new Int32Array(2 * m);
-    this.w = new Float64Array(m);
-    const degree = new Int32Array(n + 1);
+    const buffers = this.buffers;
+    this.endpoint = buffers.endpoint.subarray(0, 2 * m);
+    this.w = buffers.w.subarray(0, m);
+    const degree = buffers.adjStart.subarray(0, n + 1).fill(0);
     for (let k = 0; k < m; k++) {
       const i = graph.from[k]!;
       const j = graph.to[k]!;
@@ -168,8 +181,9 @@ export class PrimalDualMatcher {
     }
     for (let v = 0; v < n; v++) degree[v + 1]! += degree[v]!;
     this.adjStart = degree;
-    this.adj = new Int32Array(2 * m);
-    const fill = degree.slice(0, n);
+    this.adj = buffers.adj.subarray(0, 2 * m);
+    const fill = buffers.fill.subarray(0, n);
+    fill.set(degree.subarray(0, n));
     for (let k = 0; k < m; k++) {
       this.adj[fill[this.endpoint[2 * k]!]!++] = 2 * k + 1;
       this.adj[fill[this.endpoint[2 * k + 1]!]!++] = 2 * k;
@@ -219,7 +233,9 @@ export class PrimalDualMatcher {
     const out = new Float64Array(2 * n);
     out.set(dual);
     for (let b = n; b < 2 * n; b++) if (this.blossomBase[b]! >= 0) out[b] = this.zdual[b]!;
-    return { mate: mateOf, dual: out, blossomParent: this.blossomParent, searches: this.searches };
+    const blossomParent = this.blossomParent.slice();
+    MatcherBuffers.release(this.buffers);
+    return { mate: mateOf, dual: out, blossomParent, searches: this.searches };
   }
 
   /** The doubled slack of edge k with stored duals (valid between searches, endpoints in different tops). */
@@ -747,6 +763,100 @@ export class PrimalDualMatcher {
         if (label[this.top(endpoint[q]!)] === S) this.pushGrow(q ^ 1, this.delta + this.slack2(q >> 1));
       }
     }
+  }
+}
+
+/**
+ * The matcher's arrays, kept for the next matcher of this thread (passes run one after another):
+ * allocating and collecting them again on every pass cost ~5–10 % of a pass. A matcher takes them
+ * in its constructor when they are free and large enough (else it allocates its own), resets the
+ * part it uses, and gives them back at the end of {@link PrimalDualMatcher.solve} after copying
+ * everything its certificate returns; a matcher that is never solved keeps them (the next one then
+ * allocates). Grown, never shrunk, past a pool of a few thousand entries they are reused as is.
+ */
+class MatcherBuffers {
+  private static free: MatcherBuffers | null = null;
+
+  readonly mate: Int32Array;
+  readonly bestGrow: Float64Array;
+  readonly dual: Float64Array;
+  readonly sign: Int8Array;
+  readonly mark: Float64Array;
+  readonly zdual: Float64Array;
+  readonly zsign: Int8Array;
+  readonly zmark: Float64Array;
+  readonly label: Int8Array;
+  readonly labelEnd: Int32Array;
+  readonly hint: Int32Array;
+  readonly gen: Int32Array;
+  readonly hintGen: Int32Array;
+  readonly blossomParent: Int32Array;
+  readonly blossomChilds: (number[] | null)[];
+  readonly blossomEndps: (number[] | null)[];
+  readonly blossomBase: Int32Array;
+  readonly members: (number[] | null)[];
+  readonly owner: Int32Array;
+  readonly treeOf: Int32Array;
+  readonly adjStart: Int32Array;
+  readonly fill: Int32Array;
+  readonly endpoint: Int32Array;
+  readonly w: Float64Array;
+  readonly adj: Int32Array;
+  readonly heap = new EventHeap(4096);
+
+  constructor(
+    readonly vertices: number,
+    readonly edges: number,
+  ) {
+    const n = vertices;
+    this.mate = new Int32Array(n);
+    this.bestGrow = new Float64Array(n);
+    this.dual = new Float64Array(n);
+    this.sign = new Int8Array(n);
+    this.mark = new Float64Array(n);
+    this.zdual = new Float64Array(2 * n);
+    this.zsign = new Int8Array(2 * n);
+    this.zmark = new Float64Array(2 * n);
+    this.label = new Int8Array(2 * n);
+    this.labelEnd = new Int32Array(2 * n);
+    this.hint = new Int32Array(2 * n);
+    this.gen = new Int32Array(2 * n);
+    this.hintGen = new Int32Array(2 * n);
+    this.blossomParent = new Int32Array(2 * n);
+    this.blossomChilds = new Array(2 * n).fill(null);
+    this.blossomEndps = new Array(2 * n).fill(null);
+    this.blossomBase = new Int32Array(2 * n);
+    this.members = new Array(n).fill(null);
+    this.owner = new Int32Array(2 * n);
+    this.treeOf = new Int32Array(2 * n);
+    this.adjStart = new Int32Array(n + 1);
+    this.fill = new Int32Array(n);
+    this.endpoint = new Int32Array(2 * edges);
+    this.w = new Float64Array(edges);
+    this.adj = new Int32Array(2 * edges);
+  }
+
+  /** The free buffers when they fit n vertices and m edges, else new ones (sized with room). */
+  static take(n: number, m: number): MatcherBuffers {
+    const cached = MatcherBuffers.free;
+    if (cached && cached.vertices >= n && cached.edges >= m) {
+      MatcherBuffers.free = null;
+      return cached;
+    }
+    // Small graphs (tests, small pools) get buffers of their own and leave the cache alone.
+    if (n < 1_024) return new MatcherBuffers(n, m);
+    MatcherBuffers.free = null;
+    return new MatcherBuffers(Math.max(n, cached?.vertices ?? 0), Math.max(m + (m >> 3), cached?.edges ?? 0));
+  }
+
+  static release(buffers: MatcherBuffers): void {
+    if (buffers.vertices < 1_024) return;
+    // Drop the blossoms' and trees' lists now rather than when the buffers are taken again.
+    buffers.blossomChilds.fill(null);
+    buffers.blossomEndps.fill(null);
+    buffers.members.fill(null);
+    buffers.heap.clear();
+    MatcherBuffers.free = buffers;
   }
 }
 

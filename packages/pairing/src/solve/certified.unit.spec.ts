@@ -99,4 +99,27 @@ describe('solveCertified', () => {
     expect(pool.entries[mate[a]!]!.entryId).toBe('b');
     expectCertified(pool, result.certificate);
   });
+
+  it('gives the same result when the matcher reuses the buffers of the pass before (and keeps earlier certificates intact)', () => {
+    const first = solve(randomPool(2000, 7));
+    const copy = {
+      mate: Array.from(first.result.certificate.mate),
+      dual: Array.from(first.result.certificate.dual),
+      parent: Array.from(first.result.certificate.blossomParent),
+    };
+    // A larger pool (the buffers grow), a smaller one (they are reused), then the first again.
+    const larger = solve(randomPool(3000, 8));
+    const smaller = solve(randomPool(1200, 9));
+    const again = solve(randomPool(2000, 7));
+    for (const run of [larger, smaller, again]) {
+      expect(run.result.certified).toBe(true);
+      expectCertified(run.pool, run.result.certificate);
+    }
+    expect(Array.from(first.result.certificate.mate)).toEqual(copy.mate);
+    expect(Array.from(first.result.certificate.dual)).toEqual(copy.dual);
+    expect(Array.from(first.result.certificate.blossomParent)).toEqual(copy.parent);
+    expect(Array.from(again.result.certificate.mate)).toEqual(copy.mate);
+    expect(Array.from(again.result.certificate.dual)).toEqual(copy.dual);
+    expect(again.result.weight).toBe(first.result.weight);
+  }, 60_000);
 });
