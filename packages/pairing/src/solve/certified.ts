@@ -2,8 +2,13 @@ import { type DualCertificate, PrimalDualMatcher } from '../matching/primal-dual
 import { compatible, lowerBound, type PreparedPool, weightOf } from '../pool/prepared-pool.js';
 import { EdgeList } from './edge-list.js';
 import { pricePairs } from './pricing.js';
+import { Scratch } from './scratch.js';
 
 export { pricePairs };
+
+/** This module's arrays and candidate list, kept between passes (see {@link Scratch}). */
+const scratch = new Scratch();
+const candidateList = new EdgeList(64);
 
 /** Allowed partners per entry (nearest upwards in rating order) in the first candidate graph. */
 const FORWARD_CANDIDATES = 6;
@@ -86,7 +91,8 @@ export function solveCertified(pool: PreparedPool, mate: Int32Array): CertifiedS
 
 function candidateEdges(pool: PreparedPool): EdgeList {
   const { rating, low, high, size } = pool;
-  const edges = new EdgeList(Math.max(64, size * FORWARD_CANDIDATES));
+  const edges = candidateList;
+  edges.reset(size * FORWARD_CANDIDATES);
   for (let i = 0; i < size; i++) {
     if (low[i]! > high[i]!) continue;
     let found = 0;
@@ -114,7 +120,7 @@ function warmStart(
 ): { mate: Int32Array; dual: Float64Array } {
   const { size, scales, priority } = pool;
   const { endpoint, w, adj, adjStart } = matcher;
-  const best = new Float64Array(size).fill(-1);
+  const best = scratch.float64('best', size).fill(-1);
   for (let k = 0; k < matcher.m; k++) {
     const i = endpoint[2 * k]!;
     const j = endpoint[2 * k + 1]!;
@@ -122,11 +128,11 @@ function warmStart(
     if (g > best[i]!) best[i] = g;
     if (g > best[j]!) best[j] = g;
   }
-  const dual = new Float64Array(size);
+  const dual = scratch.float64('dual', size).fill(0);
   for (let v = 0; v < size; v++) {
     if (best[v]! >= 0) dual[v] = scales.pairBonus + 2 * scales.waitUnit * priority[v]! + best[v]!;
   }
-  const mate = new Int32Array(size).fill(-1);
+  const mate = scratch.int32('mate', size).fill(-1);
   const tight = (v: number, p: number): boolean => {
     const u = endpoint[p]!;
     return dual[v]! + dual[u]! === 2 * w[p >> 1]!;
@@ -205,10 +211,10 @@ function dualsNonNegative(n: number, cert: DualCertificate): boolean {
  */
 export function dualObjective4(n: number, cert: DualCertificate): bigint {
   const parent = cert.blossomParent;
-  const leaves = new Int32Array(2 * n);
-  const pending = new Int32Array(2 * n);
+  const leaves = scratch.int32('leaves', 2 * n).fill(0);
+  const pending = scratch.int32('pending', 2 * n).fill(0);
   for (let x = 0; x < 2 * n; x++) if (parent[x] !== -1) pending[parent[x]!]!++;
-  const queue = new Int32Array(2 * n);
+  const queue = scratch.int32('queue', 2 * n);
   let tail = 0;
   for (let v = 0; v < n; v++) {
     leaves[v] = 1;

@@ -11,6 +11,12 @@ export class EdgeList {
     this.weight = new Float64Array(capacity);
   }
 
+  /** Empties the list, keeping (and growing to at least `capacity`) its arrays. */
+  reset(capacity: number): void {
+    this.edgeCount = 0;
+    while (this.from.length < capacity) this.grow();
+  }
+
   push(i: number, j: number, w: number): void {
     if (this.edgeCount === this.from.length) this.grow();
     this.from[this.edgeCount] = i;

@@ -1,5 +1,6 @@
 import type { DualCertificate } from '../matching/primal-dual-matcher.js';
 import { compatible, lowerBound, type PreparedPool, upperBound, weightOf } from '../pool/prepared-pool.js';
+import { Scratch } from './scratch.js';
 
 /**
  * Pricing: every allowed pair whose doubled slack under the duals is negative, as a flat list
@@ -27,7 +28,7 @@ export function pricePairs(pool: PreparedPool, cert: DualCertificate): number[] 
   const G = scales.gapCap;
   const WORLD = 2 * n;
   // Nearest ancestor with a non-zero dual (WORLD when none), for vertices and blossoms.
-  const up = new Int32Array(2 * n + 1).fill(-2);
+  const up = scratch.int32('up', 2 * n + 1).fill(-2);
   const chain: number[] = [];
   const upOf = (x0: number): number => {
     let x = x0;
@@ -46,33 +47,37 @@ export function pricePairs(pool: PreparedPool, cert: DualCertificate): number[] 
     return answer;
   };
   // Forest nodes: vertices, blossoms of positive dual that contain a vertex, WORLD.
-  const childCount = new Int32Array(2 * n + 2);
-  const inForest = new Uint8Array(2 * n + 1);
+  const childCount = scratch.int32('childCount', 2 * n + 2).fill(0);
+  const inForest = scratch.uint8('inForest', 2 * n + 1).fill(0);
   inForest[WORLD] = 1;
-  const pending: number[] = [];
+  const pendingAll = scratch.int32('pending', 2 * n + 1);
+  let pendingCount = 0;
   for (let v = 0; v < n; v++) {
     inForest[v] = 1;
-    pending.push(v);
+    pendingAll[pendingCount++] = v;
   }
-  for (let q = 0; q < pending.length; q++) {
-    const x = pending[q]!;
+  for (let q = 0; q < pendingCount; q++) {
+    const x = pendingAll[q]!;
     const p = upOf(x);
     childCount[p + 1]!++;
     if (!inForest[p]) {
       inForest[p] = 1;
-      pending.push(p);
+      pendingAll[pendingCount++] = p;
     }
   }
+  const pending = pendingAll.subarray(0, pendingCount);
   for (let x = 0; x <= WORLD; x++) childCount[x + 1]! += childCount[x]!;
   const childStart = childCount;
-  const children = new Int32Array(childStart[WORLD + 1]!);
-  const fill = childStart.slice(0, WORLD + 1);
-  for (const x of pending) {
+  const children = scratch.int32('children', childStart[WORLD + 1]!);
+  const fill = scratch.int32('fill', WORLD + 1);
+  fill.set(childStart.subarray(0, WORLD + 1));
+  for (let q = 0; q < pendingCount; q++) {
+    const x = pending[q]!;
     const p = up[x]!;
     children[fill[p]!++] = x;
   }
   // S(B): the blossom's dual plus its ancestors' (memoised along `up`).
-  const sum = new Float64Array(2 * n + 1).fill(Number.NaN);
+  const sum = scratch.float64('sum', 2 * n + 1).fill(Number.NaN);
   sum[WORLD] = 0;
   const sumOf = (x0: number): number => {
     let x = x0;
@@ -90,14 +95,14 @@ export function pricePairs(pool: PreparedPool, cert: DualCertificate): number[] 
     return sum[x0]!;
   };
   // Leaves in DFS order (each node's leaves contiguous), leaf counts and heavy children.
-  const leafOrder = new Int32Array(n);
-  const first = new Int32Array(2 * n + 1);
-  const last = new Int32Array(2 * n + 1);
-  const heavy = new Int32Array(2 * n + 1).fill(-1);
+  const leafOrder = scratch.int32('leafOrder', n);
+  const first = scratch.int32('first', 2 * n + 1).fill(0);
+  const last = scratch.int32('last', 2 * n + 1).fill(0);
+  const heavy = scratch.int32('heavy', 2 * n + 1).fill(-1);
   {
     let next = 0;
     const stack = [WORLD];
-    const iter = new Int32Array(2 * n + 1);
+    const iter = scratch.int32('iter', 2 * n + 1).fill(0);
     first[WORLD] = 0;
     iter[WORLD] = childStart[WORLD]!;
     while (stack.length > 0) {
@@ -129,11 +134,11 @@ export function pricePairs(pool: PreparedPool, cert: DualCertificate): number[] 
     }
   }
   // k(v) and the window of positions each vertex queries (gaps ≤ G − 1: the linear bound holds).
-  const k = new Float64Array(n);
-  const keyRight = new Float64Array(n);
-  const keyLeft = new Float64Array(n);
-  const fromPos = new Int32Array(n);
-  const toPos = new Int32Array(n);
+  const k = scratch.float64('k', n);
+  const keyRight = scratch.float64('keyRight', n);
+  const keyLeft = scratch.float64('keyLeft', n);
+  const fromPos = scratch.int32('fromPos', n);
+  const toPos = scratch.int32('toPos', n);
   let farPairs = false;
   for (let v = 0; v < n; v++) {
     k[v] = dual[v]! - scales.pairBonus - 2 * scales.waitUnit * priority[v]!;
@@ -282,6 +287,9 @@ function priceFarPairs(
   }
 }
 
+/** This module's arrays, kept between passes (see {@link Scratch}). */
+const scratch = new Scratch();
+
 /** A min-segment tree of two keys per position, with "report every position below t" queries. */
 class ThresholdTree {
   private readonly leaves: number;
@@ -293,9 +301,9 @@ class ThresholdTree {
     let leaves = 1;
     while (leaves < n) leaves *= 2;
     this.leaves = leaves;
-    this.right = new Float64Array(2 * leaves).fill(Number.POSITIVE_INFINITY);
-    this.left = new Float64Array(2 * leaves).fill(Number.POSITIVE_INFINITY);
-    this.stack = new Int32Array(64 * 2 + 2 * leaves);
+    this.right = scratch.float64('treeRight', 2 * leaves).fill(Number.POSITIVE_INFINITY);
+    this.left = scratch.float64('treeLeft', 2 * leaves).fill(Number.POSITIVE_INFINITY);
+    this.stack = scratch.int32('treeStack', 64 * 2 + 2 * leaves);
   }
 
   set(position: number, rightKey: number, leftKey: number): void {
