@@ -284,7 +284,9 @@ export class PrimalDualMatcher {
    * voids every hint to it.
    */
   top(x: number): number {
-    const { blossomParent: parent, hint, hintGen, gen } = this;
+    const parent = this.blossomParent;
+    if (parent[x] === -1) return x;
+    const { hint, hintGen, gen } = this;
     let y = x;
     while (parent[y] !== -1) {
       const h = hint[y]!;
@@ -347,16 +349,21 @@ export class PrimalDualMatcher {
 
   /** Events for a vertex that just became outer (S): its zero-dual time and its edges. */
   private outerVertexEvents(v: number): void {
-    const { heap, delta, endpoint, adj, label } = this;
-    heap.push(delta + this.yOf(v), RANK_ZERO | (v * 4 + EV_ZERO_VERTEX));
+    const { heap, delta, endpoint, adj, label, blossomParent, dual, sign, mark, w } = this;
+    const yv = this.yOf(v);
+    heap.push(delta + yv, RANK_ZERO | (v * 4 + EV_ZERO_VERTEX));
     const bv = this.top(v);
     for (let a = this.adjStart[v]!, end = this.adjStart[v + 1]!; a < end; a++) {
       const p = adj[a]!;
-      const bu = this.top(endpoint[p]!);
+      const u = endpoint[p]!;
+      const bu = blossomParent[u] === -1 ? u : this.top(u);
       if (bu === bv) continue;
       const lu = label[bu];
-      if (lu === FREE) this.pushGrow(p, delta + this.slack2(p >> 1));
-      else if (lu === S) heap.push(delta + this.slack2(p >> 1) / 2, RANK_SS | ((p >> 1) * 4 + EV_SS));
+      if (lu !== FREE && lu !== S) continue;
+      // The edge's doubled slack (slack2, with v's dual read once).
+      const slack = yv + (dual[u]! + sign[u]! * (delta - mark[u]!)) - 2 * w[p >> 1]!;
+      if (lu === FREE) this.pushGrow(p, delta + slack);
+      else heap.push(delta + slack / 2, RANK_SS | ((p >> 1) * 4 + EV_SS));
     }
   }
 
@@ -755,12 +762,16 @@ export class PrimalDualMatcher {
       this.treeOf[x] = -1;
     }
     if (this.liveTrees === 0) return;
-    const { adj, adjStart, endpoint, label } = this;
+    const { adj, adjStart, endpoint, label, blossomParent, dual, sign, mark, w, delta } = this;
     for (const x of all) {
       if (x >= n) continue;
+      // x is out of every tree now (sign 0): its dual is dual[x].
+      const yx = dual[x]!;
       for (let a = adjStart[x]!, end = adjStart[x + 1]!; a < end; a++) {
         const q = adj[a]!;
-        if (label[this.top(endpoint[q]!)] === S) this.pushGrow(q ^ 1, this.delta + this.slack2(q >> 1));
+        const u = endpoint[q]!;
+        if (label[blossomParent[u] === -1 ? u : this.top(u)] !== S) continue;
+        this.pushGrow(q ^ 1, delta + (dual[u]! + sign[u]! * (delta - mark[u]!) + yx - 2 * w[q >> 1]!));
       }
     }
   }
