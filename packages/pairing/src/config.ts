@@ -36,5 +36,10 @@ export const defaultPairingConfig: PairingConfig = Object.freeze({
   rematchCooldownSeconds: 0,
 });
 
-/** Version stamped on every pair's explanation (`MatchCreated` carries it for auditors). */
-export const ALGORITHM_VERSION = 'mwm-3';
+/**
+ * Version stamped on every pair's explanation (`MatchCreated` carries it for auditors). `mwm-4`:
+ * the candidate graph has 3 partners per entry instead of 6, so among matchings of equal weight
+ * another one can be chosen; a pass recorded by an earlier version re-runs with its pair
+ * differences as notes (see @mm/replay's rerunPass).
+ */
+export const ALGORITHM_VERSION = 'mwm-4';
