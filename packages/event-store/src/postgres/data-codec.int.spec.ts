@@ -162,6 +162,37 @@ describe('event data compressed with a dictionary per type (postgres)', () => {
     }
   });
 
+  it('a writer still sampling picks up the dictionary another process registered meanwhile', async () => {
+    const type = `Late${randomBytes(3).toString('hex')}`;
+    const streamName = `codec-${randomBytes(4).toString('hex')}`;
+    const quick = await open({ dataCompression: { samples: 2 } });
+    const slow = await open({ dataCompression: { samples: 1000 } }); // would sample for long
+    try {
+      await quick.appendToStream(streamName, [joined(type, 0), joined(type, 1)]);
+      await eventually(async () => {
+        const { rows } = await admin.query(
+          `SELECT 1 FROM ${s}.event_data_dictionaries d JOIN ${s}.event_types t ON t.id = d.type_id WHERE t.name = $1`,
+          [type],
+        );
+        expect(rows).toHaveLength(1);
+      });
+      // slow opened before the registration: it looks again every 4 samples
+      let n = 2;
+      await eventually(async () => {
+        await slow.appendToStream(streamName, [joined(type, n++)]);
+        const rows = await storedRows(streamName);
+        expect(rows.at(-1)!.data_deflated).not.toBeNull();
+      });
+      expect(n - 2).toBeLessThanOrEqual(12);
+      expect((await slow.readStream(streamName)).map((e) => (e.data as { userId: string }).userId)).toEqual(
+        Array.from({ length: n }, (_, i) => `user-${i}`),
+      );
+    } finally {
+      await quick.close();
+      await slow.close();
+    }
+  });
+
   it('data that a dictionary does not make smaller is stored plain', async () => {
     const type = `Tiny${randomBytes(3).toString('hex')}`;
     const streamName = `codec-${randomBytes(4).toString('hex')}`;

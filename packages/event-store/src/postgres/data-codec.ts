@@ -12,7 +12,8 @@ import { quoteIdentifier } from './sql.js';
  * of earlier events of the same type and schema version finds those: QueueJoined 222 → ≈ 85 bytes.
  *
  * A dictionary is trained once per (type, schema version) from the first `samples` events this
- * store appends of it (they are stored as plain `json`), then registered in
+ * store appends of it (they are stored as plain `json`; every few samples it looks whether another
+ * process registered one meanwhile, and uses that one), then registered in
  * `event_data_dictionaries` (the first writer to register wins; everyone uses the winner's) and
  * never changed: rows name it by id, so any reader decodes any row. Data that does not get
  * smaller is stored plain. Readers load dictionaries by id on first sight.
@@ -23,7 +24,7 @@ import { quoteIdentifier } from './sql.js';
  */
 
 export interface DataCompressionOptions {
-  /** Events of a type (and schema version) whose data make its dictionary. @defaultValue 32 */
+  /** Events of a type (and schema version) whose data make its dictionary. @defaultValue 16 */
   samples?: number;
   /** Cap on a dictionary's size in bytes (at most the 16 KiB window the store compresses with). @defaultValue 16384 */
   maxDictionaryBytes?: number;
@@ -40,7 +41,12 @@ interface Dictionary {
 interface Training {
   samples: string[];
   registering?: Promise<void>;
+  /** A look for a dictionary registered by another process is in flight. */
+  looking?: boolean;
 }
+
+/** While sampling, look for a dictionary registered by another process every this many samples. */
+const LOOKUP_EVERY = 4;
 
 const key = (type: string, schemaVersion: number) => `${schemaVersion}:${type}`;
 
@@ -69,7 +75,7 @@ export class DataCodec {
     this.#pool = pool;
     this.#schema = quoteIdentifier(schema);
     this.#enabled = options !== false;
-    this.#samples = Math.max(1, (options ? options.samples : undefined) ?? 32);
+    this.#samples = Math.max(1, (options ? options.samples : undefined) ?? 16);
     this.#maxBytes = Math.min(
       2 ** WINDOW_BITS,
       Math.max(256, (options ? options.maxDictionaryBytes : undefined) ?? 16_384),
@@ -115,7 +121,19 @@ export class DataCodec {
     }
     if (training.registering || this.#closed) return;
     training.samples.push(JSON.stringify(data));
-    if (training.samples.length < this.#samples) return;
+    if (training.samples.length < this.#samples) {
+      // Another process may have registered one meanwhile: look now and then, so that every
+      // process does not store its own first samples plain.
+      if (training.samples.length % LOOKUP_EVERY === 0 && !training.looking) {
+        training.looking = true;
+        this.#lookup(type, schemaVersion)
+          .catch(() => undefined) // looked again after the next few samples
+          .finally(() => {
+            training.looking = false;
+          });
+      }
+      return;
+    }
     const bytes = this.#dictionaryOf(training.samples);
     const registering = this.#register(type, schemaVersion, bytes)
       .catch(() => {
@@ -137,6 +155,17 @@ export class DataCodec {
     let bytes = Buffer.from(distinct.join('\n'));
     if (bytes.length > this.#maxBytes) bytes = bytes.subarray(bytes.length - this.#maxBytes);
     return Buffer.from(bytes);
+  }
+
+  async #lookup(type: string, schemaVersion: number): Promise<void> {
+    const s = this.#schema;
+    const { rows } = await this.#pool.query<{ id: number; dictionary: Buffer }>(
+      `SELECT d.id, d.dictionary FROM ${s}.event_data_dictionaries d JOIN ${s}.event_types t ON t.id = d.type_id
+        WHERE t.name = $1 AND d.schema_version = $2`,
+      [type, schemaVersion],
+    );
+    const row = rows[0];
+    if (row && !this.#closed) this.#remember(row.id, type, schemaVersion, row.dictionary);
   }
 
   async #register(type: string, schemaVersion: number, bytes: Buffer): Promise<void> {
