@@ -33,8 +33,9 @@ export function preparePool(input: readonly PoolEntry[], now: number, config: Pa
   const seen = new Set<string>();
   for (let k = 0; k < size; k++) {
     const e = input[k]!;
-    if (seen.has(e.entryId)) throw new PairingInputError(`duplicate entryId ${e.entryId}`);
+    // One hash lookup per entry: a duplicate leaves the set's size unchanged.
     seen.add(e.entryId);
+    if (seen.size === k) throw new PairingInputError(`duplicate entryId ${e.entryId}`);
     if (!Number.isFinite(e.rating) || !Number.isFinite(e.enqueuedAt)) {
       throw new PairingInputError(`entry ${e.entryId} has a non-finite rating or enqueuedAt`);
     }
