@@ -62,6 +62,16 @@ const storedRows = async (streamName: string) =>
     )
   ).rows;
 
+/** Waits until a dictionary of `type` is registered (off the append path). */
+const dictionaryRegistered = (type: string) =>
+  eventually(async () => {
+    const { rows } = await admin.query(
+      `SELECT 1 FROM ${s}.event_data_dictionaries d JOIN ${s}.event_types t ON t.id = d.type_id WHERE t.name = $1`,
+      [type],
+    );
+    expect(rows).toHaveLength(1);
+  });
+
 describe('event data compressed with a dictionary per type (postgres)', () => {
   it('stores the first events of a type plain, then compressed with the dictionary trained from them; every reader gets the data back', async () => {
     const type = `Joined${randomBytes(3).toString('hex')}`;
@@ -74,14 +84,7 @@ describe('event data compressed with a dictionary per type (postgres)', () => {
         written.push(event);
         await writer.appendToStream(streamName, [event]);
       }
-      // the dictionary is registered after the 4th sample, off the append path
-      await eventually(async () => {
-        const { rows } = await admin.query(
-          `SELECT 1 FROM ${s}.event_data_dictionaries d JOIN ${s}.event_types t ON t.id = d.type_id WHERE t.name = $1`,
-          [type],
-        );
-        expect(rows).toHaveLength(1);
-      });
+      await dictionaryRegistered(type); // after the 4th sample
       for (let n = 4; n < 20; n++) {
         const event = joined(type, n);
         written.push(event);
@@ -128,13 +131,7 @@ describe('event data compressed with a dictionary per type (postgres)', () => {
     const first = await open({ dataCompression: { samples: 2 } });
     try {
       await first.appendToStream(streamName, [joined(type, 0), joined(type, 1)]);
-      await eventually(async () => {
-        const { rows } = await admin.query(
-          `SELECT 1 FROM ${s}.event_data_dictionaries d JOIN ${s}.event_types t ON t.id = d.type_id WHERE t.name = $1`,
-          [type],
-        );
-        expect(rows).toHaveLength(1);
-      });
+      await dictionaryRegistered(type);
     } finally {
       await first.close();
     }
@@ -169,13 +166,7 @@ describe('event data compressed with a dictionary per type (postgres)', () => {
     const slow = await open({ dataCompression: { samples: 1000 } }); // would sample for long
     try {
       await quick.appendToStream(streamName, [joined(type, 0), joined(type, 1)]);
-      await eventually(async () => {
-        const { rows } = await admin.query(
-          `SELECT 1 FROM ${s}.event_data_dictionaries d JOIN ${s}.event_types t ON t.id = d.type_id WHERE t.name = $1`,
-          [type],
-        );
-        expect(rows).toHaveLength(1);
-      });
+      await dictionaryRegistered(type);
       // slow opened before the registration: it looks again every 4 samples
       let n = 2;
       await eventually(async () => {
@@ -210,13 +201,7 @@ describe('event data compressed with a dictionary per type (postgres)', () => {
         },
       });
       await store.appendToStream(streamName, [tiny()]);
-      await eventually(async () => {
-        const { rows } = await admin.query(
-          `SELECT 1 FROM ${s}.event_data_dictionaries d JOIN ${s}.event_types t ON t.id = d.type_id WHERE t.name = $1`,
-          [type],
-        );
-        expect(rows).toHaveLength(1);
-      });
+      await dictionaryRegistered(type);
       await store.appendToStream(streamName, [tiny()]);
       const rows = await storedRows(streamName);
       expect(rows.map((row) => row.data)).toEqual([{}, {}]);
