@@ -1,11 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { keySlot, redisKeys } from '@mm/redis';
 import { createRedisClient, type RedisClient } from '@mm/runtime';
+import { type LocalRedisCluster, redisClusterToolsFound, startLocalRedisCluster } from '@mm/testing';
 import express from 'express';
 import type { Cluster } from 'ioredis';
 import { pino } from 'pino';
@@ -18,82 +14,72 @@ import { commandRateLimits } from './rate-limits.js';
  * infra/redis-cluster.sh): users whose counters live on different nodes are each limited, so the
  * store's script is there on every primary (SCRIPT LOAD has no key and would reach one node only).
  */
-const script = fileURLToPath(new URL('../../../../infra/redis-cluster.sh', import.meta.url));
 const FIRST_PORT = 17003;
-const toolsFound = ['redis-server', 'redis-cli'].every((tool) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-});
-let dir: string | undefined;
+let local: LocalRedisCluster | undefined;
 let redis: RedisClient | undefined;
 
 beforeAll(() => {
-  if (!toolsFound) return;
-  dir = mkdtempSync(join(tmpdir(), 'cluster-helper-'));
-  execFileSync('bash', [script, 'start', dir, String(FIRST_PORT)], { stdio: 'pipe' });
-  redis = createRedisClient(
-    { url: 'redis://127.0.0.1:6379', clusterNodes: [0, 1, 2].map((i) => `127.0.0.1:${FIRST_PORT + i}`) },
-    { maxRetriesPerRequest: 2 },
-  );
+  if (!redisClusterToolsFound) return;
+  local = startLocalRedisCluster(FIRST_PORT);
+  redis = createRedisClient({ url: 'redis://127.0.0.1:6379', clusterNodes: local.nodes }, { maxRetriesPerRequest: 2 });
 }, 60_000);
 afterAll(() => {
   redis?.disconnect();
-  if (dir) execFileSync('bash', [script, 'stop', dir], { stdio: 'pipe' });
+  local?.stop();
 });
 
-describe.skipIf(!toolsFound)('command rate limits on Redis Cluster (needs redis-server and redis-cli on PATH)', () => {
-  it('limits every user, whichever node holds their counter', async () => {
-    const cluster = redis as Cluster;
-    const prefix = 'rl-cluster';
-    const keys = redisKeys(prefix);
-    // Users whose counters fall on each of the three primaries.
-    const nodeOf = (key: string) => cluster.slots[keySlot(key)]?.join();
-    const users: string[] = [];
-    const nodes = new Set<string | undefined>();
-    if (cluster.status !== 'ready') await new Promise((resolve) => cluster.once('ready', resolve));
-    for (let i = 0; nodes.size < 3 && i < 1000; i++) {
-      const node = nodeOf(keys.rateLimitUser('t', `u${i}`));
-      if (!nodes.has(node)) {
-        nodes.add(node);
-        users.push(`u${i}`);
+describe.skipIf(!redisClusterToolsFound)(
+  'command rate limits on Redis Cluster (needs redis-server and redis-cli on PATH)',
+  () => {
+    it('limits every user, whichever node holds their counter', async () => {
+      const cluster = redis as Cluster;
+      const prefix = 'rl-cluster';
+      const keys = redisKeys(prefix);
+      // Users whose counters fall on each of the three primaries.
+      const nodeOf = (key: string) => cluster.slots[keySlot(key)]?.join();
+      const users: string[] = [];
+      const nodes = new Set<string | undefined>();
+      if (cluster.status !== 'ready') await new Promise((resolve) => cluster.once('ready', resolve));
+      for (let i = 0; nodes.size < 3 && i < 1000; i++) {
+        const node = nodeOf(keys.rateLimitUser('t', `u${i}`));
+        if (!nodes.has(node)) {
+          nodes.add(node);
+          users.push(`u${i}`);
+        }
       }
-    }
-    expect(users).toHaveLength(3);
+      expect(users).toHaveLength(3);
 
-    const app = express();
-    app.use((req, res, next) => {
-      res.locals.principal = { tenantId: 't', userId: String(req.headers['x-user']), roles: [] };
-      next();
+      const app = express();
+      app.use((req, res, next) => {
+        res.locals.principal = { tenantId: 't', userId: String(req.headers['x-user']), roles: [] };
+        next();
+      });
+      app.use(
+        ...commandRateLimits({
+          redis: cluster,
+          redisPrefix: prefix,
+          windowSeconds: 60,
+          perUser: 1,
+          perTenant: 0,
+          exemptRoles: [],
+          logger: pino({ level: 'silent' }),
+        }),
+      );
+      app.post('/command', (_req, res) => {
+        res.status(204).end();
+      });
+      app.use(errorHandler('1kb'));
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/command`;
+      const send = (user: string) => fetch(url, { method: 'POST', headers: { 'x-user': user } }).then((r) => r.status);
+      try {
+        for (const user of users) expect([await send(user), await send(user)], user).toEqual([204, 429]);
+        for (const user of users) expect(Number(await cluster.get(keys.rateLimitUser('t', user)))).toBe(2);
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
     });
-    app.use(
-      ...commandRateLimits({
-        redis: cluster,
-        redisPrefix: prefix,
-        windowSeconds: 60,
-        perUser: 1,
-        perTenant: 0,
-        exemptRoles: [],
-        logger: pino({ level: 'silent' }),
-      }),
-    );
-    app.post('/command', (_req, res) => {
-      res.status(204).end();
-    });
-    app.use(errorHandler('1kb'));
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/command`;
-    const send = (user: string) => fetch(url, { method: 'POST', headers: { 'x-user': user } }).then((r) => r.status);
-    try {
-      for (const user of users) expect([await send(user), await send(user)], user).toEqual([204, 429]);
-      for (const user of users) expect(Number(await cluster.get(keys.rateLimitUser('t', user)))).toBe(2);
-    } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-  });
-});
+  },
+);

@@ -1,8 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { matchStream } from '@mm/contracts';
 import {
   createQueueViewProjection,
@@ -12,6 +7,7 @@ import {
   runProjection,
 } from '@mm/projections';
 import { isCluster, keySlot, redisKeys, scanKeys, unlinkKeys } from '@mm/redis';
+import { type LocalRedisCluster, redisClusterToolsFound, startLocalRedisCluster } from '@mm/testing';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
@@ -22,30 +18,18 @@ import { ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../
  * through BullMQ, a pairing worker takes the pool's lock and snapshot, commits the pair and the
  * game is created — every script and pipeline routed to the node of its keys' hash slot.
  */
-const script = fileURLToPath(new URL('../../../../infra/redis-cluster.sh', import.meta.url));
 const FIRST_PORT = 17000;
-const NODES = [0, 1, 2].map((i) => `127.0.0.1:${FIRST_PORT + i}`).join(',');
-/** infra/services.sh installs redis-server (with redis-cli) on Debian when it starts a local Redis. */
-const toolsFound = ['redis-server', 'redis-cli'].every((tool) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-});
-let dir: string | undefined;
+let local: LocalRedisCluster | undefined;
 let stack: WorkerStack | undefined;
 
 beforeAll(async () => {
-  if (!toolsFound) return;
-  dir = mkdtempSync(join(tmpdir(), 'cluster-helper-'));
-  execFileSync('bash', [script, 'start', dir, String(FIRST_PORT)], { stdio: 'pipe' });
-  stack = await startWorkerStack({ REDIS_CLUSTER_NODES: NODES });
+  if (!redisClusterToolsFound) return;
+  local = startLocalRedisCluster(FIRST_PORT);
+  stack = await startWorkerStack({ REDIS_CLUSTER_NODES: local.nodes.join(',') });
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();
-  if (dir) execFileSync('bash', [script, 'stop', dir], { stdio: 'pipe' });
+  local?.stop();
 });
 
 /** The prefix's keys on each primary of the cluster. */
@@ -64,7 +48,7 @@ async function keysPerNode(cluster: Cluster, prefix: string): Promise<number[]> 
   );
 }
 
-describe.skipIf(!toolsFound)('on Redis Cluster (needs redis-server and redis-cli on PATH)', () => {
+describe.skipIf(!redisClusterToolsFound)('on Redis Cluster (needs redis-server and redis-cli on PATH)', () => {
   it('join → pairing → match → game: projector, BullMQ and the pairing worker on three primaries', async () => {
     const cluster = stack!.redis as unknown as Cluster;
     expect(isCluster(cluster)).toBe(true);
