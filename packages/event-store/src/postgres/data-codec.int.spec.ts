@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { inflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, readAllPages } from '../testing/index.js';
 import type { EventData, Json } from '../types.js';
+import { inflateText } from './data-codec.js';
 import { migrateEventStore } from './migrate.js';
 import { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store.js';
 import { quoteIdentifier } from './sql.js';
@@ -206,6 +207,76 @@ describe('event data compressed with a dictionary per type (postgres)', () => {
       const rows = await storedRows(streamName);
       expect(rows.map((row) => row.data)).toEqual([{}, {}]);
       expect((await store.readStream(streamName)).map((event) => event.data)).toEqual([{}, {}]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("inflateText (the readers' inflater: fflate into a reused buffer) against zlib", () => {
+  // the writer's format: raw DEFLATE, level 4, memLevel 3, a 16 KiB window, the dictionary preset
+  const deflate = (text: Buffer, dictionary: Buffer) =>
+    deflateRawSync(text, { dictionary, level: 4, memLevel: 3, windowBits: 14 });
+  const dictionary = Buffer.from(
+    Array.from({ length: 16 }, (_, n) => JSON.stringify(joined('QueueJoined', n).data)).join('\n'),
+  );
+  const same = (text: Buffer, dict = dictionary) => {
+    const deflated = deflate(text, dict);
+    const zlibText = inflateRawSync(deflated, { dictionary: dict });
+    expect(zlibText.equals(text)).toBe(true);
+    const ours = inflateText(deflated, dict);
+    expect(Buffer.from(ours).equals(zlibText)).toBe(true);
+  };
+
+  it("gives zlib's bytes: events like the dictionary, other text, non-ASCII text, empty data", () => {
+    for (let n = 0; n < 200; n++) same(Buffer.from(JSON.stringify(joined('QueueJoined', n * 7).data)));
+    same(Buffer.from(JSON.stringify({ name: 'Zoë Łukasiewicz 😀 王', note: 'ünïcödé '.repeat(40) })));
+    same(Buffer.from('{}'));
+    same(Buffer.from(''));
+    same(Buffer.from('x'), Buffer.from('')); // no dictionary bytes at all
+  });
+
+  it('data larger than its output buffer (64 KiB), compressible or not (stored blocks), and the calls after it', () => {
+    const big = Buffer.from(JSON.stringify(Array.from({ length: 3000 }, (_, n) => joined('QueueJoined', n).data))); // ≈ 700 KB
+    same(big);
+    same(Buffer.from(randomBytes(200_000).toString('base64')));
+    const random = randomBytes(150_000); // incompressible: stored blocks
+    const deflated = deflate(random, dictionary);
+    expect(() => inflateText(deflated, dictionary)).not.toThrow(); // bytes, not text: no comparison of the text
+    expect(inflateRawSync(deflated, { dictionary }).equals(random)).toBe(true);
+    for (let n = 0; n < 20; n++) same(Buffer.from(JSON.stringify(joined('QueueJoined', n).data)));
+    same(big);
+  });
+
+  it("damaged data fails (with zlib's error) instead of giving other text", () => {
+    const deflated = deflate(Buffer.from(JSON.stringify(joined('QueueJoined', 3).data)), dictionary);
+    expect(() => inflateText(deflated.subarray(0, deflated.length - 4), dictionary)).toThrow();
+    expect(() => inflateText(Buffer.from([0xff, 0xff, 0xff, 0xff]), dictionary)).toThrow();
+  });
+
+  it('an event whose data is larger than the output buffer is stored compressed and read back', async () => {
+    const type = `Big${randomBytes(3).toString('hex')}`;
+    const streamName = `codec-${randomBytes(4).toString('hex')}`;
+    const store = await open({ dataCompression: { samples: 1 } });
+    try {
+      const first = joined(type, 0);
+      await store.appendToStream(streamName, [first]);
+      await dictionaryRegistered(type);
+      const event = joined(type, 1);
+      event.data = {
+        ...(event.data as Record<string, Json>),
+        list: Array.from({ length: 8000 }, (_, n) => `item-${n}`),
+      };
+      expect(JSON.stringify(event.data).length).toBeGreaterThan(64 * 1024);
+      await store.appendToStream(streamName, [event]);
+      const rows = await storedRows(streamName);
+      expect(rows[1]!.data_deflated).not.toBeNull();
+      const reader = await open({ dataCompression: false });
+      try {
+        expect((await reader.readStream(streamName)).map((e) => e.data)).toEqual([first.data, event.data]);
+      } finally {
+        await reader.close();
+      }
     } finally {
       await store.close();
     }

@@ -7,6 +7,7 @@ export {
 } from './archive-partitions.js';
 export { ChangeListener } from './change-listener.js';
 export { isConnectionError } from './connection-errors.js';
+export { inflateText } from './data-codec.js';
 export { EVENT_STORE_MIGRATIONS_TABLE, type MigrateEventStoreOptions, migrateEventStore } from './migrate.js';
 export {
   createPostgresEventStore,
