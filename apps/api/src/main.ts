@@ -1,41 +1,13 @@
-import { ConfigError, loadConfig, opsPort } from '@mm/config';
-import { buildApi } from '@mm/http-api';
-import { startOpsServer } from '@mm/metrics';
-import { pino } from 'pino';
+import { enableCompileCache, flushCompileCache } from 'node:module';
 
-/** apps/api: the command and query HTTP API. Wiring and lifecycle only; the logic is in packages/. */
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'matchmaking-api' } });
-  const api = await buildApi(config, logger);
-  const server = api.app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'matchmaking API listening'));
-  server.keepAliveTimeout = 65_000;
-  // /metrics, /health and /ready on the ops port: metrics are never served on the public port.
-  const ops = await startOpsServer({
-    registry: api.registry,
-    port: opsPort(config, 'api'),
-    host: config.OPS_HOST,
-    checks: api.readinessChecks,
-    logger,
-  });
-  logger.info({ port: ops.port }, 'ops server listening (/metrics, /health, /ready)');
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    server.close(() => {
-      void Promise.all([api.close(), ops.close()]).then(() => process.exit(0));
-    });
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(1), 10_000).unref();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-}
-
-main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-});
+/*
+ * The process's entry point. V8 keeps the code it compiled for the app's modules on disk between
+ * starts (node:module's compile cache, in NODE_COMPILE_CACHE or the OS temp dir), so a process
+ * started again — after a crash, by a supervisor, in a deploy — compiles less before it is ready.
+ * The app is imported only afterwards, so its whole module graph is compiled with the cache on (a
+ * static import would be compiled before this line runs), and the cache is written as soon as the
+ * graph is loaded: a process that is later killed (SIGKILL) never reaches the write at exit.
+ */
+enableCompileCache();
+await import('./run.js');
+flushCompileCache();
