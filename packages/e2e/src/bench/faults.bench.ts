@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { reconcileWithLiveGameApi } from '@mm/audit';
 import { pairingSettings } from '@mm/config';
@@ -23,7 +24,7 @@ import { RedisServer } from '../stack/redis-server.js';
 import type { ServiceProcess } from '../stack/service-process.js';
 import { type Stack, startStack } from '../stack/stack.js';
 import { auditSettled } from '../verify.js';
-import { type Summary, summarize } from './percentiles.js';
+import { latencyTimeline, type MatchSample, type Summary, summarize } from './percentiles.js';
 
 /*
  * pnpm bench:faults — the operator's fault runs (infrastructure faults and edge faults) as a
@@ -38,7 +39,7 @@ import { type Summary, summarize } from './percentiles.js';
  *              2 % refusals).
  */
 const HELP = `pnpm bench:faults [--scenario redis|postgres|kills|all] [--rate 100] [--seconds 90] [--seed 1]
-                   [--warmup 5] [--keep-logs] [--source]
+                   [--warmup 5] [--keep-logs] [--source] [--trace matches.csv]
 
 Scenarios (default all, one after the other, each on a stack of its own):
   redis     a Redis of the run's own (no persistence) is SIGKILLed at 1/3 and 2/3 of the run and
@@ -57,6 +58,9 @@ then answers are checked against the log, the audit runs, the Redis views and th
 models are compared with a replay of the log, and live-game-sim's games are reconciled with it.
 The apps run compiled (tsc -b first, incremental; as the production images run them); --source
 runs their TypeScript through tsx instead (slower starts: restarts after a kill take longer).
+The table shows the match latency in 5 s buckets with the faults that started in each (also in
+the JSON as match_latency_timeline); --trace writes every measured match (seconds since the
+measured phase began, latency) and every fault to a CSV file (one per scenario with 'all').
 Progress on stderr; a table per scenario, then one JSON line (last line) on stdout. Exit code 0
 whether or not the goals are met (the JSON says), 2 on bad arguments.`;
 
@@ -70,6 +74,8 @@ interface Options {
   seed: number;
   warmup: number;
   keepLogs: boolean;
+  /** Write every measured match (and every fault) to this CSV file: where the slow tail lies in time. */
+  trace: string | null;
   /** Run the apps from their TypeScript sources through tsx instead of compiled JavaScript. */
   source: boolean;
 }
@@ -90,6 +96,7 @@ function parseOptions(argv: string[]): Options | 'help' {
         seed: { type: 'string', default: '1' },
         warmup: { type: 'string', default: '5' },
         'keep-logs': { type: 'boolean', default: false },
+        trace: { type: 'string' },
         source: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -118,6 +125,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     seed: number('seed', v.seed, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
     warmup: number('warmup', v.warmup, (n) => n >= 0 && n <= 600, 'a number of seconds in [0, 600]'),
     keepLogs: v['keep-logs'],
+    trace: v.trace ?? null,
     source: v.source,
   };
 }
@@ -160,6 +168,8 @@ interface Driven {
   measuredEntries: Set<string>;
   /** How long the measured phase took (longer than --seconds when the API could not keep up). */
   driveSeconds: number;
+  /** Epoch ms when the measured phase began. */
+  startedAt: number;
 }
 
 /**
@@ -229,7 +239,7 @@ async function drive(
   } finally {
     clearInterval(progress);
   }
-  return { outcomes, unanswered, measuredEntries, driveSeconds: (Date.now() - startedAt) / 1000 };
+  return { outcomes, unanswered, measuredEntries, driveSeconds: (Date.now() - startedAt) / 1000, startedAt };
 }
 
 /**
@@ -454,6 +464,19 @@ async function runScenario(scenario: Scenario, options: Options) {
         };
       });
     const latency = matchLatencies(events, driven.measuredEntries);
+    if (options.trace) {
+      // One row per measured match, then one per fault: seconds since the measured phase began.
+      const t = (at: number) => ((at - driven.startedAt) / 1000).toFixed(3);
+      const rows = [
+        'scenario,t_s,what,match_latency_ms',
+        ...latency.samples.map((m) => `${scenario},${t(m.joinedAt)},match,${m.ms}`),
+        ...faults.map((f) => `${scenario},${t(f.start)},${f.kind} ${f.target},`),
+      ];
+      writeFileSync(
+        options.scenarios.length > 1 ? `${options.trace}.${scenario}` : options.trace,
+        `${rows.join('\n')}\n`,
+      );
+    }
     const resumeMax = resumes.some((r) => r.every_pool_resumed_ms === null)
       ? null
       : Math.max(0, ...resumes.map((r) => r.every_pool_resumed_ms as number));
@@ -499,8 +522,9 @@ async function runScenario(scenario: Scenario, options: Options) {
       pairing_resume: resumes,
       pairing_resume_ms_max: resumeMax,
       api_ready_after_pg_ms_max: scenario === 'postgres' ? apiReadyMax : null,
-      match_latency_ms: latency,
+      match_latency_ms: { count: latency.count, p50: latency.p50, p99: latency.p99, max: latency.max },
       match_latency_p99_ms: latency.p99,
+      match_latency_timeline: latencyTimeline(latency.samples, faults, driven.startedAt),
       orphan_games: games.stats.orphans,
       game_findings: games.findings.length,
       audit_violations: audit.violations.length,
@@ -560,9 +584,9 @@ async function terminateConnections(applicationName: string): Promise<void> {
  * Second compatible join → MatchCreated for matches of two measured players, from the store's
  * commit timestamps (one clock: the database's): MatchCreated's minus the later QueueJoined's.
  */
-function matchLatencies(events: RecordedEvent[], measured: Set<string>): Summary {
+function matchLatencies(events: RecordedEvent[], measured: Set<string>): Summary & { samples: MatchSample[] } {
   const joinedAt = new Map<string, number>();
-  const out: number[] = [];
+  const samples: MatchSample[] = [];
   for (const e of events) {
     // biome-ignore lint/suspicious/noExplicitAny: raw event data
     const d: any = e.data;
@@ -572,10 +596,10 @@ function matchLatencies(events: RecordedEvent[], measured: Set<string>): Summary
       const b = d.black?.queueEntryId;
       if (!measured.has(w) || !measured.has(b)) continue;
       const later = Math.max(joinedAt.get(w) ?? Number.NaN, joinedAt.get(b) ?? Number.NaN);
-      if (Number.isFinite(later)) out.push(e.recordedAt.getTime() - later);
+      if (Number.isFinite(later)) samples.push({ joinedAt: later, ms: e.recordedAt.getTime() - later });
     }
   }
-  return summarize(out);
+  return { ...summarize(samples.map((s) => s.ms)), samples };
 }
 
 type ScenarioResult = Awaited<ReturnType<typeof runScenario>>;
@@ -636,6 +660,11 @@ function printTable(scenario: Scenario, r: ScenarioResult, options: Options): vo
       'orphan_games',
     ),
     row('audit violations', r.audit_violations, 'audit_violations'),
+    '  2nd join → MatchCreated by 5 s of second joins (faults started in the bucket):',
+    ...r.match_latency_timeline.map(
+      (b) =>
+        `    ${`${b.from_s}s`.padStart(6)}  n ${String(b.matches).padStart(4)}  p50 ${ms(b.p50).padStart(8)}  p99 ${ms(b.p99).padStart(8)}  max ${ms(b.max).padStart(8)}${b.faults.length ? `  ← ${b.faults.join(', ')}` : ''}`,
+    ),
     `  ${
       r.ok
         ? 'every goal met'
