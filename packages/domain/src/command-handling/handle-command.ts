@@ -4,7 +4,7 @@ import type { CurrentRevision, EventData, EventMetadata, EventStore, Json, Strea
 import { isWrongExpectedRevision } from '@mm/event-store';
 import type { Decider } from '../decider/decider.js';
 import type { DomainError } from '../errors/domain-error.js';
-import { type LoadedState, loadState, rememberState } from './load-state.js';
+import { cachedState, type LoadedState, loadState, rememberState } from './load-state.js';
 
 /**
  * Event ids for the events a command produces. Pass deterministic ids when the command
@@ -124,6 +124,13 @@ export const decideAppend = <State, Command, Event extends MatchmakingEvent>(
  * with jittered backoff; if the stream keeps moving the last conflict error is thrown
  * (an unexpected condition, not a business outcome). Event data is validated against
  * the contracts schema before appending; a schema violation throws (a bug in a decider).
+ *
+ * When the decider's states are cached (`cacheStatesOf`) and this process holds the stream's
+ * state, the first attempt decides on it without reading (one round trip less, the common case
+ * for a player's next command through the same process): a decision that appends is made safe
+ * by the expected revision — a stale state conflicts, and the stream is read (no backoff, no
+ * attempt counted) — while a refusal or a decision with nothing to do is only answered after a
+ * fresh read confirms it, because a stale state would make it a wrong answer.
  */
 export const handleCommand = async <State, Command, Event extends MatchmakingEvent>(
   options: HandleCommandOptions<State, Command, Event>,
@@ -131,11 +138,24 @@ export const handleCommand = async <State, Command, Event extends MatchmakingEve
   const { store, streamName, decider, command, metadata, eventIds } = options;
   const maxAttempts = options.retry?.maxAttempts ?? 5;
   const baseDelayMs = options.retry?.baseDelayMs ?? 5;
+  let fromCache = options.loaded === undefined;
 
   for (let attempt = 1; ; attempt++) {
-    const { state, revision } =
-      attempt === 1 && options.loaded ? options.loaded : await loadState(store, streamName, decider);
-    const decision = decider.decide(command, state);
+    let loaded: Pick<LoadedState<State>, 'state' | 'revision'> | undefined =
+      attempt === 1 ? (options.loaded ?? undefined) : undefined;
+    if (loaded === undefined && fromCache) loaded = cachedState<State>(store, streamName, decider);
+    if (loaded === undefined) {
+      fromCache = false;
+      loaded = await loadState(store, streamName, decider);
+    }
+    let { state, revision } = loaded;
+    let decision = decider.decide(command, state);
+    if (fromCache && (!decision.ok || decision.events.length === 0)) {
+      // Not an append: confirm on the stream as it is now.
+      fromCache = false;
+      ({ state, revision } = await loadState(store, streamName, decider));
+      decision = decider.decide(command, state);
+    }
     if (!decision.ok) return decision;
     if (decision.events.length === 0) return { ok: true, events: [], state, nextExpectedRevision: revision };
 
@@ -158,7 +178,14 @@ export const handleCommand = async <State, Command, Event extends MatchmakingEve
         nextExpectedRevision: appended.nextExpectedRevision,
       };
     } catch (error) {
-      if (!isWrongExpectedRevision(error) || attempt >= maxAttempts) throw error;
+      if (!isWrongExpectedRevision(error)) throw error;
+      if (fromCache) {
+        // The cached state was stale: read the stream now (not a race lost, no attempt spent).
+        fromCache = false;
+        attempt--;
+        continue;
+      }
+      if (attempt >= maxAttempts) throw error;
       const backoff = baseDelayMs * 2 ** (attempt - 1);
       await sleep(backoff * (0.5 + Math.random()));
     }

@@ -52,6 +52,22 @@ export const loadState = async <State, Event extends MatchmakingEvent>(
 };
 
 /**
+ * The cached state of a stream, without reading it: undefined unless the decider's states are
+ * cached and this stream's is held. It may be stale (another process appended since): a caller
+ * decides on it only to append with its revision as the expected one, so a stale state makes
+ * the append conflict instead of deciding wrongly — and anything else it would conclude (a
+ * refusal, nothing to do) must be confirmed on a fresh read ({@link handleCommand} does both).
+ */
+export const cachedState = <State>(
+  store: EventStore,
+  streamName: string,
+  decider: object,
+): Pick<LoadedState<State>, 'state' | 'revision'> | undefined => {
+  const cached = stateCacheFor<State>(store, decider)?.get(streamName);
+  return cached ? { state: cached.state, revision: cached.revision } : undefined;
+};
+
+/**
  * After an append of the decided events at `revision` (the stream's new last revision), the
  * state they lead to: the next load of the stream starts from it.
  */

@@ -1,12 +1,13 @@
 import { type MatchAbortedData, type MatchCreatedData, matchStream, playerStream } from '@mm/contracts';
-import type { CurrentRevision } from '@mm/event-store';
+import type { AppendResult, CurrentRevision } from '@mm/event-store';
 import { isWrongExpectedRevision } from '@mm/event-store';
 import { decideAppend, handleCommand } from '../command-handling/handle-command.js';
-import { loadState } from '../command-handling/load-state.js';
+import { cachedState, loadState, rememberState } from '../command-handling/load-state.js';
 import type { DomainError } from '../errors/domain-error.js';
 import { matchEventId } from '../ids/deterministic-ids.js';
 import { type MatchState, matchDecider } from '../match/match-decider.js';
 import { playerDecider } from '../player/player-decider.js';
+import type { PlayerState } from '../player/player-state.js';
 import { type MatchFlowContext, matchMetadata } from './match-flow-context.js';
 
 /*
@@ -151,23 +152,38 @@ const recordTogether = async (
   const created = decideAppend({ loaded, ...gameCreatedCommand(context, matchId, gameId) });
   const match = created.ok ? created.state.match : null;
   if (!created.ok || !created.append || !match) return null;
+  // A player's state cached by this process (it claimed the pair) is used without a read: the
+  // append is pinned to its revision, so a stale one conflicts (→ null → the step-by-step path,
+  // which reads); a refusal, or nothing to record, on a cached state returns null as well
+  // instead of being taken for the answer.
   const started = await Promise.all(
     (['white', 'black'] as const).map(async (colour) => {
       const command = gameStartedCommand(context, match, gameId, colour);
-      return decideAppend({ loaded: await loadState(store, command.streamName, playerDecider), ...command });
+      const cached = cachedState<PlayerState>(store, command.streamName, playerDecider);
+      const loaded = cached ?? (await loadState(store, command.streamName, playerDecider));
+      return { cached: cached !== undefined, decided: decideAppend({ loaded, ...command }) };
     }),
   );
   const appends = [created.append];
-  for (const player of started) {
-    if (!player.ok) return null;
-    if (player.append) appends.push(player.append);
+  const remember: { streamName: string; state: PlayerState }[] = [];
+  for (const { cached, decided } of started) {
+    if (!decided.ok || (cached && !decided.append)) return null;
+    if (decided.append) {
+      appends.push(decided.append);
+      remember.push({ streamName: decided.append.streamName, state: decided.state });
+    }
   }
+  let results: AppendResult[];
   try {
-    await store.appendToStreams(appends);
+    results = await store.appendToStreams(appends);
   } catch (error) {
     if (isWrongExpectedRevision(error)) return null;
     throw error;
   }
+  remember.forEach(({ streamName, state }, i) => {
+    const result = results[i + 1];
+    if (result) rememberState(store, playerDecider, streamName, result.nextExpectedRevision, state);
+  });
   return created.state;
 };
 

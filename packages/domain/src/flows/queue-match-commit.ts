@@ -1,8 +1,8 @@
 import { type MatchCreatedData, matchStream, playerStream } from '@mm/contracts';
-import type { StreamAppend } from '@mm/event-store';
+import type { AppendResult, StreamAppend } from '@mm/event-store';
 import { isWrongExpectedRevision } from '@mm/event-store';
 import { decideAppend, handleCommand } from '../command-handling/handle-command.js';
-import { type LoadedState, loadState } from '../command-handling/load-state.js';
+import { type LoadedState, loadState, rememberState } from '../command-handling/load-state.js';
 import { matchEventId, queueMatchId } from '../ids/deterministic-ids.js';
 import { matchDecider } from '../match/match-decider.js';
 import type { ClaimQueueEntry } from '../player/player-commands.js';
@@ -111,12 +111,20 @@ export const commitQueueMatch = async (
       appends.push(claim.append);
     }
     appends.push(createQueueMatchAppend(context, decision));
+    let results: AppendResult[];
     try {
-      await store.appendToStreams(appends);
+      results = await store.appendToStreams(appends);
     } catch (error) {
       if (!isWrongExpectedRevision(error)) throw error;
       return { outcome: 'claim_conflict', matchId, code: 'STREAM_MOVED' };
     }
+    // The players' states after their claims: the game's `RecordGameStarted` through this
+    // process decides on them without reading the streams again (handleCommand, recordCreatedGame).
+    claims.forEach((claim, i) => {
+      const result = results[i];
+      if (claim.ok && claim.append && result)
+        rememberState(store, playerDecider, claim.append.streamName, result.nextExpectedRevision, claim.state);
+    });
     return { outcome: 'matched', matchId };
   }
 
