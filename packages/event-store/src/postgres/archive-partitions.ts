@@ -15,8 +15,8 @@ import {
   writeManifest,
 } from '../archive/manifest.js';
 import { DataCodec } from './data-codec.js';
-import { type EventRow, prepareRows, toEvent } from './rows.js';
-import { eventColumns, POSITION_SHIFT, quoteIdentifier } from './sql.js';
+import { EventNames, type EventRow, prepareRows, toEvent } from './rows.js';
+import { EVENT_COLUMNS, POSITION_SHIFT, quoteIdentifier } from './sql.js';
 
 export interface EventPartition {
   name: string;
@@ -78,6 +78,7 @@ export async function archivePartitions(options: ArchivePartitionsOptions): Prom
   const pageSize = options.pageSize ?? 5000;
   // reads only: decodes compressed data with the dictionaries the rows name
   const codec = new DataCodec(db, schema, false);
+  const names = new EventNames(db, schema);
   const manifest = await readManifest(options.dir);
   const { rows: horizonRows } = await db.query<{ horizon: string }>(
     `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint * ${POSITION_SHIFT} AS horizon`,
@@ -119,14 +120,14 @@ export async function archivePartitions(options: ArchivePartitionsOptions): Prom
       let after = -1;
       for (;;) {
         const { rows } = await db.query<EventRow>(
-          `SELECT ${eventColumns(schema)} FROM ${table} e WHERE e.position > $1 ORDER BY e.position LIMIT $2`,
+          `SELECT ${EVENT_COLUMNS} FROM ${table} e WHERE e.position > $1 ORDER BY e.position LIMIT $2`,
           [after, pageSize],
         );
         if (rows.length === 0) break;
-        await prepareRows(codec, rows);
+        await prepareRows(codec, names, rows);
         let chunk = '';
         for (const row of rows) {
-          const event = toEvent(row, codec);
+          const event = toEvent(row, codec, names);
           chunk += `${toArchiveLine(event)}\n`;
           digest.add(event.position, event.id);
           if (count === 0) {
@@ -190,12 +191,15 @@ export async function archivePartitions(options: ArchivePartitionsOptions): Prom
         // Streams that may be appended to again keep their revision once no event of theirs is left.
         await client.query(
           `INSERT INTO ${s}.archived_streams (stream_name, revision)
-           SELECT p.stream_name, max(p.revision) FROM ${table} p
-            WHERE p.category_id IN (SELECT id FROM ${s}.event_categories WHERE name IN ('player', 'pool'))
+           SELECT ${s}.event_stream_name(c.name, p.stream_key, p.stream_uuid), max(p.revision)
+             FROM ${table} p JOIN ${s}.event_categories c ON c.id = p.category_id
+            WHERE c.name IN ('player', 'pool')
               AND NOT EXISTS (SELECT 1 FROM ${s}.events e
-                               WHERE hashtextextended(e.stream_name, 0) = hashtextextended(p.stream_name, 0)
-                                 AND e.stream_name = p.stream_name AND e.position >= $1)
-            GROUP BY p.stream_name
+                               WHERE ${s}.event_stream_hash(e.category_id, e.stream_key, e.stream_uuid)
+                                     = ${s}.event_stream_hash(p.category_id, p.stream_key, p.stream_uuid)
+                                 AND e.category_id = p.category_id AND e.stream_key IS NOT DISTINCT FROM p.stream_key
+                                 AND e.stream_uuid IS NOT DISTINCT FROM p.stream_uuid AND e.position >= $1)
+            GROUP BY c.name, p.stream_key, p.stream_uuid
            ON CONFLICT (stream_name) DO UPDATE SET revision = GREATEST(${s}.archived_streams.revision, EXCLUDED.revision)`,
           [partition.toPosition],
         );

@@ -57,7 +57,7 @@ interface StoredRow {
 const storedRows = async (streamName: string) =>
   (
     await admin.query<StoredRow>(
-      `SELECT id, data, data_dictionary_id, data_deflated FROM ${s}.events
+      `SELECT id, data, data_dictionary_id, data_deflated FROM ${s}.event_log
         WHERE stream_name = $1 ORDER BY revision`,
       [streamName],
     )

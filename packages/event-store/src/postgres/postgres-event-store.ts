@@ -18,8 +18,17 @@ import { ChangeListener } from './change-listener.js';
 import { isConnectionError } from './connection-errors.js';
 import { DataCodec, type DataCompressionOptions } from './data-codec.js';
 import { migrateEventStore } from './migrate.js';
-import { type EventRow, prepareRows, toEvent } from './rows.js';
-import { EXPECTED_REVISION_CODE, eventColumns, NOTIFY_CHANNEL, pageQuery, quoteIdentifier } from './sql.js';
+import { EventNames, type EventRow, prepareRows, toEvent } from './rows.js';
+import {
+  EVENT_COLUMNS,
+  EXPECTED_REVISION_CODE,
+  NOTIFY_CHANNEL,
+  pageQuery,
+  quoteIdentifier,
+  streamCondition,
+  streamFrom,
+  streamOrder,
+} from './sql.js';
 
 export interface PostgresEventStoreOptions {
   /** Connection string; the store creates and owns a pool. Give this or `pool`. */
@@ -133,6 +142,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   }
 
   const codec = new DataCodec(pool, schema, options.dataCompression ?? {});
+  const names = new EventNames(pool, schema);
   try {
     await codec.load();
   } catch (error) {
@@ -344,8 +354,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const head = first.head === null ? -1 : Number(first.head);
     const events: RecordedEvent[] = [];
     if (first.position !== null) {
-      await prepareRows(codec, rows);
-      for (const row of rows) events.push(toEvent(row, codec));
+      await prepareRows(codec, names, rows);
+      for (const row of rows) events.push(toEvent(row, codec, names));
     }
     const last = events.length > 0 ? events[events.length - 1]!.position : after;
     const scannedTo = events.length >= maxCount ? last : Math.max(last, after, horizon - 1);
@@ -370,16 +380,16 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       assertOpen();
       const backwards = readOptions.direction === 'backwards';
       const from = readOptions.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+      const direction = backwards ? 'backwards' : 'forwards';
       const result = await pool.query<EventRow>({
         name: `${statementPrefix}stream:${backwards ? 'b' : 'f'}`,
-        text: `SELECT ${eventColumns(schema)} FROM ${table} e
-               WHERE hashtextextended(e.stream_name, 0) = hashtextextended($1, 0) AND e.stream_name = $1
-                 AND e.revision ${backwards ? '<=' : '>='} $2
-               ORDER BY e.revision ${backwards ? 'DESC' : 'ASC'} LIMIT $3`,
+        text: `SELECT ${EVENT_COLUMNS} FROM ${table} e
+               WHERE ${streamCondition(schema, 'e', '$1::text')} AND ${streamFrom(schema, 'e', '$2::bigint', direction)}
+               ORDER BY ${streamOrder(schema, 'e', direction)} LIMIT $3`,
         values: [streamName, from, readOptions.maxCount ?? null],
       });
-      await prepareRows(codec, result.rows);
-      return result.rows.map((row) => toEvent(row, codec));
+      await prepareRows(codec, names, result.rows);
+      return result.rows.map((row) => toEvent(row, codec, names));
     },
 
     async streamRevision(streamName) {
@@ -388,8 +398,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
         name: `${statementPrefix}revision`,
         // A stream whose events are all archived keeps its revision (archived_streams).
         text: `SELECT coalesce(
-                 (SELECT max(revision) FROM ${table}
-                   WHERE hashtextextended(stream_name, 0) = hashtextextended($1, 0) AND stream_name = $1),
+                 (SELECT e.revision FROM ${table} e WHERE ${streamCondition(schema, 'e', '$1::text')}
+                   ORDER BY ${streamOrder(schema, 'e', 'backwards')} LIMIT 1),
                  (SELECT revision FROM ${quoteIdentifier(schema)}.archived_streams WHERE stream_name = $1)) AS revision`,
         values: [streamName],
       });

@@ -46,6 +46,7 @@ describe('postgres event store', () => {
       '1700000000004_events-data-json',
       '1700000000005_partition-lock-timeout',
       '1700000000006_events-data-deflate',
+      '1700000000007_events-stream-key-actors',
     ]);
   });
 

@@ -1,13 +1,18 @@
+import type pg from 'pg';
 import type { Actor, EventMetadata, Json, RecordedEvent } from '../types.js';
 import type { DataCodec } from './data-codec.js';
+import { quoteIdentifier } from './sql.js';
 
-/** A row of `events` as `eventColumns` selects it. */
+/** A row of `events` as `EVENT_COLUMNS` selects it. */
 export interface EventRow {
   position: string | null;
-  stream_name: string;
+  /** The stream name is `event_categories.name` of `category_id`, then `-` and the key or uuid if any. */
+  category_id: number;
+  stream_key: string | null;
+  stream_uuid: string | null;
   revision: string;
   id: string;
-  type: string;
+  type_id: number;
   schema_version: number;
   /** NULL when the data is stored compressed (`data_deflated`). */
   data: RecordedEvent['data'] | null;
@@ -19,42 +24,110 @@ export interface EventRow {
   causation_uuid: string | null;
   causation_text: string | null;
   actor_type: string | null;
-  actor_id: string;
+  /** The actor id of a user (else NULL: `actor_ref`, or no actor columns when `actor_type` is NULL). */
+  actor_id: string | null;
+  /** `event_actors.id` of a service or system actor. */
+  actor_ref: number | null;
   metadata_extra: Record<string, Json> | null;
   recorded_at: Date;
+}
+
+type NameTable = 'event_types' | 'event_categories' | 'event_actors';
+
+/**
+ * The names behind the ids a row stores — event types, categories (the start of stream names),
+ * service and system actors. A name is registered once and never changed, so a store keeps what
+ * it has read for as long as it runs, and asks for an id only the first time it sees it (reads
+ * join nothing: cheaper per row than a lookup in SQL).
+ */
+export class EventNames {
+  readonly #db: pg.Pool;
+  readonly #schema: string;
+  readonly #names: Record<NameTable, Map<number, string>> = {
+    event_types: new Map(),
+    event_categories: new Map(),
+    event_actors: new Map(),
+  };
+
+  constructor(db: pg.Pool, schema: string) {
+    this.#db = db;
+    this.#schema = quoteIdentifier(schema);
+  }
+
+  /** Loads the names these rows need that are not known yet. */
+  async prepare(rows: readonly EventRow[]): Promise<void> {
+    const missing: Record<NameTable, Set<number>> = {
+      event_types: new Set(),
+      event_categories: new Set(),
+      event_actors: new Set(),
+    };
+    const types = this.#names.event_types;
+    const categories = this.#names.event_categories;
+    const actors = this.#names.event_actors;
+    for (const row of rows) {
+      if (row.position === null) continue;
+      if (!types.has(row.type_id)) missing.event_types.add(row.type_id);
+      if (!categories.has(row.category_id)) missing.event_categories.add(row.category_id);
+      if (row.actor_ref !== null && !actors.has(row.actor_ref)) missing.event_actors.add(row.actor_ref);
+    }
+    for (const table of Object.keys(missing) as NameTable[]) {
+      if (missing[table].size === 0) continue;
+      const { rows: found } = await this.#db.query<{ id: number; name: string }>(
+        `SELECT id, name FROM ${this.#schema}.${table} WHERE id = ANY($1::smallint[])`,
+        [[...missing[table]]],
+      );
+      for (const { id, name } of found) this.#names[table].set(id, name);
+    }
+  }
+
+  name(table: NameTable, id: number): string {
+    const name = this.#names[table].get(id);
+    if (name === undefined) throw new Error(`${table} ${id} is missing`);
+    return name;
+  }
 }
 
 const ACTOR_TYPES: Record<string, Actor['type']> = { u: 'user', s: 'service', y: 'system' };
 
 /** The metadata of a stored row: its columns, then the keys kept as JSON (which win). */
-const metadataOf = (row: EventRow): EventMetadata => {
+const metadataOf = (row: EventRow, names: EventNames): EventMetadata => {
   const actorType = row.actor_type === null ? undefined : ACTOR_TYPES[row.actor_type];
   return {
     tenantId: row.tenant_id,
     correlationId: (row.correlation_uuid ?? row.correlation_text) as string,
     causationId: row.causation_uuid ?? row.causation_text,
-    ...(actorType ? { actor: { type: actorType, id: row.actor_id } } : {}),
+    ...(actorType
+      ? { actor: { type: actorType, id: row.actor_id ?? names.name('event_actors', row.actor_ref as number) } }
+      : {}),
     ...row.metadata_extra,
   } as EventMetadata;
 };
 
-/** Loads the dictionaries these rows need, so that {@link toEvent} can decode every one of them. */
-export const prepareRows = async (codec: DataCodec, rows: readonly EventRow[]): Promise<void> => {
+/** The stream name of a row: its category, then `-` and the rest (migration 1700000000007). */
+const streamNameOf = (row: EventRow, names: EventNames): string => {
+  const category = names.name('event_categories', row.category_id);
+  const rest = row.stream_key ?? row.stream_uuid;
+  return rest === null ? category : `${category}-${rest}`;
+};
+
+/** Loads the dictionaries and names these rows need, so that {@link toEvent} can decode every one of them. */
+export const prepareRows = async (codec: DataCodec, names: EventNames, rows: readonly EventRow[]): Promise<void> => {
   const ids: number[] = [];
   for (const row of rows)
     if (row.data_dictionary_id !== null && row.data_dictionary_id !== undefined) ids.push(row.data_dictionary_id);
   if (ids.length > 0) await codec.prepare(ids);
+  await names.prepare(rows);
 };
 
-/** A stored row as an event (after {@link prepareRows} for compressed rows). */
-export const toEvent = (row: EventRow, codec: DataCodec): RecordedEvent => ({
+/** A stored row as an event (after {@link prepareRows}). */
+export const toEvent = (row: EventRow, codec: DataCodec, names: EventNames): RecordedEvent => ({
   id: row.id,
-  streamName: row.stream_name,
+  streamName: streamNameOf(row, names),
   revision: Number(row.revision),
   position: Number(row.position),
-  type: row.type,
+  type: names.name('event_types', row.type_id),
   schemaVersion: row.schema_version,
   data: codec.decode(row.data, row.data_deflated, row.data_dictionary_id),
-  metadata: metadataOf(row),
+  metadata: metadataOf(row, names),
   recordedAt: row.recorded_at,
 });

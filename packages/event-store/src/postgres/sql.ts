@@ -12,15 +12,56 @@ export const EXPECTED_REVISION_CODE = { no_stream: -1, any: -2, stream_exists: -
 
 /**
  * The columns of a stored event (migration 1700000000003: compact envelope; 1700000000006: data
- * compressed), for `toEvent` in
- * the adapter: the type name comes from `event_types`, the metadata is put together from its
- * columns and `metadata_extra`.
+ * compressed; 1700000000007: the stream name as category id + key or uuid, service and system
+ * actors referenced), for `toEvent` in the adapter: the names behind the ids (type, category,
+ * actor) come from `EventNames`, the metadata from its columns and `metadata_extra`.
  */
-export const eventColumns = (schema: string): string =>
-  `e.position, e.stream_name, e.revision, e.id,
-   (SELECT t.name FROM ${quoteIdentifier(schema)}.event_types t WHERE t.id = e.type_id) AS type,
+export const EVENT_COLUMNS = `e.position, e.category_id, e.stream_key, e.stream_uuid, e.revision, e.id, e.type_id,
    e.schema_version, e.data, e.tenant_id, e.correlation_uuid, e.correlation_text, e.causation_uuid,
-   e.causation_text, e.actor_type, e.actor_id, e.metadata_extra, e.recorded_at, e.data_dictionary_id, e.data_deflated`;
+   e.causation_text, e.actor_type, e.actor_id, e.actor_ref, e.metadata_extra, e.recorded_at,
+   e.data_dictionary_id, e.data_deflated`;
+
+/**
+ * The rows of one stream, whose name is the SQL expression `name` (a parameter): through the
+ * stream index (`event_stream_hash` of category id, key and uuid — written as in the index so
+ * that the planner uses it), then the parts compared (hash collisions). The parts of the name
+ * are scalar subqueries, computed once per statement rather than once per row. A category never
+ * used has no id: then nothing matches. Migration 1700000000007.
+ */
+export const streamCondition = (schema: string, alias: string, name: string): string => {
+  const s = quoteIdentifier(schema);
+  const category = `(SELECT ${s}.event_stream_category_id(${name}))`;
+  const key = `(SELECT ${s}.event_stream_key(${name}))`;
+  const uuid = `(SELECT ${s}.event_stream_uuid(${name}))`;
+  return `${s}.event_stream_hash(${alias}.category_id, ${alias}.stream_key, ${alias}.stream_uuid) = ${s}.event_stream_hash(${category}, ${key}, ${uuid})
+     AND ${alias}.category_id = ${category} AND ${alias}.stream_key IS NOT DISTINCT FROM ${key}
+     AND ${alias}.stream_uuid IS NOT DISTINCT FROM ${uuid}`;
+};
+
+/**
+ * A stream's rows in revision order (`ORDER BY`): the stream index holds the revision as
+ * `event_stream_revision` (32 bits, capped), so the order goes through it first (the index
+ * order), then through the revision itself (exact also past the cap). Migration 1700000000007.
+ */
+export const streamOrder = (schema: string, alias: string, direction: 'forwards' | 'backwards'): string => {
+  const order = direction === 'forwards' ? 'ASC' : 'DESC';
+  return `${quoteIdentifier(schema)}.event_stream_revision(${alias}.revision) ${order}, ${alias}.revision ${order}`;
+};
+
+/**
+ * A stream's rows from revision `from` (an SQL expression) on in `direction`: the bound through
+ * `event_stream_revision` (the index range) and through the revision itself (exact).
+ */
+export const streamFrom = (
+  schema: string,
+  alias: string,
+  from: string,
+  direction: 'forwards' | 'backwards',
+): string => {
+  const op = direction === 'forwards' ? '>=' : '<=';
+  return `${quoteIdentifier(schema)}.event_stream_revision(${alias}.revision) ${op} ${quoteIdentifier(schema)}.event_stream_revision(${from})
+     AND ${alias}.revision ${op} ${from}`;
+};
 
 export interface FilterShape {
   categories: boolean;
@@ -56,7 +97,7 @@ FROM (SELECT s.xmin::text::bigint * ${POSITION_SHIFT} AS horizon,
              (SELECT max(position) FROM ${table}) AS head
         FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s) h
 LEFT JOIN LATERAL (
-  SELECT ${eventColumns(schema)} FROM ${table} e
+  SELECT ${EVENT_COLUMNS} FROM ${table} e
   WHERE ${conditions.join(' AND ')}
   ORDER BY e.position LIMIT $2
 ) p ON true
