@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventIdConflictError } from '../errors.js';
+import { EventIdConflictError, isWrongExpectedRevision } from '../errors.js';
 import type { EventData, EventStore } from '../types.js';
 import { migrateEventStore } from './migrate.js';
 import { createPostgresEventStore } from './postgres-event-store.js';
@@ -124,6 +124,40 @@ describe('stream names and actors in columns (1700000000007)', () => {
       expect(stored.rows[0]).toEqual({ key: null, uuid, actor_ids: 0 });
       const actors = await admin.query(`SELECT name FROM ${quoteIdentifier(schema)}.event_actors ORDER BY name`);
       expect(actors.rows.map((r) => r.name)).toEqual(['challenge-worker', 'matchmaking-worker']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reads and appends in revision order past 2^31 - 1, where the index key of the revision stops growing', async () => {
+    const schema = newSchema();
+    const store = await createPostgresEventStore({ connectionString: url, schema, poolSize: 2 });
+    try {
+      await store.appendToStream('big-1', [event('A', ACTORS[0])]);
+      await store.appendToStream('big-2', [event('A', ACTORS[0])]);
+      // As if 2^31 - 1 events had come before (a pool stream appended to for years).
+      await admin.query(`UPDATE ${quoteIdentifier(schema)}.events SET revision = 2147483646 WHERE stream_key = '1'`);
+      expect(await store.streamRevision('big-1')).toBe(2147483646);
+      const more = [event('B', ACTORS[1]), event('C', ACTORS[1]), event('D', ACTORS[1])];
+      for (const e of more) {
+        const revision = (await store.streamRevision('big-1')) as number;
+        await store.appendToStream('big-1', [e], { expectedRevision: revision });
+      }
+      expect(await store.streamRevision('big-1')).toBe(2147483649);
+      await expect(
+        store.appendToStream('big-1', [event('E', ACTORS[1])], { expectedRevision: 2147483648 }),
+      ).rejects.toSatisfy(isWrongExpectedRevision);
+      const forwards = await store.readStream('big-1', { fromRevision: 2147483647 });
+      expect(forwards.map((e) => [e.revision, e.type])).toEqual([
+        [2147483647, 'B'],
+        [2147483648, 'C'],
+        [2147483649, 'D'],
+      ]);
+      const backwards = await store.readStream('big-1', { direction: 'backwards', maxCount: 2 });
+      expect(backwards.map((e) => e.revision)).toEqual([2147483649, 2147483648]);
+      const from = await store.readStream('big-1', { direction: 'backwards', fromRevision: 2147483648 });
+      expect(from.map((e) => e.revision)).toEqual([2147483648, 2147483647, 2147483646]);
+      expect((await store.readStream('big-2')).map((e) => e.revision)).toEqual([0]);
     } finally {
       await store.close();
     }
