@@ -23,6 +23,8 @@ const EVENT_STORE_TABLES = new Set([
   'event_categories',
   'event_partitions',
   'archived_streams',
+  'event_data_dictionaries',
+  'event_actors',
 ]);
 const READ_MODEL_TABLES = new Set([
   'queue_entries',
