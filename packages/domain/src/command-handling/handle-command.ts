@@ -36,6 +36,14 @@ export interface HandleCommandOptions<State, Command, Event extends MatchmakingE
    * attempt reads afresh, so a stale value costs a retry, never a wrong decision.
    */
   loaded?: Pick<LoadedState<State>, 'state' | 'revision'>;
+  /**
+   * Decide on the state this process holds for the stream (`cacheStatesOf` deciders), without
+   * reading, when it holds one. Worth it where this process most likely wrote the stream last
+   * (a worker recording the game of a pair it claimed): a stale state costs a conflicting append
+   * and then a read, more than the read it saves — so not for the API, whose players' streams the
+   * workers write between two of their commands. @defaultValue false
+   */
+  decideOnCachedState?: boolean;
 }
 
 /** An event as this call appended it: the envelope sent, with its stream and revision. */
@@ -125,12 +133,11 @@ export const decideAppend = <State, Command, Event extends MatchmakingEvent>(
  * (an unexpected condition, not a business outcome). Event data is validated against
  * the contracts schema before appending; a schema violation throws (a bug in a decider).
  *
- * When the decider's states are cached (`cacheStatesOf`) and this process holds the stream's
- * state, the first attempt decides on it without reading (one round trip less, the common case
- * for a player's next command through the same process): a decision that appends is made safe
- * by the expected revision — a stale state conflicts, and the stream is read (no backoff, no
- * attempt counted) — while a refusal or a decision with nothing to do is only answered after a
- * fresh read confirms it, because a stale state would make it a wrong answer.
+ * With `decideOnCachedState`, when this process holds the stream's state (`cacheStatesOf`
+ * deciders), the first attempt decides on it without reading: a decision that appends is made
+ * safe by the expected revision — a stale state conflicts, and the stream is read (no backoff,
+ * no attempt counted) — while a refusal or a decision with nothing to do is only answered after
+ * a fresh read confirms it, because a stale state would make it a wrong answer.
  */
 export const handleCommand = async <State, Command, Event extends MatchmakingEvent>(
   options: HandleCommandOptions<State, Command, Event>,
@@ -138,7 +145,7 @@ export const handleCommand = async <State, Command, Event extends MatchmakingEve
   const { store, streamName, decider, command, metadata, eventIds } = options;
   const maxAttempts = options.retry?.maxAttempts ?? 5;
   const baseDelayMs = options.retry?.baseDelayMs ?? 5;
-  let fromCache = options.loaded === undefined;
+  let fromCache = options.decideOnCachedState === true && options.loaded === undefined;
 
   for (let attempt = 1; ; attempt++) {
     let loaded: Pick<LoadedState<State>, 'state' | 'revision'> | undefined =

@@ -50,6 +50,9 @@ const counting = (store: EventStore) => {
 
 const run = (store: EventStore, command: PlayerCommand) =>
   handleCommand({ store, streamName: stream, decider: playerDecider, command, metadata });
+/** The same, deciding on the cached state when this process holds one. */
+const runCached = (store: EventStore, command: PlayerCommand) =>
+  handleCommand({ store, streamName: stream, decider: playerDecider, command, metadata, decideOnCachedState: true });
 
 const fullFold = async (store: EventStore) =>
   fold(
@@ -101,16 +104,19 @@ describe('player state cache', () => {
     expect(cancelAgain).toEqual(expected);
   });
 
-  it('decides the next command of a stream this process appended last on the cached state, without reading', async () => {
+  it('with decideOnCachedState, decides the next command of a stream this process appended last on the cached state, without reading', async () => {
     const { store, reads } = counting(createMemoryEventStore());
     for (let n = 0; n < 20; n++) {
-      const joined = await run(store, join(`e${n}`, 2 * n));
+      const joined = await runCached(store, join(`e${n}`, 2 * n));
       expect(joined.ok && joined.events.map((e) => e.revision)).toEqual([2 * n]);
-      const cancelled = await run(store, cancel(`e${n}`, 2 * n + 1));
+      const cancelled = await runCached(store, cancel(`e${n}`, 2 * n + 1));
       expect(cancelled.ok && cancelled.events.map((e) => e.revision)).toEqual([2 * n + 1]);
     }
     // one read: the empty stream before the first join
     expect(reads).toEqual([0]);
+    // without it, every command reads the stream (the events since the cached revision: none)
+    await run(store, join('last', 100));
+    expect(reads).toEqual([0, 0]);
     expect((await loadState(store, stream, playerDecider)).state).toEqual(await fullFold(store));
   });
 
@@ -131,20 +137,20 @@ describe('player state cache', () => {
       },
     });
     const b = counting(shared); // another process
-    await run(a.store, join('e1', 0)); // a's cache: e1 searching at revision 0
-    await run(b.store, cancel('e1', 1));
-    await run(b.store, join('e2', 2));
+    await runCached(a.store, join('e1', 0)); // a's cache: e1 searching at revision 0
+    await runCached(b.store, cancel('e1', 1));
+    await runCached(b.store, join('e2', 2));
     // On a's cached state e1 could be cancelled: the append expects revision 0 and conflicts;
     // a reads the two events it missed and refuses, as a full read would have from the start.
     const expected = playerDecider.decide(cancel('e1', 3), await fullFold(shared));
     expect(expected.ok).toBe(false);
-    expect(await run(a.store, cancel('e1', 3))).toEqual(expected);
+    expect(await runCached(a.store, cancel('e1', 3))).toEqual(expected);
     expect(attempts).toEqual(['appended', 'WrongExpectedRevisionError']);
     expect(a.reads.at(-1)).toBe(2);
     // A refusal decided on a cached state is confirmed by a read before it is answered: a's cache
     // (now at revision 2) knows e2; b cancels it, so on a's cache a new join would be refused.
-    await run(b.store, cancel('e2', 4));
-    const joined = await run(a.store, join('e3', 5));
+    await runCached(b.store, cancel('e2', 4));
+    const joined = await runCached(a.store, join('e3', 5));
     expect(joined.ok).toBe(true);
     expect(a.reads.at(-1)).toBe(1);
     expect((await loadState(a.store, stream, playerDecider)).state).toEqual(await fullFold(shared));

@@ -152,22 +152,25 @@ const recordTogether = async (
   const created = decideAppend({ loaded, ...gameCreatedCommand(context, matchId, gameId) });
   const match = created.ok ? created.state.match : null;
   if (!created.ok || !created.append || !match) return null;
-  // A player's state cached by this process (it claimed the pair) is used without a read: the
-  // append is pinned to its revision, so a stale one conflicts (→ null → the step-by-step path,
-  // which reads); a refusal, or nothing to record, on a cached state returns null as well
-  // instead of being taken for the answer.
+  // A player's state cached by this process (it claimed the pair) is decided on without a read
+  // when the decision records the game: the append is pinned to its revision, so a stale state
+  // conflicts (→ null → the step-by-step path, which reads). Anything else decided on a cached
+  // state (a refusal, nothing to record) may only be stale: the stream is read and decided again.
   const started = await Promise.all(
     (['white', 'black'] as const).map(async (colour) => {
       const command = gameStartedCommand(context, match, gameId, colour);
       const cached = cachedState<PlayerState>(store, command.streamName, playerDecider);
-      const loaded = cached ?? (await loadState(store, command.streamName, playerDecider));
-      return { cached: cached !== undefined, decided: decideAppend({ loaded, ...command }) };
+      if (cached) {
+        const decided = decideAppend({ loaded: cached, ...command });
+        if (decided.ok && decided.append) return decided;
+      }
+      return decideAppend({ loaded: await loadState(store, command.streamName, playerDecider), ...command });
     }),
   );
   const appends = [created.append];
   const remember: { streamName: string; state: PlayerState }[] = [];
-  for (const { cached, decided } of started) {
-    if (!decided.ok || (cached && !decided.append)) return null;
+  for (const decided of started) {
+    if (!decided.ok) return null;
     if (decided.append) {
       appends.push(decided.append);
       remember.push({ streamName: decided.append.streamName, state: decided.state });
@@ -202,6 +205,8 @@ export const recordGameStartedOnPlayers = async (
       const result = await handleCommand({
         store: context.store,
         ...gameStartedCommand(context, match, gameId, colour),
+        // this worker most likely claimed the pair: its state of the player is current
+        decideOnCachedState: true,
       });
       return result.ok
         ? { userId, ok: true, appended: result.events.length }

@@ -314,3 +314,67 @@ describe('game creation outcome, a challenge match', () => {
     ]);
   });
 });
+
+describe('game creation outcome: the players’ states cached by the worker', () => {
+  /** A store object (one process: one state cache) that records the streams it reads. */
+  const recording = (store: EventStore) => {
+    const reads: string[] = [];
+    const wrapped: EventStore = {
+      ...store,
+      readStream: (name, options) => {
+        reads.push(name);
+        return store.readStream(name, options);
+      },
+    };
+    return { store: wrapped, reads };
+  };
+  const join = (store: EventStore, side: QueuePairSide) =>
+    handleCommand({
+      store,
+      streamName: playerStream(tenant, side.userId),
+      decider: playerDecider,
+      command: {
+        type: 'JoinQueue',
+        userId: side.userId,
+        queueEntryId: side.queueEntryId,
+        pool,
+        rating: side.rating,
+        ratingSource: 'rating-api',
+        ratingRange: null,
+        now: joinedAt,
+      },
+      metadata: { tenantId: tenant, correlationId: 'given', causationId: null, actor: { type: 'user', id: 'x' } },
+    });
+
+  it('the worker that claimed the pair records the game in one transaction without reading the players again', async () => {
+    const shared = createMemoryEventStore();
+    const api = { ...shared }; // the API: another process (another store object, another cache)
+    for (const side of [A, B]) await join(api, side);
+    const worker = recording(shared);
+    const committed = await commitQueueMatch(contextOn(worker.store), { a: A, b: B, decisionFor });
+    if (committed.outcome !== 'matched') throw new Error(committed.outcome);
+    worker.reads.length = 0;
+    const recorded = await recordCreatedGame(contextOn(worker.store), { matchId: committed.matchId, gameId: 'g1' });
+    expect(recorded).toMatchObject({ outcome: 'game_created', committed: 'one_transaction' });
+    expect(worker.reads).toEqual([matchStream(committed.matchId)]);
+    const after = await loadState(shared, alice, playerDecider, { events: 'all' });
+    expect(after.state.entries[A.queueEntryId]).toMatchObject({ gameId: 'g1', colour: 'white' });
+  });
+
+  it('a stale state of a player (another worker claimed the pair) is read again, and the game still commits at once', async () => {
+    const shared = createMemoryEventStore();
+    for (const side of [A, B]) await join({ ...shared }, side);
+    const worker = recording(shared);
+    // this worker read both players before the other worker claimed them: its states are stale
+    await loadState(worker.store, alice, playerDecider);
+    await loadState(worker.store, bob, playerDecider);
+    const committed = await commitQueueMatch(contextOn({ ...shared }), { a: A, b: B, decisionFor });
+    if (committed.outcome !== 'matched') throw new Error(committed.outcome);
+    worker.reads.length = 0;
+    const recorded = await recordCreatedGame(contextOn(worker.store), { matchId: committed.matchId, gameId: 'g2' });
+    expect(recorded).toMatchObject({ outcome: 'game_created', committed: 'one_transaction' });
+    expect(worker.reads.sort()).toEqual([alice, bob, matchStream(committed.matchId)].sort());
+    const after = await loadState(shared, bob, playerDecider, { events: 'all' });
+    expect(after.state.entries[B.queueEntryId]).toMatchObject({ gameId: 'g2', colour: 'black' });
+  });
+});
