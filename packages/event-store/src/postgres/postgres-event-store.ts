@@ -20,14 +20,12 @@ import { DataCodec, type DataCompressionOptions } from './data-codec.js';
 import { migrateEventStore } from './migrate.js';
 import { EventNames, type EventRow, prepareRows, toEvent } from './rows.js';
 import {
-  EVENT_COLUMNS,
   EXPECTED_REVISION_CODE,
+  lastRevisionQuery,
   NOTIFY_CHANNEL,
   pageQuery,
   quoteIdentifier,
-  streamCondition,
-  streamFrom,
-  streamOrder,
+  streamRowsQuery,
 } from './sql.js';
 
 export interface PostgresEventStoreOptions {
@@ -380,13 +378,19 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       assertOpen();
       const backwards = readOptions.direction === 'backwards';
       const from = readOptions.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
-      const direction = backwards ? 'backwards' : 'forwards';
+      const categoryId = await names.categoryId(streamName);
+      if (categoryId === null) return []; // a category never used: no stream of it has events
       const result = await pool.query<EventRow>({
         name: `${statementPrefix}stream:${backwards ? 'b' : 'f'}`,
-        text: `SELECT ${EVENT_COLUMNS} FROM ${table} e
-               WHERE ${streamCondition(schema, 'e', '$1::text')} AND ${streamFrom(schema, 'e', '$2::bigint', direction)}
-               ORDER BY ${streamOrder(schema, 'e', direction)} LIMIT $3`,
-        values: [streamName, from, readOptions.maxCount ?? null],
+        text: streamRowsQuery(
+          schema,
+          '$1::text',
+          '$4::smallint',
+          '$2::bigint',
+          '$3::bigint',
+          backwards ? 'backwards' : 'forwards',
+        ),
+        values: [streamName, from, readOptions.maxCount ?? null, categoryId],
       });
       await prepareRows(codec, names, result.rows);
       return result.rows.map((row) => toEvent(row, codec, names));
@@ -398,10 +402,9 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
         name: `${statementPrefix}revision`,
         // A stream whose events are all archived keeps its revision (archived_streams).
         text: `SELECT coalesce(
-                 (SELECT e.revision FROM ${table} e WHERE ${streamCondition(schema, 'e', '$1::text')}
-                   ORDER BY ${streamOrder(schema, 'e', 'backwards')} LIMIT 1),
+                 ${lastRevisionQuery(schema, '$1::text', '$2::smallint')},
                  (SELECT revision FROM ${quoteIdentifier(schema)}.archived_streams WHERE stream_name = $1)) AS revision`,
-        values: [streamName],
+        values: [streamName, await names.categoryId(streamName)],
       });
       const revision = result.rows[0]?.revision;
       return revision === null || revision === undefined ? 'no_stream' : Number(revision);

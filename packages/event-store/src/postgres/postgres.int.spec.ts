@@ -47,6 +47,7 @@ describe('postgres event store', () => {
       '1700000000005_partition-lock-timeout',
       '1700000000006_events-data-deflate',
       '1700000000007_events-stream-key-actors',
+      '1700000000008_append-last-revision',
     ]);
   });
 

@@ -49,6 +49,8 @@ export class EventNames {
     event_actors: new Map(),
   };
 
+  readonly #categoryIds = new Map<string, number>();
+
   constructor(db: pg.Pool, schema: string) {
     this.#db = db;
     this.#schema = quoteIdentifier(schema);
@@ -78,6 +80,29 @@ export class EventNames {
       );
       for (const { id, name } of found) this.#names[table].set(id, name);
     }
+  }
+
+  /**
+   * The id of a stream name's category (the name up to the first '-'), or null when the category
+   * was never used — then the stream has no events. Ids are kept once found; an unknown name is
+   * asked for again next time (it may have been registered since).
+   */
+  async categoryId(streamName: string): Promise<number | null> {
+    const dash = streamName.indexOf('-');
+    const category = dash < 0 ? streamName : streamName.slice(0, dash);
+    const known = this.#categoryIds.get(category);
+    if (known !== undefined) return known;
+    const { rows } = await this.#db.query<{ id: number }>({
+      name: `mm-es:${this.#schema}:category-id`,
+      text: `SELECT id FROM ${this.#schema}.event_categories WHERE name = $1`,
+      values: [category],
+    });
+    const id = rows[0]?.id ?? null;
+    if (id !== null) {
+      this.#categoryIds.set(category, id);
+      this.#names.event_categories.set(id, category);
+    }
+    return id;
   }
 
   name(table: NameTable, id: number): string {

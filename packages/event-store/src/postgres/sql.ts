@@ -22,45 +22,73 @@ export const EVENT_COLUMNS = `e.position, e.category_id, e.stream_key, e.stream_
    e.data_dictionary_id, e.data_deflated`;
 
 /**
- * The rows of one stream, whose name is the SQL expression `name` (a parameter): through the
- * stream index (`event_stream_hash` of category id, key and uuid — written as in the index so
- * that the planner uses it), then the parts compared (hash collisions). The parts of the name
- * are scalar subqueries, computed once per statement rather than once per row. A category never
- * used has no id: then nothing matches. Migration 1700000000007.
+ * The rows of one stream, whose name is the SQL expression `name` and whose category id is
+ * `categoryId` (parameters; the adapter looks the id up, see `EventNames.categoryId`): through
+ * the stream index (`event_stream_hash` of category id, key and uuid — written as in the index
+ * so that the planner uses it), then the parts compared (hash collisions). The parts are
+ * immutable functions of the parameters, so a custom plan sees them as constants (and the
+ * statistics of the stream's hash), as it saw the name before migration 1700000000007. The parts
+ * are compared with `=` / `IS NULL` (which fold to one of them), not `IS NOT DISTINCT FROM`: its
+ * estimate of a row or so made PostgreSQL scan a long stream whole instead of stepping down the
+ * index for `max` or a page.
  */
-export const streamCondition = (schema: string, alias: string, name: string): string => {
+export const streamCondition = (schema: string, alias: string, name: string, categoryId: string): string => {
   const s = quoteIdentifier(schema);
-  const category = `(SELECT ${s}.event_stream_category_id(${name}))`;
-  const key = `(SELECT ${s}.event_stream_key(${name}))`;
-  const uuid = `(SELECT ${s}.event_stream_uuid(${name}))`;
-  return `${s}.event_stream_hash(${alias}.category_id, ${alias}.stream_key, ${alias}.stream_uuid) = ${s}.event_stream_hash(${category}, ${key}, ${uuid})
-     AND ${alias}.category_id = ${category} AND ${alias}.stream_key IS NOT DISTINCT FROM ${key}
-     AND ${alias}.stream_uuid IS NOT DISTINCT FROM ${uuid}`;
+  const key = `${s}.event_stream_key(${name})`;
+  const uuid = `${s}.event_stream_uuid(${name})`;
+  return `${s}.event_stream_hash(${alias}.category_id, ${alias}.stream_key, ${alias}.stream_uuid) = ${s}.event_stream_hash(${categoryId}, ${key}, ${uuid})
+     AND ${alias}.category_id = ${categoryId}
+     AND (${alias}.stream_key = ${key} OR (${alias}.stream_key IS NULL AND ${key} IS NULL))
+     AND (${alias}.stream_uuid = ${uuid} OR (${alias}.stream_uuid IS NULL AND ${uuid} IS NULL))`;
 };
 
-/**
- * A stream's rows in revision order (`ORDER BY`): the stream index holds the revision as
- * `event_stream_revision` (32 bits, capped), so the order goes through it first (the index
- * order), then through the revision itself (exact also past the cap). Migration 1700000000007.
- */
-export const streamOrder = (schema: string, alias: string, direction: 'forwards' | 'backwards'): string => {
-  const order = direction === 'forwards' ? 'ASC' : 'DESC';
-  return `${quoteIdentifier(schema)}.event_stream_revision(${alias}.revision) ${order}, ${alias}.revision ${order}`;
-};
+/** `event_stream_revision` keeps revisions below this as they are; the ones from it on share it. */
+const REVISION_CAP = 2147483647;
 
 /**
- * A stream's rows from revision `from` (an SQL expression) on in `direction`: the bound through
- * `event_stream_revision` (the index range) and through the revision itself (exact).
+ * A stream's rows from revision `from` on (both SQL expressions: `from` a bigint, `limit` a
+ * bigint or NULL for all), in revision order. The stream index holds `event_stream_revision`:
+ * the revision below the cap, where the index order is the revision order (read without a sort,
+ * whatever the planner estimates — a long pool stream read a page at a time stays a page), and
+ * the cap for revisions from 2^31 − 1 on, which are sorted by revision (a stream that long still
+ * reads right). Migration 1700000000007.
  */
-export const streamFrom = (
+export const streamRowsQuery = (
   schema: string,
-  alias: string,
+  name: string,
+  categoryId: string,
   from: string,
+  limit: string,
   direction: 'forwards' | 'backwards',
 ): string => {
-  const op = direction === 'forwards' ? '>=' : '<=';
-  return `${quoteIdentifier(schema)}.event_stream_revision(${alias}.revision) ${op} ${quoteIdentifier(schema)}.event_stream_revision(${from})
-     AND ${alias}.revision ${op} ${from}`;
+  const s = quoteIdentifier(schema);
+  const key = `${s}.event_stream_revision(e.revision)`;
+  const [op, order] = direction === 'forwards' ? ['>=', 'ASC'] : ['<=', 'DESC'];
+  const stream = streamCondition(schema, 'e', name, categoryId);
+  return `SELECT * FROM (
+  (SELECT ${EVENT_COLUMNS} FROM ${s}.events e
+    WHERE ${stream} AND ${key} ${op} ${s}.event_stream_revision(${from}) AND ${key} < ${REVISION_CAP}
+      AND e.revision ${op} ${from}
+    ORDER BY ${key} ${order} LIMIT ${limit})
+  UNION ALL
+  (SELECT ${EVENT_COLUMNS} FROM ${s}.events e
+    WHERE ${stream} AND ${key} = ${REVISION_CAP} AND e.revision ${op} ${from}
+    ORDER BY e.revision ${order} LIMIT ${limit})
+) e ORDER BY e.revision ${order} LIMIT ${limit}`;
+};
+
+/**
+ * A stream's last revision in the log (NULL when it has no event there): the largest index key,
+ * one step down the stream index (as `max(revision)` was before migration 1700000000007), unless
+ * that is the cap — then the largest revision of the rows at the cap.
+ */
+export const lastRevisionQuery = (schema: string, name: string, categoryId: string): string => {
+  const s = quoteIdentifier(schema);
+  const key = `${s}.event_stream_revision(e.revision)`;
+  const stream = streamCondition(schema, 'e', name, categoryId);
+  return `coalesce(
+    (SELECT max(e.revision) FROM ${s}.events e WHERE ${stream} AND ${key} = ${REVISION_CAP}),
+    (SELECT max(${key})::bigint FROM ${s}.events e WHERE ${stream}))`;
 };
 
 export interface FilterShape {
