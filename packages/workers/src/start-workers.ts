@@ -87,12 +87,17 @@ const MAX_ROUNDS_PER_JOB = 3;
  * often) and a stalled check every `stalledInterval` moves a job whose lock has expired back to
  * wait: a job of a SIGKILLed worker is running again at most lockDuration + stalledInterval after
  * its last renewal. A live worker loses a job only if its event loop stalls for longer than
- * lockDuration − lockRenewTime (0.8 s for pairing; a pairing pass over 10 000 entries computes
- * for ~0.1 s). Redis cost: one lock renewal per running job per 0.2–0.4 s (none for a job
- * shorter than that) and one stalled-check script per worker and queue per stalledInterval.
+ * lockDuration − lockRenewTime (0.55 s for pairing; a pairing pass over 10 000 entries computes
+ * for ~0.1 s, and larger pools are paired in a worker thread). Redis cost: one lock renewal per
+ * running job per 0.125–0.25 s (none for a job shorter than that) and one stalled-check script
+ * per worker and queue per stalledInterval.
  */
-/** Pairing: a pool's one job must come back within 2 s (lock ≤ 1.2 s, then a check ≤ 0.3 s, then the pass). */
-export const PAIRING_WORKER_LOCK = { lockDuration: 1_200, lockRenewTime: 400, stalledInterval: 300 } as const;
+/**
+ * Pairing: a pool's one job must come back within 2 s — lock ≤ 0.8 s, then a check ≤ 0.2 s, then
+ * the pass. (Was 1.2 s / 0.4 s / 0.3 s: under 15 kills in 90 s, every kill stopped its pools
+ * ≈ 1.2–1.5 s, which alone put the second join → MatchCreated p99 at ≈ 2.1 s.)
+ */
+export const PAIRING_WORKER_LOCK = { lockDuration: 800, lockRenewTime: 250, stalledInterval: 200 } as const;
 /** Game creation and the tick: back within 3 s (target 5 s); their jobs wait on HTTP, not the CPU. */
 export const GAME_CREATION_WORKER_LOCK = { lockDuration: 2_000, lockRenewTime: 600, stalledInterval: 1_000 } as const;
 /**
@@ -100,8 +105,8 @@ export const GAME_CREATION_WORKER_LOCK = { lockDuration: 2_000, lockRenewTime: 6
  * most this long — less than the lowest time in which BullMQ can hand the dead holder's job to
  * another worker (lockDuration − lockRenewTime), so the recovered job normally finds it gone.
  */
-export const POOL_LOCK_TTL_MS = 800;
-const POOL_LOCK_RENEW_MS = 250;
+export const POOL_LOCK_TTL_MS = 500;
+const POOL_LOCK_RENEW_MS = 150;
 /**
  * How often a scheduler-role process checks that its job schedulers still exist (one HGETALL
  * each): a Redis that lost its keys (restarted without persistence) gets them back within this.
