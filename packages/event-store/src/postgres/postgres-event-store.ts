@@ -61,6 +61,14 @@ export interface PostgresEventStoreOptions {
    */
   readAllSettleMs?: number;
   /**
+   * When a page's horizon (the oldest transaction running on the cluster) has not moved for this
+   * long while events wait above it, the page is read with the horizon of the appending
+   * transactions only (`event_delivery_horizon()`, migration 1700000000009): a long transaction
+   * that appends nothing — a bulk load, a rebuild's batch, in any database of the cluster — then
+   * holds readers back this long instead of to its end. @defaultValue 50
+   */
+  appenderHorizonAfterMs?: number;
+  /**
    * Partitions of the log (`ensure_event_partitions`, run at start and whenever an append finds
    * no partition for its transaction): each new partition spans what the previous one took
    * `partitionPeriod` to fill (a PostgreSQL interval). @defaultValue '1 day'
@@ -330,21 +338,51 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   };
 
   const pageSql = new Map<string, string>();
+  /*
+   * The page's horizon is normally its snapshot's oldest running transaction (one statement).
+   * A transaction that writes anything anywhere on the cluster holds that back; when it has not
+   * moved for `appenderHorizonAfterMs` while events wait above it, the page is read again with
+   * the appending transactions' horizon (`event_delivery_horizon()`, then the page: two
+   * statements, in that order — see migration 1700000000009), so subscribers wait only for
+   * appends in flight, not for a long transaction that appends nothing.
+   */
+  const appenderHorizonAfterMs = options.appenderHorizonAfterMs ?? 50;
+  let heldAt: { horizon: number; since: number } | undefined;
+  const horizonSql = `SELECT ${quoteIdentifier(schema)}.event_delivery_horizon() AS horizon`;
   const readPage = async (after: number, maxCount: number, filter: AllFilter | undefined): Promise<LogPage> => {
+    const page = await readPageAt(after, maxCount, filter, null);
+    if (!page.heldBack || page.events.length >= maxCount) {
+      heldAt = undefined;
+      return page;
+    }
+    const now = Date.now();
+    if (heldAt === undefined || heldAt.horizon !== page.horizon) heldAt = { horizon: page.horizon, since: now };
+    if (now - heldAt.since < appenderHorizonAfterMs) return page;
+    const result = await pool.query<{ horizon: string }>({ name: `${statementPrefix}horizon`, text: horizonSql });
+    const horizon = Number(result.rows[0]!.horizon);
+    return horizon > page.horizon ? readPageAt(after, maxCount, filter, horizon) : page;
+  };
+  const readPageAt = async (
+    after: number,
+    maxCount: number,
+    filter: AllFilter | undefined,
+    givenHorizon: number | null,
+  ): Promise<LogPage & { horizon: number }> => {
     const { shape, values } = filterValues(filter);
-    let text = pageSql.get(shape);
+    const key = givenHorizon === null ? shape : `${shape}:h`;
+    let text = pageSql.get(key);
     if (!text) {
-      text = pageQuery(schema, {
-        categories: shape.includes('c'),
-        eventTypes: shape.includes('t'),
-        tenant: shape.includes('n'),
-      });
-      pageSql.set(shape, text);
+      text = pageQuery(
+        schema,
+        { categories: shape.includes('c'), eventTypes: shape.includes('t'), tenant: shape.includes('n') },
+        givenHorizon !== null,
+      );
+      pageSql.set(key, text);
     }
     const result = await pool.query<PageRow>({
-      name: `${statementPrefix}page:${shape}`,
+      name: `${statementPrefix}page:${key}`,
       text,
-      values: [after, maxCount, ...values],
+      values: givenHorizon === null ? [after, maxCount, ...values] : [after, maxCount, ...values, givenHorizon],
     });
     const rows = result.rows;
     const first = rows[0]!;
@@ -357,7 +395,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     }
     const last = events.length > 0 ? events[events.length - 1]!.position : after;
     const scannedTo = events.length >= maxCount ? last : Math.max(last, after, horizon - 1);
-    return { events, scannedTo, heldBack: head > scannedTo, head };
+    return { events, scannedTo, heldBack: head > scannedTo, head, horizon };
   };
 
   const head = async (): Promise<number> => {

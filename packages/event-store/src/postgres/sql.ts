@@ -105,8 +105,13 @@ export interface FilterShape {
  * appear below a returned position. The outer LEFT JOIN keeps one row (with NULL event
  * columns) when the page is empty, so the horizon always comes back.
  * Parameters: $1 after, $2 limit, then categories / event types / tenant id as present, in that order.
+ *
+ * With `givenHorizon`, the horizon is the last parameter instead: one that
+ * `event_delivery_horizon()` (migration 1700000000009) returned in an earlier statement, before
+ * this statement's snapshot — the appending transactions' horizon, which a long transaction that
+ * appends nothing does not hold back.
  */
-export const pageQuery = (schema: string, shape: FilterShape): string => {
+export const pageQuery = (schema: string, shape: FilterShape, givenHorizon = false): string => {
   const s = quoteIdentifier(schema);
   const table = `${s}.events`;
   const conditions = ['e.position > $1', 'e.position < h.horizon'];
@@ -120,10 +125,11 @@ export const pageQuery = (schema: string, shape: FilterShape): string => {
       `e.type_id = ANY(ARRAY(SELECT t.id FROM ${s}.event_types t WHERE t.name = ANY($${next++}::text[])))`,
     );
   if (shape.tenant) conditions.push(`e.tenant_id = $${next++}::text`);
+  const horizon = givenHorizon
+    ? `$${next++}::bigint`
+    : `(SELECT pg_snapshot_xmin(pg_current_snapshot()))::text::bigint * ${POSITION_SHIFT}`;
   return `SELECT h.horizon, h.head, p.*
-FROM (SELECT s.xmin::text::bigint * ${POSITION_SHIFT} AS horizon,
-             (SELECT max(position) FROM ${table}) AS head
-        FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s) h
+FROM (SELECT ${horizon} AS horizon, (SELECT max(position) FROM ${table}) AS head) h
 LEFT JOIN LATERAL (
   SELECT ${EVENT_COLUMNS} FROM ${table} e
   WHERE ${conditions.join(' AND ')}
