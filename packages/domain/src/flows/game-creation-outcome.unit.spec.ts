@@ -59,30 +59,31 @@ const contextOn = (store: EventStore): MatchFlowContext => ({ store, now, metada
 const loadMatch = () => loadState(memory, matchStream(matchId), matchDecider);
 const entry = async (side: QueuePairSide) =>
   (await loadState(memory, playerStream(tenant, side.userId), playerDecider)).state.entries[side.queueEntryId]!;
-const onPlayer = (userId: string, command: PlayerCommand) =>
+const onPlayer = (userId: string, command: PlayerCommand, store: EventStore = memory) =>
   handleCommand({
-    store: memory,
+    store,
     streamName: playerStream(tenant, userId),
     decider: playerDecider,
     command,
     metadata: { tenantId: tenant, correlationId: 'given', causationId: null, actor: { type: 'user', id: userId } },
   });
 
+const joinOf = (side: QueuePairSide): PlayerCommand => ({
+  type: 'JoinQueue',
+  userId: side.userId,
+  queueEntryId: side.queueEntryId,
+  pool,
+  rating: side.rating,
+  ratingSource: 'rating-api',
+  ratingRange: null,
+  now: joinedAt,
+});
+
 /** Given: both players joined and a queue match committed for them (`MatchCreated`, both claims). */
 beforeEach(async () => {
   memory = createMemoryEventStore();
   spec = flowSpec(memory);
-  for (const side of [A, B])
-    await onPlayer(side.userId, {
-      type: 'JoinQueue',
-      userId: side.userId,
-      queueEntryId: side.queueEntryId,
-      pool,
-      rating: side.rating,
-      ratingSource: 'rating-api',
-      ratingRange: null,
-      now: joinedAt,
-    });
+  for (const side of [A, B]) await onPlayer(side.userId, joinOf(side));
   const committed = await commitQueueMatch(contextOn(memory), { a: A, b: B, decisionFor });
   if (committed.outcome !== 'matched') throw new Error(`given: the pair did not commit (${committed.outcome})`);
   matchId = committed.matchId;
@@ -328,28 +329,10 @@ describe('game creation outcome: the players’ states cached by the worker', ()
     };
     return { store: wrapped, reads };
   };
-  const join = (store: EventStore, side: QueuePairSide) =>
-    handleCommand({
-      store,
-      streamName: playerStream(tenant, side.userId),
-      decider: playerDecider,
-      command: {
-        type: 'JoinQueue',
-        userId: side.userId,
-        queueEntryId: side.queueEntryId,
-        pool,
-        rating: side.rating,
-        ratingSource: 'rating-api',
-        ratingRange: null,
-        now: joinedAt,
-      },
-      metadata: { tenantId: tenant, correlationId: 'given', causationId: null, actor: { type: 'user', id: 'x' } },
-    });
-
   it('the worker that claimed the pair records the game in one transaction without reading the players again', async () => {
     const shared = createMemoryEventStore();
     const api = { ...shared }; // the API: another process (another store object, another cache)
-    for (const side of [A, B]) await join(api, side);
+    for (const side of [A, B]) await onPlayer(side.userId, joinOf(side), api);
     const worker = recording(shared);
     const committed = await commitQueueMatch(contextOn(worker.store), { a: A, b: B, decisionFor });
     if (committed.outcome !== 'matched') throw new Error(committed.outcome);
@@ -363,7 +346,7 @@ describe('game creation outcome: the players’ states cached by the worker', ()
 
   it('a stale state of a player (another worker claimed the pair) is read again, and the game still commits at once', async () => {
     const shared = createMemoryEventStore();
-    for (const side of [A, B]) await join({ ...shared }, side);
+    for (const side of [A, B]) await onPlayer(side.userId, joinOf(side), { ...shared });
     const worker = recording(shared);
     // this worker read both players before the other worker claimed them: its states are stale
     await loadState(worker.store, alice, playerDecider);
