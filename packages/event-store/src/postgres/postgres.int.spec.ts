@@ -46,6 +46,14 @@ describeEventStoreContract(
   { multiStreamAppend: true },
 );
 
+/** A live subscription to one category, caught up; what it delivered so far in `seen`. */
+const watchCategory = async (store: Awaited<ReturnType<typeof open>>, category: string) => {
+  const seen: RecordedEvent[] = [];
+  const subscription = store.subscribeToAll({ filter: { categories: [category] }, handler: (e) => void seen.push(e) });
+  await subscription.caughtUp;
+  return { seen, subscription };
+};
+
 describe('postgres event store', () => {
   it('migrations are idempotent and recorded in their own table', async () => {
     await migrateEventStore({ connection: url, schema });
@@ -70,12 +78,7 @@ describe('postgres event store', () => {
     const late = new pg.Client({ connectionString: url });
     await late.connect();
     try {
-      const seen: RecordedEvent[] = [];
-      const subscription = store.subscribeToAll({
-        filter: { categories: [category] },
-        handler: (e) => void seen.push(e),
-      });
-      await subscription.caughtUp;
+      const { seen, subscription } = await watchCategory(store, category);
       const early = await store.appendToStream(`${category}-early`, [sampleEvent()]);
       await eventually(() => expect(seen).toHaveLength(1));
 
@@ -117,12 +120,7 @@ describe('postgres event store', () => {
     const other = new pg.Client({ connectionString: url.replace(/\/[^/?]+(\?|$)/, '/postgres$1') });
     await other.connect();
     try {
-      const seen: RecordedEvent[] = [];
-      const subscription = store.subscribeToAll({
-        filter: { categories: [category] },
-        handler: (e) => void seen.push(e),
-      });
-      await subscription.caughtUp;
+      const { seen, subscription } = await watchCategory(store, category);
       // A write transaction elsewhere on the cluster: the oldest running transaction from now on.
       await other.query('BEGIN');
       await other.query('CREATE TEMP TABLE busy (x int)');
@@ -239,12 +237,7 @@ describe('postgres event store', () => {
     const store = await open({ idlePollMs: 10_000 });
     try {
       const category = `rc${randomBytes(4).toString('hex')}`;
-      const seen: RecordedEvent[] = [];
-      const subscription = store.subscribeToAll({
-        filter: { categories: [category] },
-        handler: (e) => void seen.push(e),
-      });
-      await subscription.caughtUp;
+      const { seen } = await watchCategory(store, category);
       await eventually(() => expect(store.listener.listening).toBe(true));
       await store.listener.dropConnectionForTest();
       await eventually(() => expect(store.listener.listening).toBe(false));
