@@ -16,6 +16,11 @@ export interface WorkerContext {
   now: () => number;
   /** live-game-api, where a step needs it (game creation; who is busy after a refusal). */
   liveGame?: LiveGameApi;
+  /**
+   * Starts the game of a match this process's pairing pass just made (resolves once it is
+   * started, not created). @defaultValue a game-creation job on {@link gameCreationQueue}
+   */
+  startGame?: (tenantId: string, matchId: string) => Promise<void>;
 }
 
 /** Who our workers' events say wrote them. */

@@ -11,8 +11,10 @@ import {
   createGameCreationQueue,
   createPairingQueue,
   createTickQueue,
+  enqueueGameCreation,
   GAME_CREATION_QUEUE,
   type GameCreationJobData,
+  gameCreationAttempt,
   keepPoolLock,
   PAIRING_QUEUE,
   type PairingJobData,
@@ -31,7 +33,12 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { WorkerContext } from './context.js';
-import { createGameForMatch, type GameCreationOutcome, GameCreationRetry } from './games/create-game.js';
+import {
+  createGameForMatch,
+  type GameCreationAttempt,
+  type GameCreationOutcome,
+  GameCreationRetry,
+} from './games/create-game.js';
 import { createWorkerMetrics, gameCreationMetricOutcome, observePools } from './metrics.js';
 import { type PairingPassContext, type PassResult, runPairingPass } from './pairing/pairing-pass.js';
 import { poolModes } from './pairing/wave.js';
@@ -51,8 +58,13 @@ export interface StartWorkersOptions {
   liveGame?: LiveGameApi;
   /** Which workers this process runs. @defaultValue all three */
   roles?: WorkerRole[];
-  /** Game-creation jobs run at once (they wait on HTTP). @defaultValue 16 */
+  /** Game-creation jobs run at once (they wait on HTTP), and first attempts run in-process at once. @defaultValue 16 */
   gameCreationConcurrency?: number;
+  /**
+   * A process that runs both pairing and game creation makes the first attempt of each of its
+   * matches' games itself, without a job (later attempts are jobs). @defaultValue true
+   */
+  inlineGameCreation?: boolean;
   /** Clock in epoch ms. @defaultValue Date.now */
   now?: () => number;
   /** `application_name` of the PostgreSQL pool created here (not of a `db` given in). @defaultValue 'mm-worker' */
@@ -140,10 +152,66 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const tickQueue = createTickQueue(redis, config.REDIS_PREFIX);
   const reader = createQueueViewReader(redis, config.REDIS_PREFIX);
   const ctx: WorkerContext = { config, logger, store, gameCreationQueue, liveGame, now: options.now ?? Date.now };
-  const passCtx: PairingPassContext = { ...ctx, redis, reader, modeOf: poolModes(config.WAVE_POOLS) };
   const workers: Worker[] = [];
   const registry = options.registry ?? createMetricsRegistry({ defaultMetrics: false });
   const metrics = createWorkerMetrics(registry);
+  const gameCreationConcurrency = options.gameCreationConcurrency ?? 16;
+
+  /** One game-creation attempt, measured: a job's, or the first one in-process. */
+  const createGame = async (attempt: GameCreationAttempt): Promise<GameCreationOutcome> => {
+    const start = process.hrtime.bigint();
+    try {
+      const outcome = await createGameForMatch({ ...ctx, liveGame }, attempt);
+      metrics.gameCreation(gameCreationMetricOutcome(outcome), secondsSince(start));
+      return outcome;
+    } catch (error) {
+      metrics.gameCreation(error instanceof GameCreationRetry ? 'retry' : 'error', secondsSince(start));
+      throw error;
+    }
+  };
+
+  /*
+   * The first attempt of a match's game in the process whose pass made the match, without a
+   * job: a game-creation job costs ≈ 60 Redis commands (add, fetch, lock, finish, events) and
+   * its BullMQ bookkeeping here, per match. Later attempts are jobs, with the attempts left and
+   * the first backoff. A process killed meanwhile leaves the match in CREATING_GAME: the
+   * scheduler tick's sweep re-drives it as a job after CLAIM_RECOVERY_SECONDS, as it does for
+   * a lost enqueue; overlapping runs are safe (the match stream decides, the game is keyed by
+   * the match id). Beyond `gameCreationConcurrency` running here, or while closing: a job.
+   */
+  const startedGames = new Set<Promise<void>>();
+  let closing = false;
+  const startGame = async (tenantId: string, matchId: string): Promise<void> => {
+    if (closing || startedGames.size >= gameCreationConcurrency) {
+      await enqueueGameCreation(gameCreationQueue, config, { tenantId, matchId });
+      return;
+    }
+    const maxAttempts = Math.max(1, config.GAME_CREATION_ATTEMPTS);
+    const run: Promise<void> = createGame({ tenantId, matchId, attempt: 1, maxAttempts })
+      .then(
+        () => undefined,
+        async (error: unknown) => {
+          const retry = error instanceof GameCreationRetry;
+          if (!retry) logger.error({ err: error, matchId, tenantId }, 'game creation failed: retrying it as a job');
+          await enqueueGameCreation(
+            gameCreationQueue,
+            config,
+            { tenantId, matchId, attemptsBefore: 1 },
+            retry ? config.GAME_CREATION_BACKOFF_MS : 0,
+          ).catch((enqueueError: unknown) =>
+            logger.error(
+              { err: enqueueError, matchId, tenantId },
+              'could not queue the game creation retry (the scheduler tick re-drives the match)',
+            ),
+          );
+        },
+      )
+      .finally(() => startedGames.delete(run));
+    startedGames.add(run);
+  };
+  if (roles.has('pairing') && roles.has('game-creation') && (options.inlineGameCreation ?? true))
+    ctx.startGame = startGame;
+  const passCtx: PairingPassContext = { ...ctx, redis, reader, modeOf: poolModes(config.WAVE_POOLS) };
   observeQueues(registry, [pairingQueue, gameCreationQueue, tickQueue], logger);
   observePools(registry, reader, { now: ctx.now, timeControls: config.POOLS, logger });
   /** One pairing pass, measured. */
@@ -207,25 +275,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     }
   };
 
-  const processGameCreation = async (job: Job<GameCreationJobData>): Promise<GameCreationOutcome> => {
-    const start = process.hrtime.bigint();
-    try {
-      const outcome = await createGameForMatch(
-        { ...ctx, liveGame },
-        {
-          tenantId: job.data.tenantId,
-          matchId: job.data.matchId,
-          attempt: job.attemptsMade + 1,
-          maxAttempts: job.opts.attempts ?? 1,
-        },
-      );
-      metrics.gameCreation(gameCreationMetricOutcome(outcome), secondsSince(start));
-      return outcome;
-    } catch (error) {
-      metrics.gameCreation(error instanceof GameCreationRetry ? 'retry' : 'error', secondsSince(start));
-      throw error;
-    }
-  };
+  const processGameCreation = (job: Job<GameCreationJobData>): Promise<GameCreationOutcome> =>
+    createGame({ tenantId: job.data.tenantId, matchId: job.data.matchId, ...gameCreationAttempt(job.data, job) });
 
   const tick = async (): Promise<{ signalled: number; sweep: SweepResult | null }> => {
     // Only pools where time alone can change the outcome get a pass: two or more entries
@@ -275,7 +326,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
       connection: redis,
       prefix: bullPrefix(config.REDIS_PREFIX, GAME_CREATION_QUEUE),
       name,
-      concurrency: options.gameCreationConcurrency ?? 16,
+      concurrency: gameCreationConcurrency,
       ...GAME_CREATION_WORKER_LOCK,
       maxStalledCount: 10,
     });
@@ -337,8 +388,11 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     async close() {
       clearInterval(schedulerCheck);
       if (onReconnect) redis.off('ready', onReconnect);
-      // Worker#close waits for the running jobs and takes no new ones (graceful shutdown).
+      // Worker#close waits for the running jobs and takes no new ones (graceful shutdown); the
+      // passes still running queue their games as jobs, and first attempts under way finish.
+      closing = true;
       await Promise.all(workers.map((w) => w.close()));
+      await Promise.allSettled([...startedGames]);
       await Promise.all([pairingQueue.close(), gameCreationQueue.close(), tickQueue.close()]);
       await resources.close();
     },

@@ -16,7 +16,21 @@ export const COMPENSATION_ATTEMPTS = 10;
 export interface GameCreationJobData {
   tenantId: string;
   matchId: string;
+  /**
+   * Attempts already run before this job (the pairing worker's first attempt in-process):
+   * the job's attempts continue the count, so a match still gets GAME_CREATION_ATTEMPTS in all.
+   */
+  attemptsBefore?: number;
 }
+
+/** The attempt a game-creation job runs now and the attempts allowed in all (counting those before the job). */
+export const gameCreationAttempt = (
+  data: GameCreationJobData,
+  job: { attemptsMade: number; opts: { attempts?: number } },
+): { attempt: number; maxAttempts: number } => {
+  const before = data.attemptsBefore ?? 0;
+  return { attempt: before + job.attemptsMade + 1, maxAttempts: before + (job.opts.attempts ?? 1) };
+};
 
 export const createGameCreationQueue = (
   connection: RedisClient,
@@ -32,15 +46,19 @@ export const createGameCreationQueue = (
  * for the match exists (waiting, delayed for a retry, or running) this is a no-op; finished
  * jobs are removed, so a later call (the scheduler re-driving a match stuck in
  * CREATING_GAME) starts a fresh job, which finds the match's state on its stream.
+ * `data.attemptsBefore` (attempts run elsewhere first) leaves the job the rest of
+ * GAME_CREATION_ATTEMPTS (at least one); `delayMs` starts it later (a retry's backoff).
  */
 export async function enqueueGameCreation(
   queue: Queue<GameCreationJobData>,
   config: Pick<Config, 'GAME_CREATION_ATTEMPTS' | 'GAME_CREATION_BACKOFF_MS'>,
   data: GameCreationJobData,
+  delayMs = 0,
 ): Promise<void> {
   await queue.add(CREATE_GAME_JOB, data, {
     jobId: data.matchId,
-    attempts: Math.max(1, config.GAME_CREATION_ATTEMPTS),
+    ...(delayMs > 0 ? { delay: delayMs } : {}),
+    attempts: Math.max(1, config.GAME_CREATION_ATTEMPTS - (data.attemptsBefore ?? 0)),
     backoff: { type: 'exponential', delay: config.GAME_CREATION_BACKOFF_MS },
     removeOnComplete: true,
     removeOnFail: true,

@@ -11,7 +11,8 @@ export type CommitOutcome = QueueMatchCommitOutcome;
  * (`commitQueueMatch`, packages/domain/src/flows/queue-match-commit.ts — both claims and
  * `MatchCreated` in one transaction where the store has it, else claims pinned to the revisions
  * read, the first released if the second fails), with the pass's explanation as the decision;
- * then, once matched, the game-creation job (job id = match id).
+ * then, once matched, its game is started: in this process when it runs game creation
+ * (`ctx.startGame`), else as a game-creation job (job id = match id).
  */
 export async function commitPair(
   ctx: WorkerContext,
@@ -25,8 +26,10 @@ export async function commitPair(
     b: side(pair.b),
     decisionFor: (matchId) => buildQueueMatch({ matchId, poolKey, pair, decidedAt, ...(passId ? { passId } : {}) }),
   });
-  if (outcome.outcome === 'matched')
-    await enqueueGameCreation(ctx.gameCreationQueue, ctx.config, { tenantId, matchId: outcome.matchId });
+  if (outcome.outcome === 'matched') {
+    if (ctx.startGame) await ctx.startGame(tenantId, outcome.matchId);
+    else await enqueueGameCreation(ctx.gameCreationQueue, ctx.config, { tenantId, matchId: outcome.matchId });
+  }
   return outcome;
 }
 

@@ -1,0 +1,93 @@
+import { createMetricsRegistry } from '@mm/metrics';
+import { GAME_CREATION_QUEUE } from '@mm/redis';
+import { json } from '@mm/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ofType, startWorkerStack, type WorkerStack } from '../../test/stack.js';
+
+let stack: WorkerStack;
+beforeAll(async () => {
+  stack = await startWorkerStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const value = (text: string, series: string) =>
+  Number(new RegExp(`^${series.replace(/[{}+]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+const jobsRun = `matchmaking_queue_job_duration_seconds_count{queue="${GAME_CREATION_QUEUE}",outcome="completed"}`;
+
+/** The game of the match that paired `a` and `b`, once recorded. */
+const gameOf = (a: string, b: string) =>
+  stack.until(async () => {
+    const events = await stack.events();
+    const match = ofType(events, 'MatchCreated').find((m) =>
+      [m.data.white.userId, m.data.black.userId].every((u: string) => u === a || u === b),
+    );
+    return match && ofType(events, 'GameCreated').find((g) => g.data.matchId === match.data.matchId);
+  }, `the game of ${a} and ${b}`);
+
+describe('the first game-creation attempt in the pairing process', () => {
+  it('creates the game of a match it paired without a game-creation job', async () => {
+    const registry = createMetricsRegistry({ defaultMetrics: false });
+    const workers = await stack.startWorkers({ registry });
+    const added: string[] = [];
+    workers.gameCreationQueue.on('waiting', (job) => added.push(String(job.id)));
+    try {
+      await stack.join('ann', 1500);
+      await stack.join('bob', 1510);
+      const game = await gameOf('ann', 'bob');
+      expect(game).toBeDefined();
+      const text = await registry.metrics();
+      expect(value(text, 'matchmaking_game_creation_attempts_total{outcome="game_created"}')).toBe(1);
+      expect(value(text, jobsRun)).toBe(0);
+      expect(added).toEqual([]);
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it('hands a failed first attempt to a job with the attempts left (GAME_CREATION_ATTEMPTS in all)', async () => {
+    const registry = createMetricsRegistry({ defaultMetrics: false });
+    const workers = await stack.startWorkers({ registry });
+    const added: { id: string; attempts: number | undefined; attemptsBefore: number | undefined }[] = [];
+    workers.gameCreationQueue.on('waiting', (job) =>
+      added.push({ id: String(job.id), attempts: job.opts.attempts, attemptsBefore: job.data.attemptsBefore }),
+    );
+    const answer = stack.liveGame.handle;
+    let refused = 0;
+    stack.liveGame.handle = (req, res) => {
+      if (req.method === 'POST' && refused++ === 0) return json(res, 503, { detail: 'busy' });
+      return answer(req, res);
+    };
+    try {
+      await stack.join('cat', 1700);
+      await stack.join('dan', 1710);
+      const game = await gameOf('cat', 'dan');
+      // the stack allows 3 attempts: one in-process, the job the other two
+      expect(added).toEqual([{ id: game.data.matchId, attempts: 2, attemptsBefore: 1 }]);
+      const text = await registry.metrics();
+      expect(value(text, 'matchmaking_game_creation_attempts_total{outcome="retry"}')).toBe(1);
+      expect(value(text, 'matchmaking_game_creation_attempts_total{outcome="game_created"}')).toBe(1);
+      expect(value(text, jobsRun)).toBe(1);
+    } finally {
+      stack.liveGame.handle = answer;
+      await workers.close();
+    }
+  });
+
+  it('leaves it to a job when turned off (inlineGameCreation: false)', async () => {
+    const registry = createMetricsRegistry({ defaultMetrics: false });
+    const workers = await stack.startWorkers({ registry, inlineGameCreation: false });
+    const added: string[] = [];
+    workers.gameCreationQueue.on('waiting', (job) => added.push(String(job.id)));
+    try {
+      await stack.join('eve', 1900);
+      await stack.join('fay', 1910);
+      const game = await gameOf('eve', 'fay');
+      expect(added).toEqual([game.data.matchId]);
+      expect(value(await registry.metrics(), jobsRun)).toBe(1);
+    } finally {
+      await workers.close();
+    }
+  });
+});
