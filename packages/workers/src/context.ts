@@ -1,5 +1,5 @@
 import type { Config } from '@mm/config';
-import type { MatchFlowContext } from '@mm/domain';
+import type { LoadedMatch, MatchFlowContext } from '@mm/domain';
 import type { Actor, EventMetadata, EventStore } from '@mm/event-store';
 import type { LiveGameApi } from '@mm/integrations';
 import type { GameCreationJobData } from '@mm/redis';
@@ -18,9 +18,10 @@ export interface WorkerContext {
   liveGame?: LiveGameApi;
   /**
    * Starts the game of a match this process's pairing pass just made (resolves once it is
-   * started, not created). @defaultValue a game-creation job on {@link gameCreationQueue}
+   * started, not created); `match`: the match stream as the commit left it, when known.
+   * @defaultValue a game-creation job on {@link gameCreationQueue}
    */
-  startGame?: (tenantId: string, matchId: string) => Promise<void>;
+  startGame?: (tenantId: string, matchId: string, match?: LoadedMatch) => Promise<void>;
 }
 
 /** Who our workers' events say wrote them. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Config, databasePoolSizes } from '@mm/config';
+import type { LoadedMatch } from '@mm/domain';
 import type { EventStore } from '@mm/event-store';
 import { type LiveGameApi, liveGameApiFromConfig } from '@mm/integrations';
 import { createMetricsRegistry, observeQueues, observeWorker, type ReadinessCheck, secondsSince } from '@mm/metrics';
@@ -158,10 +159,10 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const gameCreationConcurrency = options.gameCreationConcurrency ?? 16;
 
   /** One game-creation attempt, measured: a job's, or the first one in-process. */
-  const createGame = async (attempt: GameCreationAttempt): Promise<GameCreationOutcome> => {
+  const createGame = async (attempt: GameCreationAttempt, known?: LoadedMatch): Promise<GameCreationOutcome> => {
     const start = process.hrtime.bigint();
     try {
-      const outcome = await createGameForMatch({ ...ctx, liveGame }, attempt);
+      const outcome = await createGameForMatch({ ...ctx, liveGame }, attempt, known);
       metrics.gameCreation(gameCreationMetricOutcome(outcome), secondsSince(start));
       return outcome;
     } catch (error) {
@@ -173,7 +174,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   /*
    * The first attempt of a match's game in the process whose pass made the match, without a
    * job: a game-creation job costs ≈ 60 Redis commands (add, fetch, lock, finish, events) and
-   * its BullMQ bookkeeping here, per match. Later attempts are jobs, with the attempts left and
+   * its BullMQ bookkeeping here, per match; and it decides on the match stream as the commit
+   * left it, without reading it (a stale one conflicts and is read). Later attempts are jobs, with the attempts left and
    * the first backoff. A process killed meanwhile leaves the match in CREATING_GAME: the
    * scheduler tick's sweep re-drives it as a job after CLAIM_RECOVERY_SECONDS, as it does for
    * a lost enqueue; overlapping runs are safe (the match stream decides, the game is keyed by
@@ -181,13 +183,13 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
    */
   const startedGames = new Set<Promise<void>>();
   let closing = false;
-  const startGame = async (tenantId: string, matchId: string): Promise<void> => {
+  const startGame = async (tenantId: string, matchId: string, known?: LoadedMatch): Promise<void> => {
     if (closing || startedGames.size >= gameCreationConcurrency) {
       await enqueueGameCreation(gameCreationQueue, config, { tenantId, matchId });
       return;
     }
     const maxAttempts = Math.max(1, config.GAME_CREATION_ATTEMPTS);
-    const run: Promise<void> = createGame({ tenantId, matchId, attempt: 1, maxAttempts })
+    const run: Promise<void> = createGame({ tenantId, matchId, attempt: 1, maxAttempts }, known)
       .then(
         () => undefined,
         async (error: unknown) => {

@@ -4,7 +4,7 @@ import { isWrongExpectedRevision } from '@mm/event-store';
 import { decideAppend, handleCommand } from '../command-handling/handle-command.js';
 import { type LoadedState, loadState, rememberState } from '../command-handling/load-state.js';
 import { matchEventId, queueMatchId } from '../ids/deterministic-ids.js';
-import { matchDecider } from '../match/match-decider.js';
+import { type MatchState, matchDecider } from '../match/match-decider.js';
 import type { ClaimQueueEntry } from '../player/player-commands.js';
 import { playerDecider } from '../player/player-decider.js';
 import type { PlayerState } from '../player/player-state.js';
@@ -18,8 +18,13 @@ export interface QueuePairSide {
 }
 
 export type QueueMatchCommitOutcome =
-  /** `MatchCreated` is written (by this run or by a concurrent one with the same decision). */
-  | { outcome: 'matched'; matchId: string }
+  /**
+   * `MatchCreated` is written (by this run or by a concurrent one with the same decision).
+   * `match`: the match stream as this run's commit left it (one-transaction commit only), so
+   * the next step (game creation) can decide on it without reading the stream; a stale one
+   * makes that step's append conflict, and it reads then.
+   */
+  | { outcome: 'matched'; matchId: string; match?: { state: MatchState; revision: number } }
   /** An entry was no longer searching before anything was written (stale snapshot). */
   | { outcome: 'stale' }
   /** The first claim lost (cancel, timeout or another match won the race); nothing to undo. */
@@ -110,7 +115,8 @@ export const commitQueueMatch = async (
       if (!claim.append) throw new Error(`claim of a searching entry decided nothing (match ${matchId})`);
       appends.push(claim.append);
     }
-    appends.push(createQueueMatchAppend(context, decision));
+    const created = createQueueMatchAppend(context, decision);
+    appends.push(created.append);
     let results: AppendResult[];
     try {
       results = await store.appendToStreams(appends);
@@ -125,7 +131,10 @@ export const commitQueueMatch = async (
       if (claim.ok && claim.append && result)
         rememberState(store, playerDecider, claim.append.streamName, result.nextExpectedRevision, claim.state);
     });
-    return { outcome: 'matched', matchId };
+    const matchAppended = results[appends.length - 1];
+    return matchAppended
+      ? { outcome: 'matched', matchId, match: { state: created.state, revision: matchAppended.nextExpectedRevision } }
+      : { outcome: 'matched', matchId };
   }
 
   const first = await claimQueueEntry(context, {
@@ -291,9 +300,12 @@ export const createQueueMatch = async (context: MatchFlowContext, decision: Matc
 };
 
 /** `MatchCreated` on the new match stream (expected: no stream), to commit with other appends. */
-const createQueueMatchAppend = (context: MatchFlowContext, decision: MatchCreatedData): StreamAppend => {
+const createQueueMatchAppend = (
+  context: MatchFlowContext,
+  decision: MatchCreatedData,
+): { append: StreamAppend; state: MatchState } => {
   const decided = decideAppend(createMatchCommand(context, decision));
   if (!decided.ok) throw new Error(`CreateMatch ${decision.matchId}: ${decided.error.code} ${decided.error.message}`);
   if (!decided.append) throw new Error(`CreateMatch ${decision.matchId} decided nothing`);
-  return decided.append;
+  return { append: decided.append, state: decided.state };
 };

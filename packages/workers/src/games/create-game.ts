@@ -1,5 +1,5 @@
 import type { MatchCreatedData } from '@mm/contracts';
-import { type MatchState, recordCreatedGame } from '@mm/domain';
+import { type LoadedMatch, type MatchState, recordCreatedGame } from '@mm/domain';
 import { type CreateGameRequest, type LiveGameApi, UpstreamError } from '@mm/integrations';
 import { enqueueCompensation } from '@mm/redis';
 import { matchFlowContext, type WorkerContext } from '../context.js';
@@ -68,9 +68,18 @@ const afterGameCreation = (state: MatchState) =>
  *   enqueue time (I5), and — when an attempt's outcome was unknown — a delayed compensation
  *   job that cancels a game that shows up after all.
  */
-export async function createGameForMatch(ctx: Ctx, job: GameCreationAttempt): Promise<GameCreationOutcome> {
+export async function createGameForMatch(
+  ctx: Ctx,
+  job: GameCreationAttempt,
+  /**
+   * The match stream as known without reading it (the commit that just wrote `MatchCreated`
+   * in this process). Decided on like a read one: if it is stale, recording the game
+   * conflicts and the stream is read then (an aborted match's game is cancelled, as in a race).
+   */
+  known?: LoadedMatch,
+): Promise<GameCreationOutcome> {
   const { tenantId, matchId } = job;
-  const loaded = await loadMatchStream(ctx, matchId);
+  const loaded = known ?? (await loadMatchStream(ctx, matchId));
   const { state } = loaded;
   if (!state.match) return { outcome: 'match_not_found' };
   if (state.status !== 'created') {

@@ -27,9 +27,21 @@ const gameOf = (a: string, b: string) =>
   }, `the game of ${a} and ${b}`);
 
 describe('the first game-creation attempt in the pairing process', () => {
-  it('creates the game of a match it paired without a game-creation job', async () => {
+  it('creates the game of a match it paired without a game-creation job, and without reading the match', async () => {
     const registry = createMetricsRegistry({ defaultMetrics: false });
-    const workers = await stack.startWorkers({ registry });
+    // The workers' store, counting reads of match streams.
+    const matchReads: string[] = [];
+    const store = new Proxy(stack.store, {
+      get(target, key, receiver) {
+        if (key === 'readStream')
+          return (name: string, ...rest: unknown[]) => {
+            if (name.startsWith('match-')) matchReads.push(name);
+            return (target.readStream as (...args: unknown[]) => unknown).call(target, name, ...rest);
+          };
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const workers = await stack.startWorkers({ registry, store });
     const added: string[] = [];
     workers.gameCreationQueue.on('waiting', (job) => added.push(String(job.id)));
     try {
@@ -41,6 +53,7 @@ describe('the first game-creation attempt in the pairing process', () => {
       expect(value(text, 'matchmaking_game_creation_attempts_total{outcome="game_created"}')).toBe(1);
       expect(value(text, jobsRun)).toBe(0);
       expect(added).toEqual([]);
+      expect(matchReads).toEqual([]);
     } finally {
       await workers.close();
     }

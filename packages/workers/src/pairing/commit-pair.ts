@@ -27,7 +27,7 @@ export async function commitPair(
     decisionFor: (matchId) => buildQueueMatch({ matchId, poolKey, pair, decidedAt, ...(passId ? { passId } : {}) }),
   });
   if (outcome.outcome === 'matched') {
-    if (ctx.startGame) await ctx.startGame(tenantId, outcome.matchId);
+    if (ctx.startGame) await ctx.startGame(tenantId, outcome.matchId, outcome.match);
     else await enqueueGameCreation(ctx.gameCreationQueue, ctx.config, { tenantId, matchId: outcome.matchId });
   }
   return outcome;
