@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       poolSize: databasePoolSizes(config.DATABASE_POOL_SIZE, 'projector').eventStore,
       applicationName: PROJECTOR_APPLICATION_NAME,
       dataCompression: config.EVENT_DATA_COMPRESSION ? {} : false,
+      minReadIntervalMs: config.PROJECTOR_READ_INTERVAL_MS,
     },
   });
   const stopping = new AbortController();

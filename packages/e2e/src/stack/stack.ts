@@ -92,7 +92,17 @@ export interface Stack {
 }
 
 const tsxEnv = (): Record<string, string> => {
-  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'NODE_OPTIONS', 'PROF_DIR', 'PROF_CPU_ONLY'];
+  const keep = [
+    'PATH',
+    'HOME',
+    'TMPDIR',
+    'LANG',
+    'TZ',
+    'NODE_OPTIONS',
+    'PROF_DIR',
+    'PROF_CPU_ONLY',
+    'PROJECTOR_READ_INTERVAL_MS',
+  ];
   return Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
 };
 
