@@ -61,29 +61,43 @@ export function createQueueService(deps: QueueServiceDependencies): QueueService
    * Live figures of a searching entry: place in its pool (Redis views), and the wait still
    * expected (read models). They are a courtesy, not the answer: when Redis or the read models
    * are away they are null and `unavailable` says so, so a command that was applied is never
-   * reported as failed because of them.
+   * reported as failed because of them. The reads start when this is called; the returned
+   * function waits for them and answers for the entry (a join starts them beside its command:
+   * one round trip less before its answer).
    */
-  const liveFigures = async (caller: Caller, entry: EntryView, now: Date): Promise<Live> => {
-    if (entry.status !== 'SEARCHING') return { figures: undefined, unavailable: false };
-    let unavailable = false;
-    const away = (error: unknown) => {
-      unavailable = true;
-      caller.log.warn({ err: error }, 'live figures unavailable: answered without them');
-    };
+  const startLiveFigures = (caller: Caller, poolKey: string, queueEntryId: string, now: Date) => {
     const tenantId = caller.principal.tenantId;
-    const [position, median] = await Promise.all([
-      optional(() => deps.queueViews.position(tenantId, entry.poolKey, entry.queueEntryId), away),
-      optional(() => recentMedianWait(tenantId, entry.poolKey, now), away),
-    ]);
-    const waited = (now.getTime() - entry.enqueuedAt.getTime()) / 1000;
-    return {
-      figures: {
-        positionEstimate: position,
-        estimatedWaitSeconds: median === null ? null : Math.max(0, Math.round((median - waited) * 10) / 10),
-      },
-      unavailable,
+    const failures: unknown[] = [];
+    // Settled at once (never an unhandled rejection if the command fails first); a failure that
+    // is not "away" is thrown when the figures are asked for, as before.
+    const settled = <T>(read: () => Promise<T>) =>
+      optional(read, (error) => failures.push(error)).then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+    const position = settled(() => deps.queueViews.position(tenantId, poolKey, queueEntryId));
+    const median = settled(() => recentMedianWait(tenantId, poolKey, now));
+    return async (entry: EntryView): Promise<Live> => {
+      const [p, m] = await Promise.all([position, median]);
+      if (entry.status !== 'SEARCHING') return { figures: undefined, unavailable: false };
+      if (!p.ok) throw p.error;
+      if (!m.ok) throw m.error;
+      for (const error of failures) caller.log.warn({ err: error }, 'live figures unavailable: answered without them');
+      const waited = (now.getTime() - entry.enqueuedAt.getTime()) / 1000;
+      return {
+        figures: {
+          positionEstimate: p.value,
+          estimatedWaitSeconds: m.value === null ? null : Math.max(0, Math.round((m.value - waited) * 10) / 10),
+        },
+        unavailable: failures.length > 0,
+      };
     };
   };
+
+  const liveFigures = async (caller: Caller, entry: EntryView, now: Date): Promise<Live> =>
+    entry.status === 'SEARCHING'
+      ? startLiveFigures(caller, entry.poolKey, entry.queueEntryId, now)(entry)
+      : { figures: undefined, unavailable: false };
 
   const answer = async (caller: Caller, entry: EntryView, now: Date): Promise<EntryAnswer> => ({
     entry,
@@ -104,6 +118,7 @@ export function createQueueService(deps: QueueServiceDependencies): QueueService
       if (active.status === 'rejected') throw active.reason;
       if (rating.status === 'rejected') deps.admission.ratingFailure(rating.reason);
       const queueEntryId = randomUUID();
+      const figures = startLiveFigures(caller, pool.key, queueEntryId, now);
       const state = await deps.players.handle(
         caller,
         {
@@ -119,7 +134,8 @@ export function createQueueService(deps: QueueServiceDependencies): QueueService
         // The entry id is this request's own: if it is on the stream, the join was applied.
         (after) => after.entries[queueEntryId] !== undefined,
       );
-      return answer(caller, entryViewFromStream(userId, state.entries[queueEntryId]!), now);
+      const entry = entryViewFromStream(userId, state.entries[queueEntryId]!);
+      return { entry, live: await figures(entry) };
     },
 
     async cancel(caller, queueEntryId, now) {
