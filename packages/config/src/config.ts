@@ -128,6 +128,9 @@ export const envSchema = z.object({
   CLAIM_RECOVERY_SECONDS: positive(5).describe(
     'A queue claim this old without MatchCreated (worker died mid-commit) is completed or released by the scheduler tick.',
   ),
+  GAME_CREATION_REDRIVE_SECONDS: positive(2).describe(
+    'A match this long without its game (CREATING_GAME) gets a game-creation job from the scheduler tick: its first attempt died with its worker, or its job was lost. An attempt still running then (a slow live-game-api) gets a second one with the same idempotency key, which is harmless.',
+  ),
   ACTIVE_GAME_CHECK: flag(true).describe('Ask live-game-api whether the player has an active game before queueing.'),
   ACTIVE_GAME_CHECK_ON_FAILURE: z
     .enum(['allow', 'reject'])

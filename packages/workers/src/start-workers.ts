@@ -175,11 +175,13 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
    * The first attempt of a match's game in the process whose pass made the match, without a
    * job: a game-creation job costs ≈ 60 Redis commands (add, fetch, lock, finish, events) and
    * its BullMQ bookkeeping here, per match; and it decides on the match stream as the commit
-   * left it, without reading it (a stale one conflicts and is read). Later attempts are jobs, with the attempts left and
-   * the first backoff. A process killed meanwhile leaves the match in CREATING_GAME: the
-   * scheduler tick's sweep re-drives it as a job after CLAIM_RECOVERY_SECONDS, as it does for
-   * a lost enqueue; overlapping runs are safe (the match stream decides, the game is keyed by
-   * the match id). Beyond `gameCreationConcurrency` running here, or while closing: a job.
+   * left it, without reading it (a stale one conflicts and is read). Later attempts are jobs,
+   * with the attempts left and the first backoff. A process killed meanwhile leaves the match
+   * in CREATING_GAME: the scheduler tick's sweep gives it a job after
+   * GAME_CREATION_REDRIVE_SECONDS (2 s; a job of a killed process came back after its lock and a
+   * stalled check, ≈ 3 s), as it does for a lost enqueue; overlapping runs are safe (the match
+   * stream decides, the game is keyed by the match id). Beyond `gameCreationConcurrency`
+   * running here, or while closing: a job.
    */
   const startedGames = new Set<Promise<void>>();
   let closing = false;

@@ -1,12 +1,15 @@
 import { createMetricsRegistry } from '@mm/metrics';
+import { defaultPairingConfig, pairPool } from '@mm/pairing';
 import { GAME_CREATION_QUEUE } from '@mm/redis';
 import { json } from '@mm/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ofType, startWorkerStack, type WorkerStack } from '../../test/stack.js';
+import { ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
+import { commitPair } from '../pairing/commit-pair.js';
 
 let stack: WorkerStack;
 beforeAll(async () => {
-  stack = await startWorkerStack();
+  // Claims are recovered late here, so a game re-driven below came from its own setting.
+  stack = await startWorkerStack({ CLAIM_RECOVERY_SECONDS: '60', GAME_CREATION_REDRIVE_SECONDS: '1' });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -99,6 +102,38 @@ describe('the first game-creation attempt in the pairing process', () => {
       const game = await gameOf('eve', 'fay');
       expect(added).toEqual([game.data.matchId]);
       expect(value(await registry.metrics(), jobsRun)).toBe(1);
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it('a first attempt lost with its process: the tick gives the match a job after GAME_CREATION_REDRIVE_SECONDS', async () => {
+    // What a pairing process killed right after its commit leaves: the match, no attempt.
+    const [ea, eb] = [await stack.join('gil', 1800), await stack.join('hal', 1805)];
+    const now = Date.now();
+    const [pair] = pairPool(
+      [
+        { entryId: ea, userId: 'gil', rating: 1800, enqueuedAt: now - 1000 },
+        { entryId: eb, userId: 'hal', rating: 1805, enqueuedAt: now - 1000 },
+      ],
+      now,
+      defaultPairingConfig,
+    ).pairs;
+    const started: string[] = [];
+    const dying = {
+      ...stack.context(),
+      startGame: async (_tenant: string, matchId: string) => void started.push(matchId),
+    };
+    const committed = await commitPair(dying, { tenantId: TENANT, poolKey: POOL.key, pair: pair!, decidedAt: now });
+    expect(committed.outcome).toBe('matched');
+    expect(started).toHaveLength(1);
+    await stack.settle(); // the sweep finds it in the read models
+    await new Promise((r) => setTimeout(r, 1100)); // GAME_CREATION_REDRIVE_SECONDS = 1
+    const workers = await stack.startWorkers({ roles: ['game-creation'] });
+    try {
+      const { sweep } = await workers.tick();
+      expect(sweep?.redriven).toBe(1);
+      expect(await gameOf('gil', 'hal')).toBeDefined();
     } finally {
       await workers.close();
     }

@@ -18,9 +18,10 @@ export interface SweepResult {
  * log a little); every action re-reads the streams and is idempotent:
  * - queue entries claimed (`MATCHED`) for longer than CLAIM_RECOVERY_SECONDS whose match has
  *   no `MatchCreated` yet, or was aborted without the entry being released → {@link recoverClaim};
- * - matches in CREATING_GAME for longer than that → enqueue their game-creation job (a no-op
- *   while the job exists; covers a lost enqueue, a job dropped after it failed, and challenge
- *   matches, whose accept does not enqueue anything itself).
+ * - matches in CREATING_GAME for longer than GAME_CREATION_REDRIVE_SECONDS → enqueue their
+ *   game-creation job (a no-op while the job exists; covers a first attempt that died with its
+ *   pairing process, a lost enqueue, a job dropped after it failed, and challenge matches, whose
+ *   accept does not enqueue anything itself).
  */
 export async function sweepStuckMatches(ctx: WorkerContext, db: pg.Pool): Promise<SweepResult> {
   const t = readModelTables(ctx.config.READ_MODEL_SCHEMA);
@@ -49,12 +50,13 @@ export async function sweepStuckMatches(ctx: WorkerContext, db: pg.Pool): Promis
     }
   }
 
+  const redriveBefore = new Date(ctx.now() - ctx.config.GAME_CREATION_REDRIVE_SECONDS * 1000).toISOString();
   const creating = await db.query<{ tenant_id: string; match_id: string }>(
     `SELECT tenant_id, match_id FROM ${t.matches}
       WHERE status = 'CREATING_GAME' AND decided_at < $1::timestamptz
       ORDER BY decided_at
       LIMIT ${SWEEP_LIMIT * 5}`,
-    [olderThan],
+    [redriveBefore],
   );
   for (const row of creating.rows) {
     await enqueueGameCreation(ctx.gameCreationQueue, ctx.config, { tenantId: row.tenant_id, matchId: row.match_id });
