@@ -69,6 +69,7 @@ describe('postgres event store', () => {
       '1700000000007_events-stream-key-actors',
       '1700000000008_append-last-revision',
       '1700000000009_delivery-horizon-appenders',
+      '1700000000010_delivery-horizon-own-schema',
     ]);
   });
 
@@ -145,6 +146,39 @@ describe('postgres event store', () => {
       await other.query('ROLLBACK').catch(() => undefined);
       await other.end();
       await store.close();
+    }
+  });
+
+  it("an open append to another schema's log in the same database holds readers back only briefly", async () => {
+    const otherSchema = `es_other_${randomBytes(6).toString('hex')}`;
+    // The other event store as its adapter leaves it (migrated, with partitions).
+    await (await createPostgresEventStore({ connectionString: url, schema: otherSchema, poolSize: 1 })).close();
+    const store = await open({ readAllSettleMs: 5000 });
+    const category = `near${randomBytes(4).toString('hex')}`;
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      const { seen, subscription } = await watchCategory(store, category);
+      // Another event store's append, left open: it holds the appenders' lock space and its xid.
+      await other.query('BEGIN');
+      await other.query(`SELECT last_position FROM ${quoteIdentifier(otherSchema)}.append_events($1, -2, $2::jsonb)`, [
+        `${category}-elsewhere`,
+        JSON.stringify([sampleEvent()]),
+      ]);
+      const appended = await store.appendToStream(`${category}-a`, [sampleEvent()]);
+      const started = Date.now();
+      await eventually(() => expect(seen.map((e) => e.position)).toEqual([appended.position]), 3000);
+      const subscriptionMs = Date.now() - started;
+      const read = await store.readAll({ after: appended.position - 1, filter: { categories: [category] } });
+      expect(read.map((e) => e.position)).toEqual([appended.position]);
+      expect(subscriptionMs).toBeLessThan(2000);
+      process.stderr.write(`delivered past another schema's open append: subscription ${subscriptionMs} ms\n`);
+      await subscription.close();
+    } finally {
+      await other.query('ROLLBACK').catch(() => undefined);
+      await other.end();
+      await store.close();
+      await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(otherSchema)} CASCADE`);
     }
   });
 
