@@ -117,6 +117,26 @@ export interface ReadAllOptions {
   filter?: AllFilter;
 }
 
+/**
+ * One event of the global log as a replay of it reads it ({@link EventStore.readLog}): what a
+ * projection applies — no id, stream name, revision or metadata other than the tenant.
+ */
+export interface LogEvent<Type extends string = string, Data = Json> {
+  position: number;
+  type: Type;
+  schemaVersion: number;
+  /** `metadata.tenantId` */
+  tenantId: string;
+  data: Data;
+  /** Only when read with `recordedAt: true`. */
+  recordedAt?: Date;
+}
+
+export interface ReadLogOptions extends ReadAllOptions {
+  /** Read each event's `recordedAt` too. @defaultValue false */
+  recordedAt?: boolean;
+}
+
 export interface SubscribeOptions {
   /** The consumer's checkpoint: delivery starts strictly after it. Omit to start from the beginning. */
   after?: number;
@@ -171,6 +191,13 @@ export interface EventStore {
   streamRevision(streamName: string): Promise<CurrentRevision>;
   /** Reads the global log in position order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * Optional capability: the pages `readAll` returns for the same options (same events, order,
+   * filter and wait for older transactions), each event as a {@link LogEvent} only — a cheaper
+   * read for replays of the whole log (PostgreSQL reads and decodes only those columns). Callers
+   * fall back to `readAll` where it is undefined.
+   */
+  readLog?(options?: ReadLogOptions): Promise<LogEvent[]>;
   /** Catch-up subscription to the global log: history, then live events. */
   subscribeToAll(options: SubscribeOptions): Subscription;
   /** Cheap liveness check for /ready. */

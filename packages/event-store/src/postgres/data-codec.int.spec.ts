@@ -126,6 +126,55 @@ describe('event data compressed with a dictionary per type (postgres)', () => {
     expect(JSON.parse(text)).toEqual(written[10]!.data);
   });
 
+  it("readLog gives readAll's pages cut down to what a projection applies, compressed and plain rows alike", async () => {
+    const type = `Logged${randomBytes(3).toString('hex')}`;
+    const streamName = `codec-${randomBytes(4).toString('hex')}`;
+    const writer = await open({ dataCompression: { samples: 3 } });
+    try {
+      await writer.appendToStream(
+        streamName,
+        [0, 1, 2].map((n) => joined(type, n)),
+      );
+      await dictionaryRegistered(type);
+      for (let n = 3; n < 23; n++) await writer.appendToStream(streamName, [joined(type, n)]);
+      const wide = joined(type, 23); // non-ASCII and past the inflater's 64 KiB buffer
+      wide.data = { ...(wide.data as object), note: `é€😀${'x'.repeat(70_000)}` };
+      await writer.appendToStream(streamName, [wide]);
+    } finally {
+      await writer.close();
+    }
+    const rows = await storedRows(streamName);
+    expect(rows.filter((row) => row.data_deflated !== null).length).toBeGreaterThan(15);
+    expect(rows.filter((row) => row.data !== null).length).toBeGreaterThan(0);
+
+    const reader = await open({ dataCompression: false }); // has seen no dictionary
+    try {
+      const filter = { eventTypes: [type] };
+      const all = await readAllPages(reader, { filter });
+      expect(all).toHaveLength(24);
+      const cut = all.map((e) => ({
+        position: e.position,
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        tenantId: e.metadata.tenantId,
+        data: e.data,
+      }));
+      const logged = [];
+      for (let after = -1; ; ) {
+        const page = await reader.readLog!({ after, maxCount: 7, filter });
+        if (page.length === 0) break;
+        logged.push(...page);
+        after = page[page.length - 1]!.position;
+      }
+      expect(logged).toEqual(cut);
+      const timed = await reader.readLog!({ after: all[4]!.position, maxCount: 5, filter, recordedAt: true });
+      expect(timed).toEqual(all.slice(5, 10).map((e, i) => ({ ...cut[i + 5], recordedAt: e.recordedAt })));
+      expect(await reader.readLog!({ after: all[23]!.position, filter })).toEqual([]);
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('a second writer uses the dictionary the first one registered; with compression off the data stays plain', async () => {
     const type = `Shared${randomBytes(3).toString('hex')}`;
     const streamName = `codec-${randomBytes(4).toString('hex')}`;

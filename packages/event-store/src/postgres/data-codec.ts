@@ -209,9 +209,36 @@ export class DataCodec {
     return JSON.parse(inflateText(deflated, dictionary)) as Json;
   }
 
+  /**
+   * The data of a stored row as PostgreSQL's text (`readLog` reads it unparsed): `json` text, or
+   * `bytea` in hex (`\x…`) inflated with its dictionary (after `prepare` for it).
+   */
+  decodeText(data: string | null, deflatedHex: string | null, dictionaryId: number | null): Json {
+    if (deflatedHex === null || dictionaryId === null) return data === null ? null : (JSON.parse(data) as Json);
+    const dictionary = this.#byId.get(dictionaryId);
+    if (!dictionary) throw new Error(`event data dictionary ${dictionaryId} is missing from event_data_dictionaries`);
+    return JSON.parse(inflateText(hexBytes(deflatedHex), dictionary)) as Json;
+  }
+
   close() {
     this.#closed = true;
   }
+}
+
+/** Where {@link hexBytes} writes to; grown when a row's bytes do not fit. */
+let hexScratch = Buffer.allocUnsafe(16 * 1024);
+
+/**
+ * The bytes of a `bytea` in PostgreSQL's hex output (`\x` then two digits a byte), written into
+ * {@link hexScratch} — valid until the next call (the caller inflates them at once).
+ */
+function hexBytes(text: string): Uint8Array {
+  if (text.charCodeAt(0) !== 0x5c || text.charCodeAt(1) !== 0x78) throw new Error('bytea not in hex output format');
+  const length = (text.length - 2) >>> 1;
+  if (length > hexScratch.length) hexScratch = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(length)));
+  const written = hexScratch.write(text.substring(2), 0, length, 'hex');
+  if (written !== length) throw new Error('bytea hex output damaged');
+  return hexScratch.subarray(0, length);
 }
 
 /** Where {@link inflateText} inflates to; grown when an event's data does not fit. */

@@ -10,6 +10,8 @@ import type {
   EventData,
   EventStore,
   ExpectedRevision,
+  LogEvent,
+  ReadAllOptions,
   RecordedEvent,
   StreamAppend,
   Subscription,
@@ -18,9 +20,21 @@ import { ChangeListener } from './change-listener.js';
 import { isConnectionError } from './connection-errors.js';
 import { DataCodec, type DataCompressionOptions } from './data-codec.js';
 import { migrateEventStore } from './migrate.js';
-import { EventNames, type EventRow, prepareRows, toEvent } from './rows.js';
 import {
+  EventNames,
+  type EventRow,
+  type LogRow,
+  prepareLogRows,
+  prepareRows,
+  toEvent,
+  toLogEvent,
+  UNPARSED,
+} from './rows.js';
+import {
+  EVENT_COLUMNS,
   EXPECTED_REVISION_CODE,
+  LOG_COLUMNS,
+  LOG_TIME_COLUMN,
   lastRevisionQuery,
   NOTIFY_CHANNEL,
   pageQuery,
@@ -100,6 +114,15 @@ export interface PostgresEventStore extends EventStore {
 interface PageRow extends EventRow {
   horizon: string;
   head: string | null;
+}
+
+/** A page of the log as read (see `LogPage`), with the horizon it was read below. */
+interface Page<E> {
+  events: E[];
+  scannedTo: number;
+  heldBack: boolean;
+  head: number;
+  horizon: number;
 }
 
 /** "no partition of relation … found for row": the append's transaction id is past the last partition. */
@@ -337,6 +360,12 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     return { shape, values };
   };
 
+  /**
+   * What a page is read as: `full` events (`readAll`, subscriptions) or `LogEvent`s (`readLog`:
+   * `LOG_COLUMNS`, and `recorded_ms` for `log+t`, unparsed by the driver).
+   */
+  type PageKind = 'full' | 'log' | 'log+t';
+  type PageOf<K extends PageKind> = K extends 'full' ? RecordedEvent : LogEvent;
   const pageSql = new Map<string, string>();
   /*
    * The page's horizon is normally its snapshot's oldest running transaction (one statement).
@@ -349,8 +378,13 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   const appenderHorizonAfterMs = options.appenderHorizonAfterMs ?? 50;
   let heldAt: { horizon: number; since: number } | undefined;
   const horizonSql = `SELECT ${quoteIdentifier(schema)}.event_delivery_horizon() AS horizon`;
-  const readPage = async (after: number, maxCount: number, filter: AllFilter | undefined): Promise<LogPage> => {
-    const page = await readPageAt(after, maxCount, filter, null);
+  const readPageOf = async <K extends PageKind>(
+    kind: K,
+    after: number,
+    maxCount: number,
+    filter: AllFilter | undefined,
+  ): Promise<Page<PageOf<K>>> => {
+    const page = await readPageAt(kind, after, maxCount, filter, null);
     if (!page.heldBack || page.events.length >= maxCount) {
       heldAt = undefined;
       return page;
@@ -360,38 +394,57 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     if (now - heldAt.since < appenderHorizonAfterMs) return page;
     const result = await pool.query<{ horizon: string }>({ name: `${statementPrefix}horizon`, text: horizonSql });
     const horizon = Number(result.rows[0]!.horizon);
-    return horizon > page.horizon ? readPageAt(after, maxCount, filter, horizon) : page;
+    return horizon > page.horizon ? readPageAt(kind, after, maxCount, filter, horizon) : page;
   };
-  const readPageAt = async (
+  const readPage = (after: number, maxCount: number, filter: AllFilter | undefined): Promise<LogPage> =>
+    readPageOf('full', after, maxCount, filter);
+  const readPageAt = async <K extends PageKind>(
+    kind: K,
     after: number,
     maxCount: number,
     filter: AllFilter | undefined,
     givenHorizon: number | null,
-  ): Promise<LogPage & { horizon: number }> => {
+  ): Promise<Page<PageOf<K>>> => {
     const { shape, values } = filterValues(filter);
-    const key = givenHorizon === null ? shape : `${shape}:h`;
+    const key = `${kind}:${givenHorizon === null ? shape : `${shape}:h`}`;
     let text = pageSql.get(key);
     if (!text) {
       text = pageQuery(
         schema,
         { categories: shape.includes('c'), eventTypes: shape.includes('t'), tenant: shape.includes('n') },
         givenHorizon !== null,
+        kind === 'full' ? EVENT_COLUMNS : kind === 'log' ? LOG_COLUMNS : `${LOG_COLUMNS}, ${LOG_TIME_COLUMN}`,
       );
       pageSql.set(key, text);
     }
-    const result = await pool.query<PageRow>({
+    const statement = {
       name: `${statementPrefix}page:${key}`,
       text,
       values: givenHorizon === null ? [after, maxCount, ...values] : [after, maxCount, ...values, givenHorizon],
-    });
-    const rows = result.rows;
-    const first = rows[0]!;
-    const horizon = Number(first.horizon);
-    const head = first.head === null ? -1 : Number(first.head);
-    const events: RecordedEvent[] = [];
-    if (first.position !== null) {
-      await prepareRows(codec, names, rows);
-      for (const row of rows) events.push(toEvent(row, codec, names));
+    };
+    let horizon: number;
+    let head: number;
+    const events: PageOf<K>[] = [];
+    if (kind === 'full') {
+      const rows = (await pool.query<PageRow>(statement)).rows;
+      const first = rows[0]!;
+      horizon = Number(first.horizon);
+      head = first.head === null ? -1 : Number(first.head);
+      if (first.position !== null) {
+        await prepareRows(codec, names, rows);
+        for (const row of rows) events.push(toEvent(row, codec, names) as PageOf<K>);
+      }
+    } else {
+      // rowMode 'array' and no type parsing: the rows as PostgreSQL's text, decoded by toLogEvent
+      const result = await pool.query({ ...statement, rowMode: 'array', types: UNPARSED });
+      const rows = result.rows as unknown as LogRow[];
+      const first = rows[0]!;
+      horizon = Number(first[0]);
+      head = first[1] === null ? -1 : Number(first[1]);
+      if (first[2] !== null) {
+        await prepareLogRows(codec, names, rows);
+        for (const row of rows) events.push(toLogEvent(row, codec, names) as PageOf<K>);
+      }
     }
     const last = events.length > 0 ? events[events.length - 1]!.position : after;
     const scannedTo = events.length >= maxCount ? last : Math.max(last, after, horizon - 1);
@@ -402,6 +455,23 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const result = await pool.query<{ head: string | null }>(`SELECT max(position) AS head FROM ${table}`);
     const value = result.rows[0]?.head;
     return value === null || value === undefined ? -1 : Number(value);
+  };
+
+  /** `readAll` and `readLog`: a page, after waiting (briefly) for older transactions below the head at the call. */
+  const readAllOf = async <K extends PageKind>(kind: K, readOptions: ReadAllOptions): Promise<PageOf<K>[]> => {
+    assertOpen();
+    const after = readOptions.after ?? -1;
+    const maxCount = readOptions.maxCount ?? 1000;
+    const deadline = Date.now() + readAllSettleMs;
+    let page = await readPageOf(kind, after, maxCount, readOptions.filter);
+    const target = page.head;
+    // Events committed before this call may sit behind an older, still open transaction;
+    // wait for it (briefly) rather than returning a log that misses a just-acknowledged append.
+    while (page.events.length < maxCount && page.scannedTo < target && Date.now() < deadline) {
+      await sleep(5);
+      page = await readPageOf(kind, after, maxCount, readOptions.filter);
+    }
+    return page.events;
   };
 
   const source: LogSource = { readPage, head, changes, isTransient: (error) => !closed && isConnectionError(error) };
@@ -448,20 +518,12 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       return revision === null || revision === undefined ? 'no_stream' : Number(revision);
     },
 
-    async readAll(readOptions = {}) {
-      assertOpen();
-      const after = readOptions.after ?? -1;
-      const maxCount = readOptions.maxCount ?? 1000;
-      const deadline = Date.now() + readAllSettleMs;
-      let page = await readPage(after, maxCount, readOptions.filter);
-      const target = page.head;
-      // Events committed before this call may sit behind an older, still open transaction;
-      // wait for it (briefly) rather than returning a log that misses a just-acknowledged append.
-      while (page.events.length < maxCount && page.scannedTo < target && Date.now() < deadline) {
-        await sleep(5);
-        page = await readPage(after, maxCount, readOptions.filter);
-      }
-      return page.events;
+    readAll(readOptions = {}) {
+      return readAllOf('full', readOptions);
+    },
+
+    readLog(readOptions = {}) {
+      return readAllOf(readOptions.recordedAt ? 'log+t' : 'log', readOptions);
     },
 
     subscribeToAll(subscribeOptions) {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Actor, EventMetadata, Json, RecordedEvent } from '../types.js';
+import type { Actor, EventMetadata, Json, LogEvent, RecordedEvent } from '../types.js';
 import type { DataCodec } from './data-codec.js';
 import { quoteIdentifier } from './sql.js';
 
@@ -72,14 +72,24 @@ export class EventNames {
       if (!categories.has(row.category_id)) missing.event_categories.add(row.category_id);
       if (row.actor_ref !== null && !actors.has(row.actor_ref)) missing.event_actors.add(row.actor_ref);
     }
-    for (const table of Object.keys(missing) as NameTable[]) {
-      if (missing[table].size === 0) continue;
-      const { rows: found } = await this.#db.query<{ id: number; name: string }>(
-        `SELECT id, name FROM ${this.#schema}.${table} WHERE id = ANY($1::smallint[])`,
-        [[...missing[table]]],
-      );
-      for (const { id, name } of found) this.#names[table].set(id, name);
-    }
+    for (const table of Object.keys(missing) as NameTable[]) await this.#load(table, missing[table]);
+  }
+
+  /** Loads the event type names of these ids that are not known yet. */
+  async prepareTypes(ids: Iterable<number>): Promise<void> {
+    const types = this.#names.event_types;
+    const missing = new Set<number>();
+    for (const id of ids) if (!types.has(id)) missing.add(id);
+    await this.#load('event_types', missing);
+  }
+
+  async #load(table: NameTable, ids: Set<number>): Promise<void> {
+    if (ids.size === 0) return;
+    const { rows: found } = await this.#db.query<{ id: number; name: string }>(
+      `SELECT id, name FROM ${this.#schema}.${table} WHERE id = ANY($1::smallint[])`,
+      [[...ids]],
+    );
+    for (const { id, name } of found) this.#names[table].set(id, name);
   }
 
   /**
@@ -156,3 +166,51 @@ export const toEvent = (row: EventRow, codec: DataCodec, names: EventNames): Rec
   metadata: metadataOf(row, names),
   recordedAt: row.recorded_at,
 });
+
+/**
+ * A row of `readLog`'s page query, as the driver hands it over unparsed (`rowMode: 'array'`,
+ * {@link UNPARSED}): the page's horizon and head, then `LOG_COLUMNS` (and `recorded_ms` when
+ * asked for) as PostgreSQL's text — the position and small ints as digits, `data` as JSON text,
+ * `data_deflated` as `\x` and hex.
+ */
+export type LogRow = [
+  horizon: string,
+  head: string | null,
+  position: string | null,
+  typeId: string,
+  schemaVersion: string,
+  tenantId: string,
+  data: string | null,
+  dictionaryId: string | null,
+  deflated: string | null,
+  recordedMs?: string,
+];
+
+/** Type parsers that leave every value as the text PostgreSQL sent (the driver's own parsers are skipped). */
+export const UNPARSED = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+
+/** Loads the dictionaries and type names these rows need, so that {@link toLogEvent} can decode every one of them. */
+export const prepareLogRows = async (codec: DataCodec, names: EventNames, rows: readonly LogRow[]): Promise<void> => {
+  const dictionaries = new Set<number>();
+  const types = new Set<number>();
+  for (const row of rows) {
+    if (row[2] === null) continue;
+    types.add(Number(row[3]));
+    if (row[7] !== null) dictionaries.add(Number(row[7]));
+  }
+  if (dictionaries.size > 0) await codec.prepare(dictionaries);
+  await names.prepareTypes(types);
+};
+
+/** A row of `readLog` as a {@link LogEvent} (after {@link prepareLogRows}). */
+export const toLogEvent = (row: LogRow, codec: DataCodec, names: EventNames): LogEvent => {
+  const event: LogEvent = {
+    position: Number(row[2]),
+    type: names.name('event_types', Number(row[3])),
+    schemaVersion: Number(row[4]),
+    tenantId: row[5],
+    data: codec.decodeText(row[6], row[8], row[7] === null ? null : Number(row[7])),
+  };
+  if (row[9] !== undefined) event.recordedAt = new Date(Number(row[9]));
+  return event;
+};

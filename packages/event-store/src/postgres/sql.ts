@@ -22,6 +22,18 @@ export const EVENT_COLUMNS = `e.position, e.category_id, e.stream_key, e.stream_
    e.data_dictionary_id, e.data_deflated`;
 
 /**
+ * The columns `readLog` selects (migration 1700000000007's layout): what a projection applies,
+ * for `toLogEvent` in the adapter — the type's name comes from `EventNames`, the data is decoded
+ * by the codec. No id, stream, revision or metadata columns: a replay of the whole log reads
+ * about a third of a row's columns and the driver parses none of them (rows.ts).
+ */
+export const LOG_COLUMNS =
+  'e.position, e.type_id, e.schema_version, e.tenant_id, e.data, e.data_dictionary_id, e.data_deflated';
+
+/** `recorded_at` in whole milliseconds since the epoch (what a `Date` of it holds), for `readLog` with `recordedAt`. */
+export const LOG_TIME_COLUMN = 'floor(extract(epoch FROM e.recorded_at) * 1000)::float8 AS recorded_ms';
+
+/**
  * The rows of one stream, whose name is the SQL expression `name` and whose category id is
  * `categoryId` (parameters; the adapter looks the id up, see `EventNames.categoryId`): through
  * the stream index (`event_stream_hash` of category id, key and uuid — written as in the index
@@ -105,13 +117,19 @@ export interface FilterShape {
  * appear below a returned position. The outer LEFT JOIN keeps one row (with NULL event
  * columns) when the page is empty, so the horizon always comes back.
  * Parameters: $1 after, $2 limit, then categories / event types / tenant id as present, in that order.
+ * `columns`: the event columns selected (`EVENT_COLUMNS`, or `LOG_COLUMNS` for `readLog`).
  *
  * With `givenHorizon`, the horizon is the last parameter instead: one that
  * `event_delivery_horizon()` (migration 1700000000009) returned in an earlier statement, before
  * this statement's snapshot — the appending transactions' horizon, which a long transaction that
  * appends nothing does not hold back.
  */
-export const pageQuery = (schema: string, shape: FilterShape, givenHorizon = false): string => {
+export const pageQuery = (
+  schema: string,
+  shape: FilterShape,
+  givenHorizon = false,
+  columns = EVENT_COLUMNS,
+): string => {
   const s = quoteIdentifier(schema);
   const table = `${s}.events`;
   const conditions = ['e.position > $1', 'e.position < h.horizon'];
@@ -131,7 +149,7 @@ export const pageQuery = (schema: string, shape: FilterShape, givenHorizon = fal
   return `SELECT h.horizon, h.head, p.*
 FROM (SELECT ${horizon} AS horizon, (SELECT max(position) FROM ${table}) AS head) h
 LEFT JOIN LATERAL (
-  SELECT ${EVENT_COLUMNS} FROM ${table} e
+  SELECT ${columns} FROM ${table} e
   WHERE ${conditions.join(' AND ')}
   ORDER BY e.position LIMIT $2
 ) p ON true
