@@ -22,6 +22,7 @@ import {
   QueueTimedOutData,
 } from './player-events.js';
 import { PairingPassCompletedData } from './pool-events.js';
+import { compileCheck, type StoredCheck } from './stored-check.js';
 
 /**
  * Every published event: its stable type name → current schema version and schema.
@@ -168,3 +169,25 @@ const invalid = (type: string, schemaVersion: number, error: z.ZodError) =>
     `invalid ${type} v${schemaVersion} data: ${error.message}`,
     error.issues,
   );
+
+const storedChecks = new Map<EventType, StoredCheck | null>();
+
+/**
+ * {@link parseEvent} for events read back from the log, which were parsed when written: data of
+ * the current version is checked by its schema compiled into a plain predicate
+ * (`stored-check.ts`: what zod accepts, without a zod run per value) and returned **as stored**
+ * — not copied, so keys zod would strip stay and keys keep their stored order; read the fields
+ * by name. Data that fails the check, older versions (upcast) and schemas the compiler does not
+ * know go through {@link parseEvent}: the same {@link EventContractError} for invalid data.
+ */
+export function parseStoredEvent(type: string, schemaVersion: number, data: unknown): MatchmakingEvent {
+  if (isEventType(type) && schemaVersion === eventSchemas[type].schemaVersion) {
+    let check = storedChecks.get(type);
+    if (check === undefined) {
+      check = compileCheck(eventSchemas[type].schema);
+      storedChecks.set(type, check);
+    }
+    if (check?.(data)) return { type, data } as MatchmakingEvent;
+  }
+  return parseEvent(type, schemaVersion, data);
+}
