@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@mm/event-store';
+import type { LogEvent, RecordedEvent } from '@mm/event-store';
 import { ReplayInputError } from './errors.js';
 
 /** Where a replay stops: after the event at a global position, or after the last event recorded at or before a time. */
@@ -33,10 +33,13 @@ export function parseTime(text: string, what = 'time'): Date {
   throw new ReplayInputError(`${what} ${JSON.stringify(text)} is not an ISO time`, 'e.g. 2026-11-29T10:00:00Z');
 }
 
-/** The event lies at or before the bound. */
-export const isWithin = (event: RecordedEvent, bound: LogBound | undefined): boolean =>
-  bound === undefined ||
-  ('position' in bound ? event.position <= bound.position : event.recordedAt.getTime() <= bound.time.getTime());
+/** The event lies at or before the bound (a {@link LogEvent} read with its `recordedAt` for a time). */
+export const isWithin = (event: RecordedEvent | LogEvent, bound: LogBound | undefined): boolean => {
+  if (bound === undefined) return true;
+  if ('position' in bound) return event.position <= bound.position;
+  if (!event.recordedAt) throw new Error('a bound in time needs the events read with their recordedAt');
+  return event.recordedAt.getTime() <= bound.time.getTime();
+};
 
 export const describeBound = (bound: LogBound): string =>
   'position' in bound ? `position ${bound.position}` : bound.time.toISOString();

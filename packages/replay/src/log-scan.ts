@@ -1,4 +1,4 @@
-import type { AllFilter, EventStore, RecordedEvent } from '@mm/event-store';
+import type { AllFilter, EventStore, LogEvent, ReadLogOptions, RecordedEvent } from '@mm/event-store';
 import { isWithin, type LogBound } from './log-bound.js';
 
 /** The categories the projections follow (the same filter as the projector). */
@@ -8,6 +8,23 @@ export const MATCHMAKING_CATEGORIES: AllFilter = { categories: ['player', 'match
 export interface ReplayProgress {
   events: number;
   position: number;
+}
+
+/**
+ * A page of the log as {@link LogEvent}s: `readLog` where the store has it (PostgreSQL reads only
+ * those columns), else `readAll`'s events cut down to them.
+ */
+export async function readLogPage(store: EventStore, options: ReadLogOptions): Promise<LogEvent[]> {
+  if (store.readLog) return store.readLog(options);
+  const events = await store.readAll(options);
+  return events.map((e) => ({
+    position: e.position,
+    type: e.type,
+    schemaVersion: e.schemaVersion,
+    tenantId: e.metadata.tenantId,
+    data: e.data,
+    recordedAt: e.recordedAt,
+  }));
 }
 
 export interface ScanOptions {

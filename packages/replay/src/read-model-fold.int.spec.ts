@@ -124,6 +124,10 @@ async function writeHandLog(store: EventStore): Promise<void> {
   await join('bob', 'e-bob', 1540);
   await join('cid', 'e-cid', 1620);
   await join('ann', 'e-ann', 1999, 't2');
+  // Rating ranges with a key the schema does not know (zod strips it, the fold reads the data as
+  // stored), or one bound only: the same value both ways.
+  await join('kim', 'e-kim', 1500, 't2', { max: 1900, min: 1300, note: 'not in the schema' });
+  await join('lou', 'e-lou', 1500, 't2', { max: 1800 });
   await append('player-t1:cid', 'QueueCancelled', {
     userId: 'cid',
     queueEntryId: 'e-cid',
@@ -332,6 +336,46 @@ describe('bulk rebuild = the projector handlers', () => {
     await rebuildReadModels({ db: db.pool, store: synthetic, schema: reference, method: 'handlers' });
     expect(await allRows(target)).toEqual(await allRows(reference));
     expect(await indexes(target)).toEqual(await indexes(reference));
+  });
+
+  it('a stored event whose data breaks its contract stops the rebuild with the contract error, both ways', async () => {
+    const bad = await createPostgresEventStore({
+      connectionString: db.connectionString,
+      schema: schema('bad_log'),
+      poolSize: 2,
+    });
+    try {
+      const joined = (userId: string, rating: unknown) => ({
+        id: randomUUID(),
+        type: 'QueueJoined',
+        data: {
+          userId,
+          queueEntryId: `e-${userId}`,
+          pool: { key: '3+0:rated', timeControl: '3+0', mode: 'rated' },
+          rating,
+          ratingSource: 'default',
+          ratingRange: null,
+          enqueuedAt: '2026-03-01T10:00:00.000Z',
+        } as never,
+        metadata: {
+          tenantId: 't1',
+          correlationId: randomUUID(),
+          causationId: null,
+          actor: { type: 'service' as const, id: 'test' },
+        },
+      });
+      await bad.appendToStream('player-t1:ann', [joined('ann', 1500)]);
+      await bad.appendToStream('player-t1:bob', [joined('bob', 'high')]);
+      for (const method of ['bulk', 'handlers'] as const) {
+        const target = schema(`bad_${method}`);
+        await expect(rebuildReadModels({ db: db.pool, store: bad, schema: target, method })).rejects.toThrow(
+          /invalid QueueJoined v1 data: .*rating/s,
+        );
+        expect(await readModelCheckpoint(db.pool, target)).toBe(-1);
+      }
+    } finally {
+      await bad.close();
+    }
   });
 
   it('the comparison sees a changed row (the test can fail)', async () => {

@@ -462,7 +462,9 @@ export class ReadModelFold {
             mode: d.pool.mode,
             rating: d.rating,
             rating_source: d.ratingSource,
-            rating_range: d.ratingRange === null ? null : JSON.stringify(d.ratingRange),
+            // as the handler binds zod's copy, its keys only (the fold gets the data as stored, unknown keys kept)
+            rating_range:
+              d.ratingRange === null ? null : JSON.stringify({ min: d.ratingRange.min, max: d.ratingRange.max }),
             status: 'SEARCHING',
             enqueued_at: d.enqueuedAt,
             ended_at: null,

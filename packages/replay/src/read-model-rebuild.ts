@@ -1,15 +1,15 @@
-import type { EventStore, RecordedEvent } from '@mm/event-store';
+import type { EventStore, LogEvent } from '@mm/event-store';
 import {
   createReadModelProjection,
   migrateReadModels,
   type ProjectedEvent,
   readModelTables,
-  toProjectedEvent,
+  toProjectedLogEvent,
 } from '@mm/projections';
 import type pg from 'pg';
 import { ReplayInputError } from './errors.js';
 import { describeBound, isWithin, type LogBound } from './log-bound.js';
-import { MATCHMAKING_CATEGORIES, type ReplayProgress, scanLog } from './log-scan.js';
+import { MATCHMAKING_CATEGORIES, type ReplayProgress, readLogPage, scanLog } from './log-scan.js';
 import { deferIndexes, loadStored, restoreIndexes, writeBatch } from './read-model-bulk.js';
 import { readModelCheckpoint } from './read-model-checkpoint.js';
 import { type BatchChanges, ReadModelFold } from './read-model-fold.js';
@@ -187,12 +187,18 @@ async function rebuildInBulk(
     return true;
   };
 
+  const withTimes = to !== undefined && 'time' in to;
   const read = (after: number) => {
-    const page = store.readAll({ after, maxCount: pageSize, filter: MATCHMAKING_CATEGORIES });
+    const page = readLogPage(store, {
+      after,
+      maxCount: pageSize,
+      filter: MATCHMAKING_CATEGORIES,
+      ...(withTimes ? { recordedAt: true } : {}),
+    });
     page.catch(() => undefined); // awaited below, or dropped after a stop
     return page;
   };
-  let next: Promise<RecordedEvent[]> | undefined = read(resumedFrom);
+  let next: Promise<LogEvent[]> | undefined = read(resumedFrom);
   while (next) {
     const page = await next;
     next = undefined;
@@ -203,7 +209,7 @@ async function rebuildInBulk(
     }
     if (take === page.length && page.length > 0) next = read(page[page.length - 1]!.position);
     const projected: (ProjectedEvent | null)[] = [];
-    for (let i = 0; i < take; i++) projected.push(toProjectedEvent(page[i]!));
+    for (let i = 0; i < take; i++) projected.push(toProjectedLogEvent(page[i]!));
     const lookups = fold.lookupsFor(projected.filter((e): e is ProjectedEvent => e !== null));
     if (lookups) await loadStored(db, schema, lookups, fold);
     for (let i = 0; i < take; i++) {

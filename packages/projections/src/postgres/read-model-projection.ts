@@ -1,5 +1,5 @@
-import { isEventType, parseEvent } from '@mm/contracts';
-import type { RecordedEvent } from '@mm/event-store';
+import { isEventType, parseEvent, parseStoredEvent } from '@mm/contracts';
+import type { LogEvent, RecordedEvent } from '@mm/event-store';
 import type pg from 'pg';
 import type { BatchProjection } from '../runner/projection-runner.js';
 import { applyToReadModels, type ProjectedEvent, readModelTables } from './read-model-handlers.js';
@@ -7,11 +7,27 @@ import { SqlBatch } from './sql-batch.js';
 
 export const READ_MODELS_PROJECTION = 'read-models';
 
-/** Turns a stored event into what projections apply; null for event types this version does not know. */
-export function toProjectedEvent(event: RecordedEvent): ProjectedEvent | null {
+/**
+ * Turns a stored event (as `readAll` or `readLog` returns it) into what projections apply; null
+ * for event types this version does not know.
+ */
+export function toProjectedEvent(event: RecordedEvent | LogEvent): ProjectedEvent | null {
   if (!isEventType(event.type)) return null;
   const parsed = parseEvent(event.type, event.schemaVersion, event.data);
-  return { ...parsed, tenantId: event.metadata.tenantId, position: event.position } as ProjectedEvent;
+  const tenantId = 'metadata' in event ? event.metadata.tenantId : event.tenantId;
+  return { ...parsed, tenantId, position: event.position } as ProjectedEvent;
+}
+
+/**
+ * {@link toProjectedEvent} for a replay of the log (`readLog`): the data checked by the compiled
+ * contract check (`parseStoredEvent`) and kept as stored — unknown keys not stripped, keys in
+ * their stored order — for code that reads fields by name (the rebuild's fold). Invalid data
+ * throws `EventContractError` as `parseEvent` does.
+ */
+export function toProjectedLogEvent(event: LogEvent): ProjectedEvent | null {
+  if (!isEventType(event.type)) return null;
+  const parsed = parseStoredEvent(event.type, event.schemaVersion, event.data);
+  return { type: parsed.type, data: parsed.data, tenantId: event.tenantId, position: event.position } as ProjectedEvent;
 }
 
 /**
