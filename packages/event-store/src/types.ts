@@ -137,6 +137,11 @@ export interface ReadLogOptions extends ReadAllOptions {
   recordedAt?: boolean;
 }
 
+export interface StreamLogOptions extends ReadLogOptions {
+  /** Pages read ahead of the one the caller handles. @defaultValue 3 */
+  ahead?: number;
+}
+
 export interface SubscribeOptions {
   /** The consumer's checkpoint: delivery starts strictly after it. Omit to start from the beginning. */
   after?: number;
@@ -198,6 +203,13 @@ export interface EventStore {
    * fall back to `readAll` where it is undefined.
    */
   readLog?(options?: ReadLogOptions): Promise<LogEvent[]>;
+  /**
+   * Optional capability: `readLog`'s pages from `after` on, one after the other, up to the end
+   * of the log as it is while read (the first empty page), with the next pages read and decoded
+   * ahead while the caller handles one (PostgreSQL: in a worker thread with its own connection).
+   * Leaving the loop early stops the reading. Callers fall back to `readLog` pages.
+   */
+  streamLog?(options?: StreamLogOptions): AsyncGenerator<LogEvent[]>;
   /** Catch-up subscription to the global log: history, then live events. */
   subscribeToAll(options: SubscribeOptions): Subscription;
   /** Cheap liveness check for /ready. */

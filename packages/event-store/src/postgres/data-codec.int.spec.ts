@@ -167,9 +167,32 @@ describe('event data compressed with a dictionary per type (postgres)', () => {
         after = page[page.length - 1]!.position;
       }
       expect(logged).toEqual(cut);
+      // streamLog: the same pages, read and decoded ahead in a thread
+      const streamed = [];
+      for await (const page of reader.streamLog({ maxCount: 7, filter, ahead: 2 })) {
+        expect(page.length).toBeLessThanOrEqual(7);
+        streamed.push(...page);
+      }
+      expect(streamed).toEqual(cut);
+      const first = [];
+      for await (const page of reader.streamLog({ after: all[1]!.position, maxCount: 3, filter, recordedAt: true })) {
+        first.push(...page);
+        break; // stops the thread
+      }
+      expect(first).toEqual(all.slice(2, 5).map((e, i) => ({ ...cut[i + 2], recordedAt: e.recordedAt })));
       const timed = await reader.readLog!({ after: all[4]!.position, maxCount: 5, filter, recordedAt: true });
       expect(timed).toEqual(all.slice(5, 10).map((e, i) => ({ ...cut[i + 5], recordedAt: e.recordedAt })));
       expect(await reader.readLog!({ after: all[23]!.position, filter })).toEqual([]);
+      // a damaged row fails the read, in the thread as in the caller
+      const damaged = rows.findIndex((row) => row.data_deflated !== null);
+      await admin.query(`UPDATE ${s}.events SET data_deflated = '\\xffffffff'::bytea WHERE id = $1`, [
+        rows[damaged]!.id,
+      ]);
+      await expect(reader.readLog!({ filter, maxCount: 100 })).rejects.toThrow();
+      const drain = async () => {
+        for await (const _page of reader.streamLog({ filter, maxCount: 5 }));
+      };
+      await expect(drain()).rejects.toThrow();
     } finally {
       await reader.close();
     }

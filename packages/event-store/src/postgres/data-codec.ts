@@ -214,10 +214,15 @@ export class DataCodec {
    * `bytea` in hex (`\x…`) inflated with its dictionary (after `prepare` for it).
    */
   decodeText(data: string | null, deflatedHex: string | null, dictionaryId: number | null): Json {
-    if (deflatedHex === null || dictionaryId === null) return data === null ? null : (JSON.parse(data) as Json);
+    return JSON.parse(this.decodeToText(data, deflatedHex, dictionaryId)) as Json;
+  }
+
+  /** {@link decodeText} without the parse: the data's JSON text. */
+  decodeToText(data: string | null, deflatedHex: string | null, dictionaryId: number | null): string {
+    if (deflatedHex === null || dictionaryId === null) return data ?? 'null';
     const dictionary = this.#byId.get(dictionaryId);
     if (!dictionary) throw new Error(`event data dictionary ${dictionaryId} is missing from event_data_dictionaries`);
-    return JSON.parse(inflateText(hexBytes(deflatedHex), dictionary)) as Json;
+    return inflateText(hexBytes(deflatedHex), dictionary);
   }
 
   close() {

@@ -12,22 +12,27 @@ import type {
   ExpectedRevision,
   LogEvent,
   ReadAllOptions,
+  ReadLogOptions,
   RecordedEvent,
   StreamAppend,
+  StreamLogOptions,
   Subscription,
 } from '../types.js';
 import { ChangeListener } from './change-listener.js';
 import { isConnectionError } from './connection-errors.js';
 import { DataCodec, type DataCompressionOptions } from './data-codec.js';
+import { readerConnectionOf, streamLogInThread } from './log-reader.js';
 import { migrateEventStore } from './migrate.js';
 import {
   EventNames,
   type EventRow,
   type LogRow,
+  type LogText,
   prepareLogRows,
   prepareRows,
   toEvent,
   toLogEvent,
+  toLogText,
   UNPARSED,
 } from './rows.js';
 import {
@@ -109,6 +114,11 @@ export interface PostgresEventStore extends EventStore {
   readonly schema: string;
   /** The store's LISTEN connection (exposed for the reconnect test). */
   readonly listener: ChangeListener;
+  readLog(options?: ReadLogOptions): Promise<LogEvent[]>;
+  /** `readLog` with each event's data as its JSON text (what the log reader thread sends on). */
+  readLogText(options?: ReadLogOptions): Promise<LogText[]>;
+  /** `readLog`'s pages read and decoded ahead in a worker thread with its own connection (log-reader.ts). */
+  streamLog(options?: StreamLogOptions): AsyncGenerator<LogEvent[]>;
 }
 
 interface PageRow extends EventRow {
@@ -158,6 +168,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     });
   if (!options.pool && !options.connectionString)
     throw new Error('createPostgresEventStore: give connectionString or pool');
+  const readerConnection = readerConnectionOf(options.connectionString, pool, options.applicationName);
   // An idle pooled connection that dies must not crash the process; the next query reconnects.
   if (ownsPool) pool.on('error', () => undefined);
 
@@ -361,11 +372,12 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   };
 
   /**
-   * What a page is read as: `full` events (`readAll`, subscriptions) or `LogEvent`s (`readLog`:
-   * `LOG_COLUMNS`, and `recorded_ms` for `log+t`, unparsed by the driver).
+   * What a page is read as: `full` events (`readAll`, subscriptions), `LogEvent`s (`readLog`:
+   * `LOG_COLUMNS`, and `recorded_ms` for `+t`, unparsed by the driver), or the same with the
+   * data left as JSON text (`text`: `readLogText`, the log reader thread's).
    */
-  type PageKind = 'full' | 'log' | 'log+t';
-  type PageOf<K extends PageKind> = K extends 'full' ? RecordedEvent : LogEvent;
+  type PageKind = 'full' | 'log' | 'log+t' | 'text' | 'text+t';
+  type PageOf<K extends PageKind> = K extends 'full' ? RecordedEvent : K extends 'log' | 'log+t' ? LogEvent : LogText;
   const pageSql = new Map<string, string>();
   /*
    * The page's horizon is normally its snapshot's oldest running transaction (one statement).
@@ -413,7 +425,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
         schema,
         { categories: shape.includes('c'), eventTypes: shape.includes('t'), tenant: shape.includes('n') },
         givenHorizon !== null,
-        kind === 'full' ? EVENT_COLUMNS : kind === 'log' ? LOG_COLUMNS : `${LOG_COLUMNS}, ${LOG_TIME_COLUMN}`,
+        kind === 'full' ? EVENT_COLUMNS : kind.endsWith('+t') ? `${LOG_COLUMNS}, ${LOG_TIME_COLUMN}` : LOG_COLUMNS,
       );
       pageSql.set(key, text);
     }
@@ -443,7 +455,8 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       head = first[1] === null ? -1 : Number(first[1]);
       if (first[2] !== null) {
         await prepareLogRows(codec, names, rows);
-        for (const row of rows) events.push(toLogEvent(row, codec, names) as PageOf<K>);
+        const decode = kind.startsWith('text') ? toLogText : toLogEvent;
+        for (const row of rows) events.push(decode(row, codec, names) as PageOf<K>);
       }
     }
     const last = events.length > 0 ? events[events.length - 1]!.position : after;
@@ -524,6 +537,18 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
     readLog(readOptions = {}) {
       return readAllOf(readOptions.recordedAt ? 'log+t' : 'log', readOptions);
+    },
+
+    readLogText(readOptions = {}) {
+      return readAllOf(readOptions.recordedAt ? 'text+t' : 'text', readOptions);
+    },
+
+    streamLog(streamOptions = {}) {
+      assertOpen();
+      return streamLogInThread(
+        { connection: readerConnection, schema, readAllSettleMs, appenderHorizonAfterMs },
+        streamOptions,
+      );
     },
 
     subscribeToAll(subscribeOptions) {

@@ -202,6 +202,22 @@ export const prepareLogRows = async (codec: DataCodec, names: EventNames, rows: 
   await names.prepareTypes(types);
 };
 
+/** A {@link LogEvent} whose data is still its JSON text. */
+export type LogText = Omit<LogEvent, 'data'> & { data: string };
+
+/** A row of `readLogText` (after {@link prepareLogRows}): the data as JSON text, not parsed. */
+export const toLogText = (row: LogRow, codec: DataCodec, names: EventNames): LogText => {
+  const event: LogText = {
+    position: Number(row[2]),
+    type: names.name('event_types', Number(row[3])),
+    schemaVersion: Number(row[4]),
+    tenantId: row[5],
+    data: codec.decodeToText(row[6], row[8], row[7] === null ? null : Number(row[7])),
+  };
+  if (row[9] !== undefined) event.recordedAt = new Date(Number(row[9]));
+  return event;
+};
+
 /** A row of `readLog` as a {@link LogEvent} (after {@link prepareLogRows}). */
 export const toLogEvent = (row: LogRow, codec: DataCodec, names: EventNames): LogEvent => {
   const event: LogEvent = {

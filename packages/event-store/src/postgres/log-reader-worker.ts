@@ -1,0 +1,114 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import pg from 'pg';
+import type { PageMessage, ReaderData, ReaderMessage } from './log-reader.js';
+import { createPostgresEventStore } from './postgres-event-store.js';
+
+/*
+ * The log reader thread of `streamLog` (log-reader.ts): its own store on one connection reads
+ * `readLogText` pages from `after` on, `ahead` pages ahead of what the caller has taken, and
+ * posts each page as arrays and one JSON text; after the first empty page it posts `end`.
+ */
+const { data } = workerData as { data: ReaderData };
+const port = parentPort!;
+const post = (message: ReaderMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+const { connectionString } = data.connection as { connectionString?: string };
+// a store made on a pool of the caller's: a pool of one connection with its settings (ended below)
+const pool = connectionString === undefined ? new pg.Pool({ ...data.connection, max: 1 }) : undefined;
+const store = await createPostgresEventStore({
+  ...(pool ? { pool } : { connectionString }),
+  ...(typeof data.connection.application_name === 'string'
+    ? { applicationName: data.connection.application_name }
+    : {}),
+  schema: data.schema,
+  poolSize: 1,
+  migrate: false,
+  partitionCheckMs: 0,
+  readAllSettleMs: data.readAllSettleMs,
+  appenderHorizonAfterMs: data.appenderHorizonAfterMs,
+  dataCompression: false,
+}).catch((error: unknown) => {
+  post({ error: describe(error) });
+  throw error;
+});
+
+function describe(error: unknown): { message: string; name: string; code?: string } {
+  const e = error as { message?: string; name?: string; code?: unknown };
+  return {
+    message: e.message ?? String(error),
+    name: e.name ?? 'Error',
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+  };
+}
+
+/** A page as arrays: names and tenants as indexes into the page's distinct ones, the data as one JSON array. */
+function pageMessage(events: Awaited<ReturnType<typeof store.readLogText>>): {
+  page: PageMessage;
+  transfer: ArrayBuffer[];
+} {
+  const n = events.length;
+  const positions = new Float64Array(n);
+  const versions = new Int16Array(n);
+  const typeIndex = new Uint16Array(n);
+  const tenantIndex = new Uint16Array(n);
+  const times = events[0]?.recordedAt ? new Float64Array(n) : null;
+  const typeNames: string[] = [];
+  const tenantNames: string[] = [];
+  const typeAt = new Map<string, number>();
+  const tenantAt = new Map<string, number>();
+  let text = '[';
+  for (let i = 0; i < n; i++) {
+    const event = events[i]!;
+    positions[i] = event.position;
+    versions[i] = event.schemaVersion;
+    let t = typeAt.get(event.type);
+    if (t === undefined) {
+      t = typeNames.push(event.type) - 1;
+      typeAt.set(event.type, t);
+    }
+    typeIndex[i] = t;
+    let k = tenantAt.get(event.tenantId);
+    if (k === undefined) {
+      k = tenantNames.push(event.tenantId) - 1;
+      tenantAt.set(event.tenantId, k);
+    }
+    tenantIndex[i] = k;
+    if (times) times[i] = event.recordedAt!.getTime();
+    text += i === 0 ? event.data : `,${event.data}`;
+  }
+  text += ']';
+  const page: PageMessage = { positions, versions, typeNames, typeIndex, tenantNames, tenantIndex, data: text, times };
+  const transfer = [positions.buffer, versions.buffer, typeIndex.buffer, tenantIndex.buffer];
+  if (times) transfer.push(times.buffer);
+  return { page, transfer: transfer as ArrayBuffer[] };
+}
+
+let credit = data.options.ahead ?? 3;
+let waiting: (() => void) | undefined;
+port.on('message', () => {
+  credit++;
+  waiting?.();
+});
+
+try {
+  const { ahead: _ahead, ...read } = data.options;
+  let after = read.after ?? -1;
+  for (;;) {
+    while (credit <= 0) await new Promise<void>((resolve) => (waiting = resolve));
+    waiting = undefined;
+    const events = await store.readLogText({ ...read, after });
+    if (events.length === 0) {
+      post({ end: true });
+      break;
+    }
+    credit--;
+    const { page, transfer } = pageMessage(events);
+    post({ page }, transfer);
+    after = events[events.length - 1]!.position;
+  }
+} catch (error) {
+  post({ error: describe(error) });
+} finally {
+  await store.close();
+  await pool?.end();
+}
