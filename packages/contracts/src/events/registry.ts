@@ -173,21 +173,30 @@ const invalid = (type: string, schemaVersion: number, error: z.ZodError) =>
 const storedChecks = new Map<EventType, StoredCheck | null>();
 
 /**
+ * True when `data` is data of the current version of `type` that its schema accepts — checked by
+ * the schema compiled into a plain predicate (`stored-check.ts`: what zod accepts, without a zod
+ * run per value). False says only "not known valid this way": hand the event to
+ * {@link parseEvent} (older versions to upcast, invalid data to name, schemas the compiler does
+ * not know).
+ */
+export function isStoredEventData(type: EventType, schemaVersion: number, data: unknown): boolean {
+  if (schemaVersion !== eventSchemas[type].schemaVersion) return false;
+  let check = storedChecks.get(type);
+  if (check === undefined) {
+    check = compileCheck(eventSchemas[type].schema);
+    storedChecks.set(type, check);
+  }
+  return check?.(data) ?? false;
+}
+
+/**
  * {@link parseEvent} for events read back from the log, which were parsed when written: data of
- * the current version is checked by its schema compiled into a plain predicate
- * (`stored-check.ts`: what zod accepts, without a zod run per value) and returned **as stored**
- * — not copied, so keys zod would strip stay and keys keep their stored order; read the fields
- * by name. Data that fails the check, older versions (upcast) and schemas the compiler does not
- * know go through {@link parseEvent}: the same {@link EventContractError} for invalid data.
+ * the current version that {@link isStoredEventData} accepts is returned **as stored** — not
+ * copied, so keys zod would strip stay and keys keep their stored order; read the fields by
+ * name. Everything else goes through {@link parseEvent}: the same {@link EventContractError}
+ * for invalid data.
  */
 export function parseStoredEvent(type: string, schemaVersion: number, data: unknown): MatchmakingEvent {
-  if (isEventType(type) && schemaVersion === eventSchemas[type].schemaVersion) {
-    let check = storedChecks.get(type);
-    if (check === undefined) {
-      check = compileCheck(eventSchemas[type].schema);
-      storedChecks.set(type, check);
-    }
-    if (check?.(data)) return { type, data } as MatchmakingEvent;
-  }
+  if (isEventType(type) && isStoredEventData(type, schemaVersion, data)) return { type, data } as MatchmakingEvent;
   return parseEvent(type, schemaVersion, data);
 }

@@ -1,4 +1,4 @@
-import { isEventType, parseEvent, parseStoredEvent } from '@mm/contracts';
+import { isEventType, isStoredEventData, parseEvent } from '@mm/contracts';
 import type { LogEvent, RecordedEvent } from '@mm/event-store';
 import type pg from 'pg';
 import type { BatchProjection } from '../runner/projection-runner.js';
@@ -20,13 +20,15 @@ export function toProjectedEvent(event: RecordedEvent | LogEvent): ProjectedEven
 
 /**
  * {@link toProjectedEvent} for a replay of the log (`readLog`): the data checked by the compiled
- * contract check (`parseStoredEvent`) and kept as stored — unknown keys not stripped, keys in
- * their stored order — for code that reads fields by name (the rebuild's fold). Invalid data
- * throws `EventContractError` as `parseEvent` does.
+ * contract check (`isStoredEventData`) and kept as stored — unknown keys not stripped, keys in
+ * their stored order — for code that reads fields by name (the rebuild's fold). A `LogEvent` of
+ * the current version that passes is its own projected event (it has every field of one: no
+ * copy); the rest goes through `parseEvent` (upcast, or its `EventContractError`).
  */
 export function toProjectedLogEvent(event: LogEvent): ProjectedEvent | null {
   if (!isEventType(event.type)) return null;
-  const parsed = parseStoredEvent(event.type, event.schemaVersion, event.data);
+  if (isStoredEventData(event.type, event.schemaVersion, event.data)) return event as unknown as ProjectedEvent;
+  const parsed = parseEvent(event.type, event.schemaVersion, event.data);
   return { type: parsed.type, data: parsed.data, tenantId: event.tenantId, position: event.position } as ProjectedEvent;
 }
 
