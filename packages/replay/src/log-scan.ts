@@ -1,4 +1,4 @@
-import type { AllFilter, EventStore, LogEvent, ReadLogOptions, RecordedEvent } from '@mm/event-store';
+import type { AllFilter, EventStore, LogEvent, ReadLogOptions, RecordedEvent, StreamLogOptions } from '@mm/event-store';
 import { isWithin, type LogBound } from './log-bound.js';
 
 /** The categories the projections follow (the same filter as the projector). */
@@ -25,6 +25,31 @@ export async function readLogPage(store: EventStore, options: ReadLogOptions): P
     data: e.data,
     recordedAt: e.recordedAt,
   }));
+}
+
+/**
+ * The log from `options.after` on as pages of {@link LogEvent}s, up to the first empty page:
+ * `streamLog` where the store has it (PostgreSQL reads and decodes ahead in a thread), else
+ * {@link readLogPage} with the next page requested before the current one is handed over.
+ * Leaving the loop early stops the reading.
+ */
+export async function* logPages(store: EventStore, options: StreamLogOptions): AsyncGenerator<LogEvent[]> {
+  if (store.streamLog) {
+    yield* store.streamLog(options);
+    return;
+  }
+  const read = (after: number) => {
+    const page = readLogPage(store, { ...options, after });
+    page.catch(() => undefined); // awaited below, or dropped when the caller stops
+    return page;
+  };
+  let next = read(options.after ?? -1);
+  for (;;) {
+    const page = await next;
+    if (page.length === 0) return;
+    next = read(page[page.length - 1]!.position);
+    yield page;
+  }
 }
 
 export interface ScanOptions {

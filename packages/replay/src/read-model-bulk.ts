@@ -200,7 +200,12 @@ export async function deferIndexes(db: pg.Pool, schema: string): Promise<void> {
   }
 }
 
-/** Builds the indexes {@link deferIndexes} dropped (nothing when none are deferred). */
+/**
+ * Builds the indexes {@link deferIndexes} dropped (nothing when none are deferred): each index in
+ * its own statement, up to three at a time on connections of `db` (PostgreSQL builds them on
+ * several cores; each is `IF NOT EXISTS`, so a run cut short builds the rest next time), then
+ * the tables' notes cleared in one transaction.
+ */
 export async function restoreIndexes(db: pg.Pool, schema: string): Promise<number> {
   const { rows } = await db.query<{ table: string; comment: string }>(
     `SELECT c.relname AS table, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c
@@ -208,21 +213,31 @@ export async function restoreIndexes(db: pg.Pool, schema: string): Promise<numbe
     [quoteIdent(schema), READ_MODEL_TABLES, `${DEFERRED}%`],
   );
   if (rows.length === 0) return 0;
-  let built = 0;
+  const statements: string[] = [];
+  for (const { table, comment } of rows) {
+    const kept = JSON.parse(comment.slice(DEFERRED.length)) as { name: string; unique: boolean; using: string }[];
+    const target = `${quoteIdent(schema)}.${quoteIdent(table)}`;
+    for (const index of kept)
+      statements.push(
+        `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${quoteIdent(index.name)} ON ${target} ${index.using}`,
+      );
+  }
+  let next = 0;
+  let failed = false;
+  const builder = async () => {
+    while (next < statements.length && !failed)
+      await db.query(statements[next++]!).catch((error: unknown) => {
+        failed = true;
+        throw error;
+      });
+  };
+  const built = await Promise.allSettled([builder(), builder(), builder()]);
+  for (const result of built) if (result.status === 'rejected') throw result.reason;
   const client = await db.connect();
   try {
     await client.query('BEGIN');
-    for (const { table, comment } of rows) {
-      const kept = JSON.parse(comment.slice(DEFERRED.length)) as { name: string; unique: boolean; using: string }[];
-      const target = `${quoteIdent(schema)}.${quoteIdent(table)}`;
-      for (const index of kept) {
-        await client.query(
-          `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${quoteIdent(index.name)} ON ${target} ${index.using}`,
-        );
-        built++;
-      }
-      await client.query(`COMMENT ON TABLE ${target} IS NULL`);
-    }
+    for (const { table } of rows)
+      await client.query(`COMMENT ON TABLE ${quoteIdent(schema)}.${quoteIdent(table)} IS NULL`);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -230,7 +245,7 @@ export async function restoreIndexes(db: pg.Pool, schema: string): Promise<numbe
   } finally {
     client.release();
   }
-  return built;
+  return statements.length;
 }
 
 const pgLiteral = (text: string): string => `'${text.replaceAll("'", "''")}'`;

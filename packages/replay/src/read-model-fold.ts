@@ -331,9 +331,9 @@ export class ReadModelFold {
   }
 
   /** What the target schema must answer before `events` are applied: null when every row they reach is in memory. */
-  lookupsFor(events: readonly ProjectedEvent[]): FoldLookups | null {
+  lookupsFor(events: readonly (ProjectedEvent | null)[]): FoldLookups | null {
     if (this.targetEmpty && !this.droppedAny) return null;
-    const lookups = foldLookups(events);
+    const lookups = foldLookups(events.filter((e): e is ProjectedEvent => e !== null));
     const stored = (prefix: string, k: string) => !this.targetEmpty || this.dropped.has(prefix + k);
     const keep = (map: Map<string, [string, string]>, prefix: string, held?: KeyMap<unknown>) => {
       for (const [k, [tenantId, id]] of map) if (held?.has(tenantId, id) || !stored(prefix, k)) map.delete(k);

@@ -1,4 +1,4 @@
-import type { EventStore, LogEvent } from '@mm/event-store';
+import type { EventStore } from '@mm/event-store';
 import {
   createReadModelProjection,
   migrateReadModels,
@@ -9,7 +9,7 @@ import {
 import type pg from 'pg';
 import { ReplayInputError } from './errors.js';
 import { describeBound, isWithin, type LogBound } from './log-bound.js';
-import { MATCHMAKING_CATEGORIES, type ReplayProgress, readLogPage, scanLog } from './log-scan.js';
+import { logPages, MATCHMAKING_CATEGORIES, type ReplayProgress, scanLog } from './log-scan.js';
 import { deferIndexes, loadStored, restoreIndexes, writeBatch } from './read-model-bulk.js';
 import { readModelCheckpoint } from './read-model-checkpoint.js';
 import { type BatchChanges, ReadModelFold } from './read-model-fold.js';
@@ -118,8 +118,9 @@ export async function rebuildReadModels(options: RebuildReadModelsOptions): Prom
 const STOP = Symbol('stop');
 
 /**
- * The bulk rebuild: the log read page by page (the next page requested before the current one
- * is folded), each page folded into rows in memory ({@link ReadModelFold}: the handlers'
+ * The bulk rebuild: the log read page by page ({@link logPages}: `streamLog` — PostgreSQL reads
+ * and decodes the next pages in a worker thread — else `readLog` pages, the next one requested
+ * before the current one is folded), each page folded into rows in memory ({@link ReadModelFold}: the handlers'
  * semantics); every `batchSize` events the batch's changed rows are cut and written with COPY,
  * with the checkpoint, in one transaction ({@link writeBatch}) while the next batch is read and
  * folded. An interrupt (`shouldStop`) or a failure leaves the schema at the last committed
@@ -188,29 +189,21 @@ async function rebuildInBulk(
   };
 
   const withTimes = to !== undefined && 'time' in to;
-  const read = (after: number) => {
-    const page = readLogPage(store, {
-      after,
-      maxCount: pageSize,
-      filter: MATCHMAKING_CATEGORIES,
-      ...(withTimes ? { recordedAt: true } : {}),
-    });
-    page.catch(() => undefined); // awaited below, or dropped after a stop
-    return page;
-  };
-  let next: Promise<LogEvent[]> | undefined = read(resumedFrom);
-  while (next) {
-    const page = await next;
-    next = undefined;
+  const pages = logPages(store, {
+    after: resumedFrom,
+    maxCount: pageSize,
+    filter: MATCHMAKING_CATEGORIES,
+    ...(withTimes ? { recordedAt: true } : {}),
+  });
+  for await (const page of pages) {
     let take = page.length;
     if (to !== undefined) {
       take = 0;
       while (take < page.length && isWithin(page[take]!, to)) take++;
     }
-    if (take === page.length && page.length > 0) next = read(page[page.length - 1]!.position);
     const projected: (ProjectedEvent | null)[] = [];
     for (let i = 0; i < take; i++) projected.push(toProjectedLogEvent(page[i]!));
-    const lookups = fold.lookupsFor(projected.filter((e): e is ProjectedEvent => e !== null));
+    const lookups = fold.lookupsFor(projected);
     if (lookups) await loadStored(db, schema, lookups, fold);
     for (let i = 0; i < take; i++) {
       const event = projected[i];
@@ -219,6 +212,7 @@ async function rebuildInBulk(
       batchLast = page[i]!.position;
       if (batchCount >= batchSize && !(await endBatch())) return { position, events: applied, interrupted: true };
     }
+    if (take < page.length) break; // past `to`
   }
   if (batchCount > 0 && !(await endBatch())) return { position, events: applied, interrupted: true };
   await writing;
