@@ -116,28 +116,16 @@ export async function loadStored(
   );
 }
 
-/** COPY's input for `lines` (each ending in a newline), in pieces of about 256 kB. */
-function* copyPieces(lines: readonly string[]): Generator<string> {
-  let piece = '';
-  for (const line of lines) {
-    piece += line;
-    if (piece.length >= 1 << 18) {
-      yield piece;
-      piece = '';
-    }
-  }
-  if (piece) yield piece;
-}
-
+/** Writes COPY text (`pieces`: lines of its text format, each ending in a newline) into `table`. */
 export async function copyRows(
   client: pg.PoolClient,
   table: string,
   columns: readonly string[],
-  rows: readonly string[],
+  pieces: readonly string[],
 ): Promise<void> {
-  if (rows.length === 0) return;
+  if (pieces.length === 0) return;
   const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
-  await pipeline(Readable.from(copyPieces(rows)), stream);
+  await pipeline(Readable.from(pieces), stream);
 }
 
 async function updateRows(

@@ -97,6 +97,35 @@ export interface FoldTable<R> {
   updated: R[];
 }
 
+/** Lines of COPY's text format joined into pieces of about this many characters. */
+const PIECE = 1 << 18;
+
+/**
+ * COPY text built a piece at a time: lines joined into flat strings of ≈ 256 K characters, so
+ * that a batch's changes, held while its write runs, are a few large strings (never copied by
+ * the young-generation GC) instead of a string per row.
+ */
+class CopyText {
+  readonly pieces: string[] = [];
+  #lines: string[] = [];
+  #length = 0;
+  add(line: string): void {
+    this.#lines.push(line);
+    this.#length += line.length;
+    if (this.#length >= PIECE) this.#flush();
+  }
+  done(): string[] {
+    this.#flush();
+    return this.pieces;
+  }
+  #flush(): void {
+    if (this.#lines.length === 0) return;
+    this.pieces.push(this.#lines.join(''));
+    this.#lines = [];
+    this.#length = 0;
+  }
+}
+
 const key = (tenantId: string, id: string): string => `${tenantId}\u0000${id}`;
 
 /** Keys of stored rows a chunk of events can reach: by primary key, and by the columns some handlers select on. */
@@ -256,7 +285,7 @@ export function copyLine(row: Record<string, Cell>, columns: readonly string[]):
   return `${line}\n`;
 }
 
-/** A batch's changed rows as they were when it was cut: lines of COPY's text format. */
+/** A batch's changed rows as they were when it was cut: COPY's text format, in pieces of many lines. */
 export interface BatchChanges {
   queueEntries: FoldTable<string>;
   matches: FoldTable<string>;
@@ -379,12 +408,13 @@ export class ReadModelFold {
    */
   cut(): { batch: number; changes: BatchChanges } {
     const split = <R extends Record<string, Cell>>(dirty: Set<Held<R>>, columns: readonly string[]) => {
-      const table: FoldTable<string> = { inserted: [], updated: [] };
+      const inserted = new CopyText();
+      const updated = new CopyText();
       for (const held of dirty) {
-        (held.stored ? table.updated : table.inserted).push(copyLine(held.row, columns));
+        (held.stored ? updated : inserted).add(copyLine(held.row, columns));
         held.stored = true;
       }
-      return table;
+      return { inserted: inserted.done(), updated: updated.done() } satisfies FoldTable<string>;
     };
     const changes = {
       queueEntries: split(this.dirtyEntries, QUEUE_ENTRY_COLUMNS),
