@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import type { PageMessage, ReaderData, ReaderMessage } from './log-reader.js';
 import { createPostgresEventStore } from './postgres-event-store.js';
+import type { LogRow } from './rows.js';
 
 /*
  * The log reader thread of `streamLog` (log-reader.ts): its own store on one connection reads
@@ -13,15 +14,15 @@ const port = parentPort!;
 const post = (message: ReaderMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 const { connectionString } = data.connection as { connectionString?: string };
-// a store made on a pool of the caller's: a pool of one connection with its settings (ended below)
-const pool = connectionString === undefined ? new pg.Pool({ ...data.connection, max: 1 }) : undefined;
+// a store made on a pool of the caller's: a pool of two connections with its settings (ended below)
+const pool = connectionString === undefined ? new pg.Pool({ ...data.connection, max: 2 }) : undefined;
 const store = await createPostgresEventStore({
   ...(pool ? { pool } : { connectionString }),
   ...(typeof data.connection.application_name === 'string'
     ? { applicationName: data.connection.application_name }
     : {}),
   schema: data.schema,
-  poolSize: 1,
+  poolSize: 2, // a page read while the one before is decoded
   migrate: false,
   partitionCheckMs: 0,
   readAllSettleMs: data.readAllSettleMs,
@@ -42,23 +43,20 @@ function describe(error: unknown): { message: string; name: string; code?: strin
 }
 
 /** A page as arrays: names and tenants as indexes into the page's distinct ones, the data as one JSON array. */
-function pageMessage(events: Awaited<ReturnType<typeof store.readLogText>>): {
-  page: PageMessage;
-  transfer: ArrayBuffer[];
-} {
-  const n = events.length;
+function pageMessage(rows: LogRow[]): { page: PageMessage; transfer: ArrayBuffer[] } {
+  const n = rows.length;
   const positions = new Float64Array(n);
   const versions = new Int16Array(n);
   const typeIndex = new Uint16Array(n);
   const tenantIndex = new Uint16Array(n);
-  const times = events[0]?.recordedAt ? new Float64Array(n) : null;
+  const times = rows[0]?.[9] !== undefined ? new Float64Array(n) : null;
   const typeNames: string[] = [];
   const tenantNames: string[] = [];
   const typeAt = new Map<string, number>();
   const tenantAt = new Map<string, number>();
   let text = '[';
   for (let i = 0; i < n; i++) {
-    const event = events[i]!;
+    const event = store.logText(rows[i]!);
     positions[i] = event.position;
     versions[i] = event.schemaVersion;
     let t = typeAt.get(event.type);
@@ -92,19 +90,26 @@ port.on('message', () => {
 
 try {
   const { ahead: _ahead, ...read } = data.options;
-  let after = read.after ?? -1;
+  const fetch = (after: number) => {
+    const rows = store.readLogRows({ ...read, after });
+    rows.catch(() => undefined); // awaited below
+    return rows;
+  };
+  // The next page is asked for as soon as this one's rows are in, and PostgreSQL reads it while
+  // this thread decodes and posts this one.
+  let next = fetch(read.after ?? -1);
   for (;;) {
-    while (credit <= 0) await new Promise<void>((resolve) => (waiting = resolve));
-    waiting = undefined;
-    const events = await store.readLogText({ ...read, after });
-    if (events.length === 0) {
+    const rows = await next;
+    if (rows.length === 0) {
       post({ end: true });
       break;
     }
+    while (credit <= 0) await new Promise<void>((resolve) => (waiting = resolve));
+    waiting = undefined;
+    next = fetch(Number(rows[rows.length - 1]![2]));
     credit--;
-    const { page, transfer } = pageMessage(events);
+    const { page, transfer } = pageMessage(rows);
     post({ page }, transfer);
-    after = events[events.length - 1]!.position;
   }
 } catch (error) {
   post({ error: describe(error) });

@@ -115,8 +115,15 @@ export interface PostgresEventStore extends EventStore {
   /** The store's LISTEN connection (exposed for the reconnect test). */
   readonly listener: ChangeListener;
   readLog(options?: ReadLogOptions): Promise<LogEvent[]>;
-  /** `readLog` with each event's data as its JSON text (what the log reader thread sends on). */
+  /** `readLog` with each event's data as its JSON text. */
   readLogText(options?: ReadLogOptions): Promise<LogText[]>;
+  /**
+   * `readLog`'s page as the rows came (PostgreSQL's text), decoded later with {@link logText} —
+   * the log reader thread asks for the next page before it decodes this one.
+   */
+  readLogRows(options?: ReadLogOptions): Promise<LogRow[]>;
+  /** A row of {@link readLogRows} as a `LogText` (the data as JSON text). */
+  logText(row: LogRow): LogText;
   /** `readLog`'s pages read and decoded ahead in a worker thread with its own connection (log-reader.ts). */
   streamLog(options?: StreamLogOptions): AsyncGenerator<LogEvent[]>;
 }
@@ -125,6 +132,12 @@ interface PageRow extends EventRow {
   horizon: string;
   head: string | null;
 }
+
+/** The rows of a lean page are in position order (they come unsorted: `pageQuery`'s `sorted`). */
+const inPositionOrder = (rows: readonly LogRow[]): boolean => {
+  for (let i = 1; i < rows.length; i++) if (Number(rows[i]![2]) <= Number(rows[i - 1]![2])) return false;
+  return true;
+};
 
 /** A page of the log as read (see `LogPage`), with the horizon it was read below. */
 interface Page<E> {
@@ -376,8 +389,14 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
    * `LOG_COLUMNS`, and `recorded_ms` for `+t`, unparsed by the driver), or the same with the
    * data left as JSON text (`text`: `readLogText`, the log reader thread's).
    */
-  type PageKind = 'full' | 'log' | 'log+t' | 'text' | 'text+t';
-  type PageOf<K extends PageKind> = K extends 'full' ? RecordedEvent : K extends 'log' | 'log+t' ? LogEvent : LogText;
+  type PageKind = 'full' | 'log' | 'log+t' | 'text' | 'text+t' | 'rows' | 'rows+t';
+  type PageOf<K extends PageKind> = K extends 'full'
+    ? RecordedEvent
+    : K extends 'log' | 'log+t'
+      ? LogEvent
+      : K extends 'text' | 'text+t'
+        ? LogText
+        : LogRow;
   const pageSql = new Map<string, string>();
   /*
    * The page's horizon is normally its snapshot's oldest running transaction (one statement).
@@ -426,6 +445,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
         { categories: shape.includes('c'), eventTypes: shape.includes('t'), tenant: shape.includes('n') },
         givenHorizon !== null,
         kind === 'full' ? EVENT_COLUMNS : kind.endsWith('+t') ? `${LOG_COLUMNS}, ${LOG_TIME_COLUMN}` : LOG_COLUMNS,
+        kind === 'full', // the lean pages are checked for order below instead of sorted again
       );
       pageSql.set(key, text);
     }
@@ -450,16 +470,21 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       // rowMode 'array' and no type parsing: the rows as PostgreSQL's text, decoded by toLogEvent
       const result = await pool.query({ ...statement, rowMode: 'array', types: UNPARSED });
       const rows = result.rows as unknown as LogRow[];
+      if (!inPositionOrder(rows)) rows.sort((a, b) => Number(a[2]) - Number(b[2]));
       const first = rows[0]!;
       horizon = Number(first[0]);
       head = first[1] === null ? -1 : Number(first[1]);
       if (first[2] !== null) {
         await prepareLogRows(codec, names, rows);
-        const decode = kind.startsWith('text') ? toLogText : toLogEvent;
-        for (const row of rows) events.push(decode(row, codec, names) as PageOf<K>);
+        if (kind.startsWith('rows')) events.push(...(rows as PageOf<K>[]));
+        else {
+          const decode = kind.startsWith('text') ? toLogText : toLogEvent;
+          for (const row of rows) events.push(decode(row, codec, names) as PageOf<K>);
+        }
       }
     }
-    const last = events.length > 0 ? events[events.length - 1]!.position : after;
+    const lastEvent = events[events.length - 1];
+    const last = lastEvent === undefined ? after : Array.isArray(lastEvent) ? Number(lastEvent[2]) : lastEvent.position;
     const scannedTo = events.length >= maxCount ? last : Math.max(last, after, horizon - 1);
     return { events, scannedTo, heldBack: head > scannedTo, head, horizon };
   };
@@ -541,6 +566,14 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
     readLogText(readOptions = {}) {
       return readAllOf(readOptions.recordedAt ? 'text+t' : 'text', readOptions);
+    },
+
+    readLogRows(readOptions = {}) {
+      return readAllOf(readOptions.recordedAt ? 'rows+t' : 'rows', readOptions);
+    },
+
+    logText(row) {
+      return toLogText(row, codec, names);
     },
 
     streamLog(streamOptions = {}) {

@@ -118,6 +118,10 @@ export interface FilterShape {
  * columns) when the page is empty, so the horizon always comes back.
  * Parameters: $1 after, $2 limit, then categories / event types / tenant id as present, in that order.
  * `columns`: the event columns selected (`EVENT_COLUMNS`, or `LOG_COLUMNS` for `readLog`).
+ * `sorted: false` leaves out the outer `ORDER BY` (PostgreSQL sorts the page again after the
+ * lateral join, ≈ a third of a 2,000-row page's time): the rows then come in the lateral
+ * subquery's order in practice, and the caller checks the order and sorts if it is not
+ * (`readLog`).
  *
  * With `givenHorizon`, the horizon is the last parameter instead: one that
  * `event_delivery_horizon()` (migration 1700000000009) returned in an earlier statement, before
@@ -129,6 +133,7 @@ export const pageQuery = (
   shape: FilterShape,
   givenHorizon = false,
   columns = EVENT_COLUMNS,
+  sorted = true,
 ): string => {
   const s = quoteIdentifier(schema);
   const table = `${s}.events`;
@@ -152,6 +157,5 @@ LEFT JOIN LATERAL (
   SELECT ${columns} FROM ${table} e
   WHERE ${conditions.join(' AND ')}
   ORDER BY e.position LIMIT $2
-) p ON true
-ORDER BY p.position`;
+) p ON true${sorted ? '\nORDER BY p.position' : ''}`;
 };
