@@ -55,6 +55,7 @@ export class CliContext {
       postgres: {
         schema,
         poolSize: databasePoolSizes(this.config.DATABASE_POOL_SIZE, 'cli').eventStore,
+        logReaderPoolSize: databasePoolSizes(this.config.DATABASE_POOL_SIZE, 'cli').logReader,
         migrate: false,
       },
     });

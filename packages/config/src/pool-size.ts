@@ -10,8 +10,8 @@ export const DATABASE_POOL_SHARES = {
   worker: { eventStore: 4, workers: 2, challenges: 1 },
   /** apps/projector: event store reads; read-model writes. */
   projector: { eventStore: 1, readModels: 1 },
-  /** `pnpm mm`: event store reads; read models (rebuilds, diffs, audits). */
-  cli: { eventStore: 1, readModels: 1 },
+  /** `pnpm mm`: event store reads; read models (rebuilds, diffs, audits); the log reader thread of replays. */
+  cli: { eventStore: 1, readModels: 1, logReader: 1 },
   /** `pnpm run audit`: event store reads only. */
   audit: { eventStore: 1 },
 } as const satisfies Record<string, Record<string, number>>;

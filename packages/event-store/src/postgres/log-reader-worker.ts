@@ -15,14 +15,14 @@ const post = (message: ReaderMessage, transfer: ArrayBuffer[] = []) => port.post
 
 const { connectionString } = data.connection as { connectionString?: string };
 // a store made on a pool of the caller's: a pool of two connections with its settings (ended below)
-const pool = connectionString === undefined ? new pg.Pool({ ...data.connection, max: 2 }) : undefined;
+const pool = connectionString === undefined ? new pg.Pool({ ...data.connection, max: data.poolSize }) : undefined;
 const store = await createPostgresEventStore({
   ...(pool ? { pool } : { connectionString }),
   ...(typeof data.connection.application_name === 'string'
     ? { applicationName: data.connection.application_name }
     : {}),
   schema: data.schema,
-  poolSize: 2, // a page read while the one before is decoded
+  poolSize: data.poolSize, // 2: a page read while the one before is decoded
   migrate: false,
   partitionCheckMs: 0,
   readAllSettleMs: data.readAllSettleMs,

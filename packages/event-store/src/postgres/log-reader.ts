@@ -23,6 +23,8 @@ export interface ReaderData {
   schema: string;
   readAllSettleMs: number;
   appenderHorizonAfterMs: number;
+  /** Connections of the thread's store (1: no page read while the one before is decoded). */
+  poolSize: number;
   options: StreamLogOptions;
 }
 

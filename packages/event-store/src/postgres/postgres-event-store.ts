@@ -88,6 +88,11 @@ export interface PostgresEventStoreOptions {
    */
   appenderHorizonAfterMs?: number;
   /**
+   * Connections of `streamLog`'s reader thread, on top of `poolSize` (a process that shares a
+   * connection budget counts them in it). @defaultValue 2 (a page read while the one before is decoded)
+   */
+  logReaderPoolSize?: number;
+  /**
    * Partitions of the log (`ensure_event_partitions`, run at start and whenever an append finds
    * no partition for its transaction): each new partition spans what the previous one took
    * `partitionPeriod` to fill (a PostgreSQL interval). @defaultValue '1 day'
@@ -182,6 +187,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   if (!options.pool && !options.connectionString)
     throw new Error('createPostgresEventStore: give connectionString or pool');
   const readerConnection = readerConnectionOf(options.connectionString, pool, options.applicationName);
+  const logReaderPoolSize = Math.max(1, options.logReaderPoolSize ?? 2);
   // An idle pooled connection that dies must not crash the process; the next query reconnects.
   if (ownsPool) pool.on('error', () => undefined);
 
@@ -579,7 +585,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     streamLog(streamOptions = {}) {
       assertOpen();
       return streamLogInThread(
-        { connection: readerConnection, schema, readAllSettleMs, appenderHorizonAfterMs },
+        { connection: readerConnection, schema, readAllSettleMs, appenderHorizonAfterMs, poolSize: logReaderPoolSize },
         streamOptions,
       );
     },
