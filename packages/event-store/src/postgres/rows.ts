@@ -205,28 +205,23 @@ export const prepareLogRows = async (codec: DataCodec, names: EventNames, rows: 
 /** A {@link LogEvent} whose data is still its JSON text. */
 export type LogText = Omit<LogEvent, 'data'> & { data: string };
 
-/** A row of `readLogText` (after {@link prepareLogRows}): the data as JSON text, not parsed. */
-export const toLogText = (row: LogRow, codec: DataCodec, names: EventNames): LogText => {
-  const event: LogText = {
+/** A row of `readLog` / `readLogText` with its data decoded as the caller chose. */
+const logRowWith = <Data>(row: LogRow, names: EventNames, data: Data): Omit<LogEvent, 'data'> & { data: Data } => {
+  const event: Omit<LogEvent, 'data'> & { data: Data } = {
     position: Number(row[2]),
     type: names.name('event_types', Number(row[3])),
     schemaVersion: Number(row[4]),
     tenantId: row[5],
-    data: codec.decodeToText(row[6], row[8], row[7] === null ? null : Number(row[7])),
+    data,
   };
   if (row[9] !== undefined) event.recordedAt = new Date(Number(row[9]));
   return event;
 };
 
+/** A row of `readLogText` (after {@link prepareLogRows}): the data as JSON text, not parsed. */
+export const toLogText = (row: LogRow, codec: DataCodec, names: EventNames): LogText =>
+  logRowWith(row, names, codec.decodeToText(row[6], row[8], row[7] === null ? null : Number(row[7])));
+
 /** A row of `readLog` as a {@link LogEvent} (after {@link prepareLogRows}). */
-export const toLogEvent = (row: LogRow, codec: DataCodec, names: EventNames): LogEvent => {
-  const event: LogEvent = {
-    position: Number(row[2]),
-    type: names.name('event_types', Number(row[3])),
-    schemaVersion: Number(row[4]),
-    tenantId: row[5],
-    data: codec.decodeText(row[6], row[8], row[7] === null ? null : Number(row[7])),
-  };
-  if (row[9] !== undefined) event.recordedAt = new Date(Number(row[9]));
-  return event;
-};
+export const toLogEvent = (row: LogRow, codec: DataCodec, names: EventNames): LogEvent =>
+  logRowWith(row, names, codec.decodeText(row[6], row[8], row[7] === null ? null : Number(row[7])));
