@@ -8,7 +8,7 @@ import { matchEventId } from '../ids/deterministic-ids.js';
 import { matchDecider } from '../match/match-decider.js';
 import type { PlayerCommand } from '../player/player-commands.js';
 import { playerDecider } from '../player/player-decider.js';
-import { flowSpec, streamsAndTypes } from '../testing/flow-specification.js';
+import { flowSpec, joinCommandOf, streamsAndTypes } from '../testing/flow-specification.js';
 import {
   playersToCheckForOtherGames,
   recordCreatedGame,
@@ -68,16 +68,7 @@ const onPlayer = (userId: string, command: PlayerCommand, store: EventStore = me
     metadata: { tenantId: tenant, correlationId: 'given', causationId: null, actor: { type: 'user', id: userId } },
   });
 
-const joinOf = (side: QueuePairSide): PlayerCommand => ({
-  type: 'JoinQueue',
-  userId: side.userId,
-  queueEntryId: side.queueEntryId,
-  pool,
-  rating: side.rating,
-  ratingSource: 'rating-api',
-  ratingRange: null,
-  now: joinedAt,
-});
+const joinOf = (side: QueuePairSide): PlayerCommand => joinCommandOf(side, pool, joinedAt);
 
 /** Given: both players joined and a queue match committed for them (`MatchCreated`, both claims). */
 beforeEach(async () => {

@@ -8,7 +8,7 @@ import { matchEventId, queueMatchId } from '../ids/deterministic-ids.js';
 import { matchDecider } from '../match/match-decider.js';
 import type { PlayerCommand } from '../player/player-commands.js';
 import { playerDecider } from '../player/player-decider.js';
-import { flowSpec, streamsAndTypes } from '../testing/flow-specification.js';
+import { flowSpec, joinCommandOf, streamsAndTypes } from '../testing/flow-specification.js';
 import type { MatchFlowContext } from './match-flow-context.js';
 import { recoverQueueClaim } from './queue-claim-recovery.js';
 import { claimQueueEntry, commitQueueMatch, type QueuePairSide, releaseQueueClaim } from './queue-match-commit.js';
@@ -75,17 +75,7 @@ const onPlayer = (userId: string, command: PlayerCommand) =>
     command,
     metadata: { tenantId: tenant, correlationId: 'given', causationId: null, actor: { type: 'user', id: userId } },
   });
-const joined = (side: QueuePairSide) => () =>
-  onPlayer(side.userId, {
-    type: 'JoinQueue',
-    userId: side.userId,
-    queueEntryId: side.queueEntryId,
-    pool,
-    rating: side.rating,
-    ratingSource: 'rating-api',
-    ratingRange: null,
-    now: joinedAt,
-  });
+const joined = (side: QueuePairSide) => () => onPlayer(side.userId, joinCommandOf(side, pool, joinedAt));
 const cancelled = (side: QueuePairSide) => () =>
   onPlayer(side.userId, {
     type: 'CancelQueueEntry',

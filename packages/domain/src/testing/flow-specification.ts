@@ -1,4 +1,6 @@
+import type { Pool } from '@mm/contracts';
 import type { EventStore, RecordedEvent } from '@mm/event-store';
+import type { PlayerCommand } from '../player/player-commands.js';
 
 /** What a flow did: its result, and every event appended to the store while it ran (log order). */
 export interface FlowRun<Result> {
@@ -44,3 +46,19 @@ const lastPosition = async (store: EventStore): Promise<number> => {
 /** `[stream, type]` of each event, for "then exactly these events". */
 export const streamsAndTypes = (events: readonly RecordedEvent[]): [string, string][] =>
   events.map((event) => [event.streamName, event.type]);
+
+/** One side's join as the flows' tests give it: its rating from rating-api, no rating range. */
+export const joinCommandOf = (
+  side: { userId: string; queueEntryId: string; rating: number },
+  pool: Pool,
+  now: string,
+): PlayerCommand => ({
+  type: 'JoinQueue',
+  userId: side.userId,
+  queueEntryId: side.queueEntryId,
+  pool,
+  rating: side.rating,
+  ratingSource: 'rating-api',
+  ratingRange: null,
+  now,
+});
