@@ -1,10 +1,12 @@
 import { createMetricsRegistry } from '@mm/metrics';
 import { defaultPairingConfig, pairPool } from '@mm/pairing';
-import { GAME_CREATION_QUEUE } from '@mm/redis';
+import { GAME_CREATION_QUEUE, type GameCreationJobData } from '@mm/redis';
 import { json } from '@mm/testing';
+import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ofType, POOL, startWorkerStack, TENANT, type WorkerStack } from '../../test/stack.js';
 import { commitPair } from '../pairing/commit-pair.js';
+import type { StartWorkersOptions } from '../start-workers.js';
 
 let stack: WorkerStack;
 beforeAll(async () => {
@@ -29,9 +31,17 @@ const gameOf = (a: string, b: string) =>
     return match && ofType(events, 'GameCreated').find((g) => g.data.matchId === match.data.matchId);
   }, `the game of ${a} and ${b}`);
 
+/** Workers with a registry of their own, and every game-creation job their queue adds. */
+const startWatched = async (options: Partial<StartWorkersOptions> = {}) => {
+  const registry = createMetricsRegistry({ defaultMetrics: false });
+  const workers = await stack.startWorkers({ registry, ...options });
+  const added: Job<GameCreationJobData>[] = [];
+  workers.gameCreationQueue.on('waiting', (job) => added.push(job as Job<GameCreationJobData>));
+  return { registry, workers, added };
+};
+
 describe('the first game-creation attempt in the pairing process', () => {
   it('creates the game of a match it paired without a game-creation job, and without reading the match', async () => {
-    const registry = createMetricsRegistry({ defaultMetrics: false });
     // The workers' store, counting reads of match streams.
     const matchReads: string[] = [];
     const store = new Proxy(stack.store, {
@@ -44,9 +54,7 @@ describe('the first game-creation attempt in the pairing process', () => {
         return Reflect.get(target, key, receiver);
       },
     });
-    const workers = await stack.startWorkers({ registry, store });
-    const added: string[] = [];
-    workers.gameCreationQueue.on('waiting', (job) => added.push(String(job.id)));
+    const { registry, workers, added } = await startWatched({ store });
     try {
       await stack.join('ann', 1500);
       await stack.join('bob', 1510);
@@ -63,12 +71,7 @@ describe('the first game-creation attempt in the pairing process', () => {
   });
 
   it('hands a failed first attempt to a job with the attempts left (GAME_CREATION_ATTEMPTS in all)', async () => {
-    const registry = createMetricsRegistry({ defaultMetrics: false });
-    const workers = await stack.startWorkers({ registry });
-    const added: { id: string; attempts: number | undefined; attemptsBefore: number | undefined }[] = [];
-    workers.gameCreationQueue.on('waiting', (job) =>
-      added.push({ id: String(job.id), attempts: job.opts.attempts, attemptsBefore: job.data.attemptsBefore }),
-    );
+    const { registry, workers, added } = await startWatched();
     const answer = stack.liveGame.handle;
     let refused = 0;
     stack.liveGame.handle = (req, res) => {
@@ -80,7 +83,9 @@ describe('the first game-creation attempt in the pairing process', () => {
       await stack.join('dan', 1710);
       const game = await gameOf('cat', 'dan');
       // the stack allows 3 attempts: one in-process, the job the other two
-      expect(added).toEqual([{ id: game.data.matchId, attempts: 2, attemptsBefore: 1 }]);
+      expect(
+        added.map((job) => ({ id: job.id, attempts: job.opts.attempts, attemptsBefore: job.data.attemptsBefore })),
+      ).toEqual([{ id: game.data.matchId, attempts: 2, attemptsBefore: 1 }]);
       const text = await registry.metrics();
       expect(value(text, 'matchmaking_game_creation_attempts_total{outcome="retry"}')).toBe(1);
       expect(value(text, 'matchmaking_game_creation_attempts_total{outcome="game_created"}')).toBe(1);
@@ -92,15 +97,12 @@ describe('the first game-creation attempt in the pairing process', () => {
   });
 
   it('leaves it to a job when turned off (inlineGameCreation: false)', async () => {
-    const registry = createMetricsRegistry({ defaultMetrics: false });
-    const workers = await stack.startWorkers({ registry, inlineGameCreation: false });
-    const added: string[] = [];
-    workers.gameCreationQueue.on('waiting', (job) => added.push(String(job.id)));
+    const { registry, workers, added } = await startWatched({ inlineGameCreation: false });
     try {
       await stack.join('eve', 1900);
       await stack.join('fay', 1910);
       const game = await gameOf('eve', 'fay');
-      expect(added).toEqual([game.data.matchId]);
+      expect(added.map((job) => job.id)).toEqual([game.data.matchId]);
       expect(value(await registry.metrics(), jobsRun)).toBe(1);
     } finally {
       await workers.close();
