@@ -174,6 +174,10 @@ describe('event data compressed with a dictionary per type (postgres)', () => {
         streamed.push(...page);
       }
       expect(streamed).toEqual(cut);
+      // one page whose data crosses the thread as several texts (the wide event's alone: past DATA_CHUNK)
+      const onePage = [];
+      for await (const page of reader.streamLog({ maxCount: 30, filter })) onePage.push(page);
+      expect(onePage).toEqual([cut]);
       const first = [];
       for await (const page of reader.streamLog({ after: all[1]!.position, maxCount: 3, filter, recordedAt: true })) {
         first.push(...page);

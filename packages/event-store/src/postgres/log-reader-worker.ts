@@ -1,13 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
-import type { PageMessage, ReaderData, ReaderMessage } from './log-reader.js';
+import { DATA_CHUNK, type PageMessage, type ReaderData, type ReaderMessage } from './log-reader.js';
 import { createPostgresEventStore } from './postgres-event-store.js';
 import type { LogRow } from './rows.js';
 
 /*
  * The log reader thread of `streamLog` (log-reader.ts): its own store on one connection reads
  * `readLogText` pages from `after` on, `ahead` pages ahead of what the caller has taken, and
- * posts each page as arrays and one JSON text; after the first empty page it posts `end`.
+ * posts each page as arrays and JSON texts of its data; after the first empty page it posts `end`.
  */
 const { data } = workerData as { data: ReaderData };
 const port = parentPort!;
@@ -42,7 +42,7 @@ function describe(error: unknown): { message: string; name: string; code?: strin
   };
 }
 
-/** A page as arrays: names and tenants as indexes into the page's distinct ones, the data as one JSON array. */
+/** A page as arrays: names and tenants as indexes into the page's distinct ones, the data as JSON array texts below the large-object size. */
 function pageMessage(rows: LogRow[]): { page: PageMessage; transfer: ArrayBuffer[] } {
   const n = rows.length;
   const positions = new Float64Array(n);
@@ -54,7 +54,8 @@ function pageMessage(rows: LogRow[]): { page: PageMessage; transfer: ArrayBuffer
   const tenantNames: string[] = [];
   const typeAt = new Map<string, number>();
   const tenantAt = new Map<string, number>();
-  let text = '[';
+  const data: string[] = [];
+  let text = '';
   for (let i = 0; i < n; i++) {
     const event = store.logText(rows[i]!);
     positions[i] = event.position;
@@ -72,10 +73,14 @@ function pageMessage(rows: LogRow[]): { page: PageMessage; transfer: ArrayBuffer
     }
     tenantIndex[i] = k;
     if (times) times[i] = event.recordedAt!.getTime();
-    text += i === 0 ? event.data : `,${event.data}`;
+    if (text.length > 0 && text.length + event.data.length >= DATA_CHUNK) {
+      data.push(`${text}]`);
+      text = '';
+    }
+    text += text.length === 0 ? `[${event.data}` : `,${event.data}`;
   }
-  text += ']';
-  const page: PageMessage = { positions, versions, typeNames, typeIndex, tenantNames, tenantIndex, data: text, times };
+  if (text.length > 0) data.push(`${text}]`);
+  const page: PageMessage = { positions, versions, typeNames, typeIndex, tenantNames, tenantIndex, data, times };
   const transfer = [positions.buffer, versions.buffer, typeIndex.buffer, tenantIndex.buffer];
   if (times) transfer.push(times.buffer);
   return { page, transfer: transfer as ArrayBuffer[] };
