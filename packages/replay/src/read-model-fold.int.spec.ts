@@ -340,6 +340,36 @@ describe('bulk rebuild = the projector handlers', () => {
     expect(await indexes(target)).toEqual(await indexes(reference));
   });
 
+  it('a bulk rebuild reports every page folded, and an interrupt mid-batch commits what is folded', async () => {
+    const target = schema('midbatch');
+    const seen: number[] = [];
+    const first = await rebuildReadModels({
+      db: db.pool,
+      store: synthetic,
+      schema: target,
+      batchSize: 5000, // pages of 2000: the interrupt comes inside the first batch
+      onProgress: ({ events }) => seen.push(events),
+      shouldStop: () => seen.length > 0,
+    });
+    expect(seen).toEqual([2000]);
+    expect(first).toMatchObject({ interrupted: true, events: 2000 });
+    expect(await readModelCheckpoint(db.pool, target)).toBe(first.position);
+    const progress: number[] = [];
+    const second = await rebuildReadModels({
+      db: db.pool,
+      store: synthetic,
+      schema: target,
+      onProgress: ({ events }) => progress.push(events),
+    });
+    const reference = schema('midbatch_ref');
+    const whole = await rebuildReadModels({ db: db.pool, store: synthetic, schema: reference, method: 'handlers' });
+    expect(whole.events).toBeGreaterThan(2000);
+    expect(whole.events).toBeLessThan(4000);
+    expect(second).toMatchObject({ resumedFrom: first.position, interrupted: false, events: whole.events - 2000 });
+    expect(progress).toEqual([whole.events - 2000]); // one page
+    expect(await allRows(target)).toEqual(await allRows(reference));
+  });
+
   it('a stored event whose data breaks its contract stops the rebuild with the contract error, both ways', async () => {
     const bad = await createPostgresEventStore({
       connectionString: db.connectionString,

@@ -22,7 +22,7 @@ export interface RebuildReadModelsOptions {
   schema: string;
   /** Stop after this position or time (the read models as they were then). @defaultValue the end of the log */
   to?: LogBound;
-  /** Events applied per transaction (with the checkpoint). @defaultValue 100000 (`bulk`), 2000 (`handlers`) */
+  /** Events applied per transaction (with the checkpoint). @defaultValue {@link BULK_BATCH} (`bulk`), 2000 (`handlers`) */
   batchSize?: number;
   /**
    * `bulk` (default): each batch folded into rows in memory and written with COPY
@@ -32,8 +32,12 @@ export interface RebuildReadModelsOptions {
   method?: 'bulk' | 'handlers';
   /** `bulk`: rows kept in memory between batches; beyond it the oldest are dropped and read back when reached. @defaultValue 500,000 */
   maxRowsInMemory?: number;
+  /** `bulk`: after every page folded (events read this run); `handlers`: after every batch applied. */
   onProgress?: (progress: ReplayProgress) => void;
-  /** Checked between batches: a true value stops the rebuild after the batch in flight (resume later). */
+  /**
+   * A true value stops the rebuild (resume later): `bulk` checks it after every page and commits
+   * what it has folded so far as a last, shorter batch; `handlers` after every batch.
+   */
   shouldStop?: () => boolean;
 }
 
@@ -134,7 +138,7 @@ async function rebuildInBulk(
   resumedFrom: number,
   options: RebuildReadModelsOptions,
 ): Promise<{ position: number; events: number; interrupted: boolean }> {
-  const batchSize = options.batchSize ?? 100_000;
+  const batchSize = options.batchSize ?? BULK_BATCH;
   const pageSize = Math.min(batchSize, 2000);
   const to = options.to;
   let position = resumedFrom;
@@ -168,7 +172,6 @@ async function rebuildInBulk(
       fold.committed(batch);
       position = last;
       applied += count;
-      options.onProgress?.({ events: applied, position });
       if (options.shouldStop?.()) stop = true;
     })().catch((error: unknown) => {
       failure = { error };
@@ -195,6 +198,7 @@ async function rebuildInBulk(
     filter: MATCHMAKING_CATEGORIES,
     ...(withTimes ? { recordedAt: true } : {}),
   });
+  let folded = 0;
   for await (const page of pages) {
     let take = page.length;
     if (to !== undefined) {
@@ -212,6 +216,15 @@ async function rebuildInBulk(
       batchLast = page[i]!.position;
       if (batchCount >= batchSize && !(await endBatch())) return { position, events: applied, interrupted: true };
     }
+    folded += take;
+    if (take > 0) options.onProgress?.({ events: folded, position: page[take - 1]!.position });
+    if (options.shouldStop?.()) {
+      // commit what is folded so far, then stop
+      if (batchCount > 0) await endBatch();
+      await writing;
+      failed();
+      return { position, events: applied, interrupted: true };
+    }
     if (take < page.length) break; // past `to`
   }
   if (batchCount > 0 && !(await endBatch())) return { position, events: applied, interrupted: true };
@@ -221,6 +234,16 @@ async function rebuildInBulk(
   await restoreIndexes(db, schema);
   return { position, events: applied, interrupted: false };
 }
+
+/**
+ * Events per transaction of the bulk rebuild. A queue entry, match or challenge whose events fall
+ * into two batches is written twice (COPY, then an UPDATE through a temporary table, which costs
+ * PostgreSQL ≈ 4 × a COPY per row): on the 1M-event log of `pnpm bench:replay`, 100,000-event
+ * batches updated 57,337 of 252,000 queue entries, 400,000-event batches 13,334, and rebuild
+ * ≈ 5–8 % faster. Progress and interrupts do not wait for a batch (see
+ * `onProgress`, `shouldStop`).
+ */
+export const BULK_BATCH = 400_000;
 
 async function isEmpty(db: pg.Pool, schema: string): Promise<boolean> {
   const t = readModelTables(schema);

@@ -81,13 +81,16 @@ describe('rebuild read models (blue/green)', () => {
 
   it('resumes from the checkpoint in the target schema after an interrupt', async () => {
     const target = schema('resumed');
-    let batches = 0;
+    let folded = 0;
     const first = await rebuildReadModels({
       db: db.pool,
       store,
       schema: target,
       batchSize: 300,
-      shouldStop: () => ++batches >= 2,
+      onProgress: ({ events }) => {
+        folded = events;
+      },
+      shouldStop: () => folded >= 600, // an interrupt after the second page
     });
     expect(first.interrupted).toBe(true);
     expect(first.events).toBe(600);

@@ -1,4 +1,5 @@
 import {
+  BULK_BATCH,
   compareQueueViews,
   countLogEvents,
   describeBound,
@@ -38,7 +39,7 @@ export function registerRebuild(program: Command, run: Run): void {
       'stop at this log position, or after the last event recorded at or before this ISO time: the read models as they were then',
     )
     .option('--swap', 'then switch the live read models to it atomically (the old schema is kept as <live>_old_<time>)')
-    .option('--batch <n>', 'events per transaction (each folded in memory and written with COPY)', '100000')
+    .option('--batch <n>', 'events per transaction (each folded in memory and written with COPY)', String(BULK_BATCH))
     .option('--json', 'print the result as one JSON object')
     .addHelpText(
       'after',
