@@ -1,11 +1,33 @@
 import { categoryOf } from '../expected-revision.js';
-import type { AllFilter, EventStore, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '../types.js';
+import type {
+  AllFilter,
+  EventStore,
+  LogEvent,
+  ReadAllOptions,
+  ReadLogOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamLogOptions,
+} from '../types.js';
 import { type ArchiveFileEntry, type ArchiveManifest, readArchiveFile, readManifest } from './manifest.js';
 
 const matches = (event: RecordedEvent, filter: AllFilter | undefined): boolean =>
   (!filter?.categories || filter.categories.includes(categoryOf(event.streamName))) &&
   (!filter?.eventTypes || filter.eventTypes.includes(event.type)) &&
   (filter?.tenantId === undefined || event.metadata.tenantId === filter.tenantId);
+
+/** An archived event as `readLog` gives it. */
+const toLogEvent = (event: RecordedEvent, recordedAt: boolean): LogEvent => {
+  const out: LogEvent = {
+    position: event.position,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    tenantId: event.metadata.tenantId,
+    data: event.data,
+  };
+  if (recordedAt) out.recordedAt = event.recordedAt;
+  return out;
+};
 
 /** Where a sequential read of the archives stopped, kept so the next page continues from it. */
 interface Cursor {
@@ -26,7 +48,9 @@ export interface ArchivedEventStore extends EventStore {
  * The log as archives + live store: `readAll` returns the archived events (read from the files
  * of `dir`'s manifest, checksums checked) before the live log's, and `readStream` a stream's
  * archived events before its live ones, so a replay from position 0 works after the old
- * partitions were dropped. Appends, `streamRevision` and subscriptions go to the live store
+ * partitions were dropped; `readLog` and `streamLog` (where the live store has them) likewise, the
+ * archived part read from the files and the rest by the live store's own (a rebuild from position
+ * 0 reads the live log in its worker thread). Appends, `streamRevision` and subscriptions go to the live store
  * (subscriptions deliver the live log only: replay tools read pages). Sequential pages continue
  * where the previous one stopped; a stream read scans the archive files (and keeps the last few
  * streams it read).
@@ -110,6 +134,38 @@ export async function withArchives(live: EventStore, dir: string): Promise<Archi
       const rest = await live.readAll({ ...options, after: archivedUpTo, maxCount: maxCount - archived.length });
       return [...archived, ...rest];
     },
+
+    ...(live.readLog
+      ? {
+          async readLog(options: ReadLogOptions = {}) {
+            const after = options.after ?? -1;
+            const maxCount = options.maxCount ?? 1000;
+            if (after >= archivedUpTo) return live.readLog!(options);
+            const archived = (await readArchived(after, maxCount, options.filter)).map((e) =>
+              toLogEvent(e, options.recordedAt === true),
+            );
+            if (archived.length >= maxCount) return archived;
+            const rest = await live.readLog!({ ...options, after: archivedUpTo, maxCount: maxCount - archived.length });
+            return [...archived, ...rest];
+          },
+        }
+      : {}),
+
+    ...(live.streamLog
+      ? {
+          async *streamLog(options: StreamLogOptions = {}) {
+            let after = options.after ?? -1;
+            const maxCount = options.maxCount ?? 1000;
+            while (after < archivedUpTo) {
+              const page = await readArchived(after, maxCount, options.filter);
+              if (page.length === 0) break;
+              yield page.map((e) => toLogEvent(e, options.recordedAt === true));
+              after = page[page.length - 1]!.position;
+            }
+            yield* live.streamLog!({ ...options, after: Math.max(after, archivedUpTo) });
+          },
+        }
+      : {}),
 
     async readStream(streamName: string, options: ReadStreamOptions = {}) {
       const archived = files.length > 0 ? await archivedStream(streamName) : [];
