@@ -13,7 +13,9 @@
  * - the streaming audit (what `mm audit` does) in a process of its own: events/s and peak RSS;
  * - `mm explain match` on one match: BENCH_PASSES (default 2000) recorded pairing passes of 40
  *   entries on one pool stream (built by the worker's own record builder), the explained match's
- *   pass in the middle; median of 5 runs of `explainMatch` (find the record, explain, re-run).
+ *   pass in the middle, in a log of their own (the measured log stays one the deciders wrote, so
+ *   a kept log audits clean when measured again); median of 5 runs of `explainMatch` (find the
+ *   record, explain, re-run).
  *
  * Goals: rebuild ≥ 0.5 × the raw scan; audit peak RSS ≤ 300 MB; explain ≤ 200 ms. Progress on stderr, a table,
  * then ONE JSON line last on stdout. The schemas are dropped afterwards (BENCH_KEEP=1 keeps the
@@ -48,9 +50,12 @@ const keep = process.env.BENCH_KEEP === '1' || reuse !== undefined;
 async function main() {
   const schema = reuse ?? `bench_replay_${Date.now().toString(36)}`;
   const readModels = `${schema}_rm`;
+  // the explained match and its passes go to a log of their own: a kept log stays one the deciders wrote
+  const explainLog = `${schema}_explain`;
   const db = new pg.Pool({ connectionString: url, max: 4 });
   if (!reuse) await db.query(`CREATE SCHEMA "${schema}"`);
   await db.query(`DROP SCHEMA IF EXISTS "${readModels}" CASCADE`);
+  await db.query(`DROP SCHEMA IF EXISTS "${explainLog}" CASCADE`);
   const store = await createPostgresEventStore({ connectionString: url, schema, poolSize: 4 });
   try {
     let t = performance.now();
@@ -116,7 +121,8 @@ async function main() {
     );
     const auditEps = Math.round(audit.events / (audit.ms / 1000));
 
-    const explained = await benchExplain(store);
+    const explainStore = await createPostgresEventStore({ connectionString: url, schema: explainLog, poolSize: 2 });
+    const explained = await benchExplain(explainStore).finally(() => explainStore.close());
     log(`explain: ${explained.ms} ms (median of 5; ${passes} passes on the pool stream, re-run ${explained.rerun})`);
     const result = {
       events: summary.events,
@@ -166,6 +172,7 @@ async function main() {
   } finally {
     await store.close();
     await db.query(`DROP SCHEMA IF EXISTS "${readModels}" CASCADE`).catch(() => undefined);
+    await db.query(`DROP SCHEMA IF EXISTS "${explainLog}" CASCADE`).catch(() => undefined);
     if (!keep) await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await db.end();
   }
