@@ -230,6 +230,7 @@ export async function restoreIndexes(db: pg.Pool, schema: string): Promise<numbe
   const builder = async () => {
     if (next >= statements.length) return;
     const client = await db.connect();
+    let reset = false;
     try {
       // three builds at a time already keep the cores busy: no parallel workers per build
       await client.query('SET max_parallel_maintenance_workers = 0');
@@ -239,8 +240,9 @@ export async function restoreIndexes(db: pg.Pool, schema: string): Promise<numbe
           throw error;
         });
       await client.query('RESET max_parallel_maintenance_workers');
+      reset = true;
     } finally {
-      client.release();
+      client.release(!reset); // a connection left with the setting is closed, not pooled
     }
   };
   const built = await Promise.allSettled([builder(), builder(), builder()]);
