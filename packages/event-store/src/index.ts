@@ -5,4 +5,5 @@ export * from './errors.js';
 // '@mm/event-store/postgres', '@mm/event-store/memory' or '@mm/event-store/esdb'.
 export type { EsdbEventStoreOptions, EsdbReconnectOptions } from './esdb/index.js';
 export { categoryOf, satisfiesExpectedRevision } from './expected-revision.js';
+export { logEventOf } from './log-event.js';
 export * from './types.js';

@@ -1,4 +1,12 @@
-import type { AllFilter, EventStore, LogEvent, ReadLogOptions, RecordedEvent, StreamLogOptions } from '@mm/event-store';
+import {
+  type AllFilter,
+  type EventStore,
+  type LogEvent,
+  logEventOf,
+  type ReadLogOptions,
+  type RecordedEvent,
+  type StreamLogOptions,
+} from '@mm/event-store';
 import { isWithin, type LogBound } from './log-bound.js';
 
 /** The categories the projections follow (the same filter as the projector). */
@@ -17,14 +25,7 @@ export interface ReplayProgress {
 export async function readLogPage(store: EventStore, options: ReadLogOptions): Promise<LogEvent[]> {
   if (store.readLog) return store.readLog(options);
   const events = await store.readAll(options);
-  return events.map((e) => ({
-    position: e.position,
-    type: e.type,
-    schemaVersion: e.schemaVersion,
-    tenantId: e.metadata.tenantId,
-    data: e.data,
-    recordedAt: e.recordedAt,
-  }));
+  return events.map((e) => logEventOf(e, true));
 }
 
 /**

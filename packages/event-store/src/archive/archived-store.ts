@@ -1,8 +1,8 @@
 import { categoryOf } from '../expected-revision.js';
+import { logEventOf } from '../log-event.js';
 import type {
   AllFilter,
   EventStore,
-  LogEvent,
   ReadAllOptions,
   ReadLogOptions,
   ReadStreamOptions,
@@ -15,19 +15,6 @@ const matches = (event: RecordedEvent, filter: AllFilter | undefined): boolean =
   (!filter?.categories || filter.categories.includes(categoryOf(event.streamName))) &&
   (!filter?.eventTypes || filter.eventTypes.includes(event.type)) &&
   (filter?.tenantId === undefined || event.metadata.tenantId === filter.tenantId);
-
-/** An archived event as `readLog` gives it. */
-const toLogEvent = (event: RecordedEvent, recordedAt: boolean): LogEvent => {
-  const out: LogEvent = {
-    position: event.position,
-    type: event.type,
-    schemaVersion: event.schemaVersion,
-    tenantId: event.metadata.tenantId,
-    data: event.data,
-  };
-  if (recordedAt) out.recordedAt = event.recordedAt;
-  return out;
-};
 
 /** Where a sequential read of the archives stopped, kept so the next page continues from it. */
 interface Cursor {
@@ -142,7 +129,7 @@ export async function withArchives(live: EventStore, dir: string): Promise<Archi
             const maxCount = options.maxCount ?? 1000;
             if (after >= archivedUpTo) return live.readLog!(options);
             const archived = (await readArchived(after, maxCount, options.filter)).map((e) =>
-              toLogEvent(e, options.recordedAt === true),
+              logEventOf(e, options.recordedAt === true),
             );
             if (archived.length >= maxCount) return archived;
             const rest = await live.readLog!({ ...options, after: archivedUpTo, maxCount: maxCount - archived.length });
@@ -159,7 +146,7 @@ export async function withArchives(live: EventStore, dir: string): Promise<Archi
             while (after < archivedUpTo) {
               const page = await readArchived(after, maxCount, options.filter);
               if (page.length === 0) break;
-              yield page.map((e) => toLogEvent(e, options.recordedAt === true));
+              yield page.map((e) => logEventOf(e, options.recordedAt === true));
               after = page[page.length - 1]!.position;
             }
             yield* live.streamLog!({ ...options, after: Math.max(after, archivedUpTo) });
