@@ -22,9 +22,10 @@ export type QueueMatchCommitOutcome =
    * `MatchCreated` is written (by this run or by a concurrent one with the same decision).
    * `match`: the match stream as this run's commit left it (one-transaction commit only), so
    * the next step (game creation) can decide on it without reading the stream; a stale one
-   * makes that step's append conflict, and it reads then.
+   * makes that step's append conflict, and it reads then. `alongside`: the caller's `alongside`
+   * append was committed in the same transaction (one-transaction commit only).
    */
-  | { outcome: 'matched'; matchId: string; match?: { state: MatchState; revision: number } }
+  | { outcome: 'matched'; matchId: string; match?: { state: MatchState; revision: number }; alongside?: true }
   /** An entry was no longer searching before anything was written (stale snapshot). */
   | { outcome: 'stale' }
   /** The first claim lost (cancel, timeout or another match won the race); nothing to undo. */
@@ -73,7 +74,17 @@ const opponentOf = (side: QueuePairSide) => ({
  */
 export const commitQueueMatch = async (
   context: MatchFlowContext,
-  input: { a: QueuePairSide; b: QueuePairSide; decisionFor: (matchId: string) => MatchCreatedData },
+  input: {
+    a: QueuePairSide;
+    b: QueuePairSide;
+    decisionFor: (matchId: string) => MatchCreatedData;
+    /**
+     * Another stream's append to commit with the match, in its transaction, where the store has
+     * `appendToStreams` (the pairing pass's record, when the match is the pass's only decision);
+     * not made otherwise — the outcome's `alongside` says whether it was.
+     */
+    alongside?: (matchId: string) => StreamAppend;
+  },
 ): Promise<QueueMatchCommitOutcome> => {
   const { store, now } = context;
   const { tenantId } = context.metadata;
@@ -117,6 +128,8 @@ export const commitQueueMatch = async (
     }
     const created = createQueueMatchAppend(context, decision);
     appends.push(created.append);
+    const matchAt = appends.length - 1;
+    if (input.alongside) appends.push(input.alongside(matchId));
     let results: AppendResult[];
     try {
       results = await store.appendToStreams(appends);
@@ -131,10 +144,13 @@ export const commitQueueMatch = async (
       if (claim.ok && claim.append && result)
         rememberState(store, playerDecider, claim.append.streamName, result.nextExpectedRevision, claim.state);
     });
-    const matchAppended = results[appends.length - 1];
-    return matchAppended
-      ? { outcome: 'matched', matchId, match: { state: created.state, revision: matchAppended.nextExpectedRevision } }
-      : { outcome: 'matched', matchId };
+    const matchAppended = results[matchAt];
+    return {
+      outcome: 'matched',
+      matchId,
+      ...(matchAppended ? { match: { state: created.state, revision: matchAppended.nextExpectedRevision } } : {}),
+      ...(input.alongside ? { alongside: true as const } : {}),
+    };
   }
 
   const first = await claimQueueEntry(context, {

@@ -1,4 +1,5 @@
 import { commitQueueMatch, type QueueMatchCommitOutcome, releaseQueueClaim } from '@mm/domain';
+import type { StreamAppend } from '@mm/event-store';
 import type { Pair } from '@mm/pairing';
 import { enqueueGameCreation } from '@mm/redis';
 import { matchFlowContext, type WorkerContext } from '../context.js';
@@ -16,15 +17,26 @@ export type CommitOutcome = QueueMatchCommitOutcome;
  */
 export async function commitPair(
   ctx: WorkerContext,
-  /** `passId`: the pass's record (`PairingPassCompleted`), carried by `MatchCreated`. */
-  input: { tenantId: string; poolKey: string; pair: Pair; decidedAt: number; passId?: string },
+  /**
+   * `passId`: the pass's record (`PairingPassCompleted`), carried by `MatchCreated`;
+   * `alongside`: an append committed with the match where the store can (see `commitQueueMatch`).
+   */
+  input: {
+    tenantId: string;
+    poolKey: string;
+    pair: Pair;
+    decidedAt: number;
+    passId?: string;
+    alongside?: (matchId: string) => StreamAppend;
+  },
 ): Promise<CommitOutcome> {
-  const { tenantId, poolKey, pair, decidedAt, passId } = input;
+  const { tenantId, poolKey, pair, decidedAt, passId, alongside } = input;
   const side = (entry: Pair['a']) => ({ userId: entry.userId, queueEntryId: entry.entryId, rating: entry.rating });
   const outcome = await commitQueueMatch(matchFlowContext(ctx, tenantId), {
     a: side(pair.a),
     b: side(pair.b),
     decisionFor: (matchId) => buildQueueMatch({ matchId, poolKey, pair, decidedAt, ...(passId ? { passId } : {}) }),
+    ...(alongside ? { alongside } : {}),
   });
   if (outcome.outcome === 'matched') {
     if (ctx.startGame) await ctx.startGame(tenantId, outcome.matchId, outcome.match);

@@ -7,7 +7,14 @@ import { type RedisClient, redisKeys } from '@mm/redis';
 import { serviceMetadata, type WorkerContext } from '../context.js';
 import { timeoutEventId } from '../ids/deterministic-ids.js';
 import { type CommitOutcome, commitPair } from './commit-pair.js';
-import { appendPassRecord, buildPassRecord, fateOf, type PairFate, pairingPassId } from './pass-record.js';
+import {
+  appendPassRecord,
+  buildPassRecord,
+  fateOf,
+  type PairFate,
+  pairingPassId,
+  passRecordAppend,
+} from './pass-record.js';
 import { decidePass, type PoolMode } from './wave.js';
 
 export interface PairingPassContext extends WorkerContext {
@@ -130,14 +137,34 @@ export async function runPairingPass(
   const passId = pairingPassId(tenantId, poolKey, now, pairs);
   result.passId = passId;
   const fates: PairFate[] = pairs.map(() => ({ outcome: 'deferred' }));
+  const record = () =>
+    buildPassRecord({ passId, poolKey, decidedAt: now, config: settings, entries, result: pairing, fates });
+  // A pass whose one decision is this match records itself in the match's transaction (where the
+  // store has one): the record is known but for the match id, and it is written exactly when the
+  // match is — one transaction less per such pass. Other passes record after their commits.
+  const alongside =
+    pairs.length === 1 && ctx.store.appendToStreams
+      ? (matchId: string) => {
+          fates[0] = { outcome: 'matched', matchId };
+          return passRecordAppend(tenantId, record());
+        }
+      : undefined;
 
   await mapLimit(
     batch.map((pair, index) => ({ pair, index })),
     COMMIT_PARALLELISM,
     async ({ pair, index }) => {
       try {
-        const committed = await commitPair(ctx, { tenantId, poolKey, pair, decidedAt: now, passId });
+        const committed = await commitPair(ctx, {
+          tenantId,
+          poolKey,
+          pair,
+          decidedAt: now,
+          passId,
+          ...(alongside ? { alongside } : {}),
+        });
         fates[index] = fateOf(committed);
+        if (committed.outcome === 'matched' && committed.alongside) result.recorded = true;
         result.outcomes[committed.outcome] = (result.outcomes[committed.outcome] ?? 0) + 1;
         if (committed.outcome === 'matched') result.matchIds.push(committed.matchId);
       } catch (error) {
@@ -152,22 +179,19 @@ export async function runPairingPass(
     },
   );
 
-  // The record of what the pass saw and decided: after the commits (matches and their game
-  // creation do not wait for it), one append per pass that made a match. A pass whose pairs all
-  // lost their race (a stale view, or a retried job whose first run committed them) made no
-  // decision anyone will ask about and writes nothing. Losing the record loses no match:
-  // `mm explain` then says the pass was not recorded.
+  // The record of what the pass saw and decided, unless it went with the match (above): after the
+  // commits (matches and their game creation do not wait for it), one append per pass that made a
+  // match. A pass whose pairs all lost their race (a stale view, or a retried job whose first run
+  // committed them) made no decision anyone will ask about and writes nothing. Losing the record
+  // loses no match: `mm explain` then says the pass was not recorded.
   if (result.matchIds.length === 0) return result;
-  try {
-    await appendPassRecord(
-      ctx,
-      tenantId,
-      buildPassRecord({ passId, poolKey, decidedAt: now, config: settings, entries, result: pairing, fates }),
-    );
-    result.recorded = true;
-  } catch (error) {
-    logger.error({ err: error, tenantId, poolKey, passId }, 'recording the pairing pass failed');
-  }
+  if (!result.recorded)
+    try {
+      await appendPassRecord(ctx, tenantId, record());
+      result.recorded = true;
+    } catch (error) {
+      logger.error({ err: error, tenantId, poolKey, passId }, 'recording the pairing pass failed');
+    }
   logger.debug({ tenantId, poolKey, ...result, matchIds: undefined }, 'pairing pass');
   return result;
 }

@@ -26,6 +26,21 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** The stack's store, with every append it is asked for noted (the streams of each call). */
+function spiedStore() {
+  const appended: string[][] = [];
+  const store = Object.create(stack.store) as typeof stack.store;
+  store.appendToStream = (streamName, events, options) => {
+    appended.push([streamName]);
+    return stack.store.appendToStream(streamName, events, options);
+  };
+  store.appendToStreams = (appends) => {
+    appended.push(appends.map((a) => a.streamName));
+    return stack.store.appendToStreams!(appends);
+  };
+  return { store, appended };
+}
+
 describe('a pairing pass records what it saw and decided (PairingPassCompleted)', () => {
   it('writes one record with the entries, windows, waits, pairs, match ids and certificate; a retry adds nothing', async () => {
     const ea = await stack.join('rec-a', 1500, { enqueuedAt: NOW - 12_000 });
@@ -35,9 +50,19 @@ describe('a pairing pass records what it saw and decided (PairingPassCompleted)'
     const snapshot = await ctx.reader.snapshot(TENANT, POOL.key);
     expect(snapshot).toHaveLength(3);
 
-    const first = await runPairingPass(ctx, { tenantId: TENANT, poolKey: POOL.key }, snapshot);
+    const { store, appended } = spiedStore();
+    const first = await runPairingPass({ ...ctx, store }, { tenantId: TENANT, poolKey: POOL.key }, snapshot);
     expect(first.matchIds).toHaveLength(1);
     expect(first.recorded).toBe(true);
+    // its one decision: the record goes with the match, in the match's transaction (no append of its own)
+    expect(appended.filter((streams) => streams.includes(poolStream(TENANT, POOL.key)))).toEqual([
+      [
+        expect.stringMatching(/^player-/),
+        expect.stringMatching(/^player-/),
+        matchStream(first.matchIds[0]!),
+        poolStream(TENANT, POOL.key),
+      ],
+    ]);
     const stream = await stack.store.readStream(poolStream(TENANT, POOL.key));
     expect(stream.map((e) => e.type)).toEqual(['PairingPassCompleted']);
     expect(stream[0]!.id).toBe(first.passId);
@@ -94,6 +119,31 @@ describe('a pairing pass records what it saw and decided (PairingPassCompleted)'
     }
     expect(await stack.store.readStream(poolStream(TENANT, POOL.key))).toHaveLength(1);
     expect(ofType(await stack.events(), 'MatchCreated')).toHaveLength(1);
+  });
+
+  it('a pass of two decisions records itself after both commits, in an append of its own', async () => {
+    for (const [user, rating] of [
+      ['two-a', 1600],
+      ['two-b', 1610],
+      ['two-c', 1800],
+      ['two-d', 1805],
+    ] as const)
+      await stack.join(user, rating, { enqueuedAt: NOW - 5_000 });
+    await stack.settle();
+    const snapshot = await ctx.reader.snapshot(TENANT, POOL.key);
+    expect(snapshot.map((e) => e.userId).sort()).toEqual(['rec-far', 'two-a', 'two-b', 'two-c', 'two-d']);
+    const { store, appended } = spiedStore();
+    const result = await runPairingPass({ ...ctx, store }, { tenantId: TENANT, poolKey: POOL.key }, snapshot);
+    expect(result.matchIds).toHaveLength(2);
+    expect(result.recorded).toBe(true);
+    expect(appended.filter((streams) => streams.includes(poolStream(TENANT, POOL.key)))).toEqual([
+      [poolStream(TENANT, POOL.key)],
+    ]);
+    expect(appended.at(-1)).toEqual([poolStream(TENANT, POOL.key)]); // after the commits
+    const record = (await stack.store.readStream(poolStream(TENANT, POOL.key))).at(-1);
+    const { data } = parseEvent('PairingPassCompleted', record!.schemaVersion, record!.data);
+    expect(data.pairs.map((p) => p.matchId).sort()).toEqual([...result.matchIds].sort());
+    expect(data.pairs.every((p) => p.outcome === 'matched')).toBe(true);
   });
 
   it('a pass that pairs nobody writes nothing', async () => {

@@ -6,6 +6,7 @@ import {
   parsePoolKey,
   poolStream,
 } from '@mm/contracts';
+import type { StreamAppend } from '@mm/event-store';
 import { ALGORITHM_VERSION, type PairingConfig, type PairingResult, type PoolEntry, ratingWindow } from '@mm/pairing';
 import { serviceMetadata, type WorkerContext } from '../context.js';
 import { uuidFrom } from '../ids/deterministic-ids.js';
@@ -136,7 +137,14 @@ export async function appendPassRecord(
   tenantId: string,
   record: PairingPassCompletedData,
 ): Promise<void> {
-  await ctx.store.appendToStream(poolStream(tenantId, record.pool.key), [
+  const { streamName, events } = passRecordAppend(tenantId, record);
+  await ctx.store.appendToStream(streamName, events);
+}
+
+/** The pass's record as an append to its pool stream (see {@link appendPassRecord}). */
+export const passRecordAppend = (tenantId: string, record: PairingPassCompletedData): StreamAppend => ({
+  streamName: poolStream(tenantId, record.pool.key),
+  events: [
     {
       id: record.passId,
       type: 'PairingPassCompleted',
@@ -144,5 +152,5 @@ export async function appendPassRecord(
       data: record,
       metadata: serviceMetadata(tenantId, record.passId),
     },
-  ]);
-}
+  ],
+});
