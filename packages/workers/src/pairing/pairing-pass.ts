@@ -140,10 +140,11 @@ export async function runPairingPass(
   const record = () =>
     buildPassRecord({ passId, poolKey, decidedAt: now, config: settings, entries, result: pairing, fates });
   // A pass whose one decision is this match records itself in the match's transaction (where the
-  // store has one): the record is known but for the match id, and it is written exactly when the
-  // match is — one transaction less per such pass. Other passes record after their commits.
+  // store has one: `commitQueueMatch` says so in `alongside`): the record is known but for the
+  // match id, and it is written exactly when the match is — one transaction less per such pass.
+  // Other passes record after their commits.
   const alongside =
-    pairs.length === 1 && ctx.store.appendToStreams
+    pairs.length === 1
       ? (matchId: string) => {
           fates[0] = { outcome: 'matched', matchId };
           return passRecordAppend(tenantId, record());
