@@ -669,11 +669,14 @@ describe('the challenge workers', () => {
     } finally {
       clockOffsetMs = 0;
     }
-    await vi.waitFor(async () => expect(await challengeEvents(id)).toEqual(['ChallengeIssued', 'ChallengeExpired']), {
-      timeout: 30_000,
-      interval: 200,
-    });
-    expect(await playerEvents(alice)).toEqual(['ChallengeSent', 'ChallengeSettled']);
+    // two appends, one after the other (endChallenge): the challenge's end, then the challenger's settlement
+    await vi.waitFor(
+      async () => {
+        expect(await challengeEvents(id)).toEqual(['ChallengeIssued', 'ChallengeExpired']);
+        expect(await playerEvents(alice)).toEqual(['ChallengeSent', 'ChallengeSettled']);
+      },
+      { timeout: 30_000, interval: 200 },
+    );
     const [, expired] = await stack.store.readStream(challengeStream(id));
     expect(expired?.metadata.actor).toEqual({ type: 'system', id: 'challenge-worker' });
     await stack.settle();
