@@ -174,6 +174,38 @@ describe('event data compressed with a dictionary per type (postgres)', () => {
         streamed.push(...page);
       }
       expect(streamed).toEqual(cut);
+      // the thread's COPY statements of 5 events (pages of 3 cut across them), then pages; and pages only
+      for (const logReaderCopyRows of [5, 0]) {
+        const chunked = await open({ dataCompression: false, logReaderCopyRows });
+        try {
+          const pages = [];
+          for await (const page of chunked.streamLog({ maxCount: 3, filter })) pages.push(page);
+          expect(pages.flat()).toEqual(cut);
+          expect(pages.every((page) => page.length <= 3)).toBe(true);
+          const timedPages = [];
+          for await (const page of chunked.streamLog({
+            after: all[3]!.position,
+            maxCount: 4,
+            filter,
+            recordedAt: true,
+          }))
+            timedPages.push(...page);
+          expect(timedPages).toEqual(all.slice(4).map((e, i) => ({ ...cut[i + 4], recordedAt: e.recordedAt })));
+          // one COPY statement: at most `limit` events, from `after`, the time as recorded
+          const copied = [];
+          for await (const page of chunked.copyLogText({
+            after: all[1]!.position,
+            maxCount: 4,
+            limit: 9,
+            filter,
+            recordedAt: true,
+          }))
+            copied.push(...page.map((e) => ({ ...e, data: JSON.parse(e.data) })));
+          expect(copied).toEqual(all.slice(2, 11).map((e, i) => ({ ...cut[i + 2], recordedAt: e.recordedAt })));
+        } finally {
+          await chunked.close();
+        }
+      }
       // one page whose data crosses the thread as several texts (the wide event's alone: past DATA_CHUNK)
       const onePage = [];
       for await (const page of reader.streamLog({ maxCount: 30, filter })) onePage.push(page);
@@ -285,6 +317,46 @@ describe('event data compressed with a dictionary per type (postgres)', () => {
       expect((await store.readStream(streamName)).map((event) => event.data)).toEqual([{}, {}]);
     } finally {
       await store.close();
+    }
+  });
+
+  it("streamLog's COPY statements take the filter's names as written: quotes, backslashes, non-ASCII", async () => {
+    const type = `Quoted'${randomBytes(3).toString('hex')}\\n`;
+    const other = `Other${randomBytes(3).toString('hex')}`;
+    const tenants = ["o'brien\\'; SELECT 1; --", 'zoë', 'plain'];
+    const streamName = `codec-${randomBytes(4).toString('hex')}`;
+    const writer = await open({ dataCompression: { samples: 2 } });
+    try {
+      for (let n = 0; n < 9; n++) {
+        const event = joined(n % 4 === 3 ? other : type, n);
+        event.metadata.tenantId = tenants[n % 3]!;
+        await writer.appendToStream(streamName, [event]);
+      }
+    } finally {
+      await writer.close();
+    }
+    const reader = await open({ dataCompression: false, logReaderCopyRows: 2 });
+    try {
+      for (const filter of [
+        { eventTypes: [type, "a'b"] },
+        { eventTypes: [type, other], tenantId: tenants[0]! },
+        { eventTypes: [other], tenantId: 'zoë' },
+        { eventTypes: [type], tenantId: 'nobody' },
+      ]) {
+        const expected = await reader.readLog!({ filter, maxCount: 100 });
+        const streamed = [];
+        for await (const page of reader.streamLog({ filter, maxCount: 2 })) streamed.push(...page);
+        expect(streamed).toEqual(expected);
+        // the COPY statement itself (streamLog would read on in pages after a COPY that found nothing)
+        const copied = [];
+        for await (const page of reader.copyLogText({ filter, maxCount: 2, limit: 100 }))
+          copied.push(...page.map((e) => ({ ...e, data: JSON.parse(e.data) })));
+        expect(copied).toEqual(expected);
+      }
+      expect((await reader.readLog!({ filter: { eventTypes: [type] }, maxCount: 100 })).length).toBe(7);
+      expect((await reader.readLog!({ filter: { tenantId: tenants[0]! }, maxCount: 100 })).length).toBeGreaterThan(0);
+    } finally {
+      await reader.close();
     }
   });
 });

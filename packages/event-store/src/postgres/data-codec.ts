@@ -217,6 +217,11 @@ export class DataCodec {
     return JSON.parse(this.decodeToText(data, deflatedHex, dictionaryId)) as Json;
   }
 
+  /** The dictionary of this id, when this codec has it (see {@link prepare}). */
+  dictionary(id: number): Buffer | undefined {
+    return this.#byId.get(id);
+  }
+
   /** {@link decodeText} without the parse: the data's JSON text. */
   decodeToText(data: string | null, deflatedHex: string | null, dictionaryId: number | null): string {
     if (deflatedHex === null || dictionaryId === null) return data ?? 'null';

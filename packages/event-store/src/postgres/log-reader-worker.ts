@@ -2,12 +2,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { DATA_CHUNK, type PageMessage, type ReaderData, type ReaderMessage } from './log-reader.js';
 import { createPostgresEventStore } from './postgres-event-store.js';
-import type { LogRow } from './rows.js';
+import type { LogText } from './rows.js';
 
 /*
- * The log reader thread of `streamLog` (log-reader.ts): its own store on one connection reads
- * `readLogText` pages from `after` on, `ahead` pages ahead of what the caller has taken, and
- * posts each page as arrays and JSON texts of its data; after the first empty page it posts `end`.
+ * The log reader thread of `streamLog` (log-reader.ts): its own store reads the log from `after`
+ * on — first in binary `COPY` statements of `copyRows` events (`copyLogText`, log-copy.ts) while
+ * they come back full, then `readLogText` pages — up to `ahead` pages ahead of what the caller
+ * has taken, and posts each page as arrays and JSON texts of its data; after the first empty
+ * page it posts `end`.
  */
 const { data } = workerData as { data: ReaderData };
 const port = parentPort!;
@@ -43,13 +45,13 @@ function describe(error: unknown): { message: string; name: string; code?: strin
 }
 
 /** A page as arrays: names and tenants as indexes into the page's distinct ones, the data as JSON array texts below the large-object size. */
-function pageMessage(rows: LogRow[]): { page: PageMessage; transfer: ArrayBuffer[] } {
-  const n = rows.length;
+function pageMessage(events: LogText[]): { page: PageMessage; transfer: ArrayBuffer[] } {
+  const n = events.length;
   const positions = new Float64Array(n);
   const versions = new Int16Array(n);
   const typeIndex = new Uint16Array(n);
   const tenantIndex = new Uint16Array(n);
-  const times = rows[0]?.[9] !== undefined ? new Float64Array(n) : null;
+  const times = events[0]?.recordedAt !== undefined ? new Float64Array(n) : null;
   const typeNames: string[] = [];
   const tenantNames: string[] = [];
   const typeAt = new Map<string, number>();
@@ -57,7 +59,7 @@ function pageMessage(rows: LogRow[]): { page: PageMessage; transfer: ArrayBuffer
   const data: string[] = [];
   let text = '';
   for (let i = 0; i < n; i++) {
-    const event = store.logText(rows[i]!);
+    const event = events[i]!;
     positions[i] = event.position;
     versions[i] = event.schemaVersion;
     let t = typeAt.get(event.type);
@@ -93,8 +95,28 @@ port.on('message', () => {
   waiting?.();
 });
 
+/** Posts a page once the caller has room for it. */
+async function postPage(events: LogText[]): Promise<void> {
+  while (credit <= 0) await new Promise<void>((resolve) => (waiting = resolve));
+  waiting = undefined;
+  credit--;
+  const { page, transfer } = pageMessage(events);
+  post({ page }, transfer);
+}
+
 try {
   const { ahead: _ahead, ...read } = data.options;
+  let after = read.after ?? -1;
+  // the bulk: COPY statements while they come back full
+  for (let full = data.copyRows > 0; full; ) {
+    let copied = 0;
+    for await (const events of store.copyLogText({ ...read, after, limit: data.copyRows })) {
+      copied += events.length;
+      after = events[events.length - 1]!.position;
+      await postPage(events);
+    }
+    full = copied >= data.copyRows;
+  }
   const fetch = (after: number) => {
     const rows = store.readLogRows({ ...read, after });
     rows.catch(() => undefined); // awaited below
@@ -102,7 +124,7 @@ try {
   };
   // The next page is asked for as soon as this one's rows are in, and PostgreSQL reads it while
   // this thread decodes and posts this one.
-  let next = fetch(read.after ?? -1);
+  let next = fetch(after);
   for (;;) {
     const rows = await next;
     if (rows.length === 0) {
@@ -113,7 +135,7 @@ try {
     waiting = undefined;
     next = fetch(Number(rows[rows.length - 1]![2]));
     credit--;
-    const { page, transfer } = pageMessage(rows);
+    const { page, transfer } = pageMessage(rows.map((row) => store.logText(row)));
     post({ page }, transfer);
   }
 } catch (error) {

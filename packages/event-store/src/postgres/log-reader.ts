@@ -31,6 +31,8 @@ export interface ReaderData {
   appenderHorizonAfterMs: number;
   /** Connections of the thread's store (1: no page read while the one before is decoded). */
   poolSize: number;
+  /** Events per `COPY` statement of the bulk read (0: pages only); see `logReaderCopyRows`. */
+  copyRows: number;
   options: StreamLogOptions;
 }
 

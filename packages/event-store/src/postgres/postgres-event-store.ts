@@ -21,6 +21,7 @@ import type {
 import { ChangeListener } from './change-listener.js';
 import { isConnectionError } from './connection-errors.js';
 import { DataCodec, type DataCompressionOptions } from './data-codec.js';
+import { copyLogText } from './log-copy.js';
 import { readerConnectionOf, streamLogInThread } from './log-reader.js';
 import { migrateEventStore } from './migrate.js';
 import {
@@ -93,6 +94,11 @@ export interface PostgresEventStoreOptions {
    */
   logReaderPoolSize?: number;
   /**
+   * `streamLog`'s reader thread reads the log in `COPY` statements of this many events (log-copy.ts)
+   * while they come back full, then in pages as `readLog`; 0: in pages only. @defaultValue 100,000
+   */
+  logReaderCopyRows?: number;
+  /**
    * Partitions of the log (`ensure_event_partitions`, run at start and whenever an append finds
    * no partition for its transaction): each new partition spans what the previous one took
    * `partitionPeriod` to fill (a PostgreSQL interval). @defaultValue '1 day'
@@ -129,6 +135,13 @@ export interface PostgresEventStore extends EventStore {
   readLogRows(options?: ReadLogOptions): Promise<LogRow[]>;
   /** A row of {@link readLogRows} as a `LogText` (the data as JSON text). */
   logText(row: LogRow): LogText;
+  /**
+   * `readLogText`'s events from `after` on, at most `limit`, below one statement's horizon, read
+   * with one binary `COPY` on a connection of its own and handed over in pages of `maxCount`
+   * (log-copy.ts): the log reader thread's bulk read. Fewer than `limit` events: the rest of the
+   * log is above the horizon or not there yet (read on with `readLogText`).
+   */
+  copyLogText(options: ReadLogOptions & { limit: number }): AsyncGenerator<LogText[]>;
   /** `readLog`'s pages read and decoded ahead in a worker thread with its own connection (log-reader.ts). */
   streamLog(options?: StreamLogOptions): AsyncGenerator<LogEvent[]>;
 }
@@ -188,6 +201,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     throw new Error('createPostgresEventStore: give connectionString or pool');
   const readerConnection = readerConnectionOf(options.connectionString, pool, options.applicationName);
   const logReaderPoolSize = Math.max(1, options.logReaderPoolSize ?? 2);
+  const logReaderCopyRows = Math.max(0, Math.floor(options.logReaderCopyRows ?? 100_000));
   // An idle pooled connection that dies must not crash the process; the next query reconnects.
   if (ownsPool) pool.on('error', () => undefined);
 
@@ -582,10 +596,35 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       return toLogText(row, codec, names);
     },
 
+    async *copyLogText(copyOptions) {
+      assertOpen();
+      const client = await pool.connect();
+      let whole = false;
+      try {
+        yield* copyLogText(client, schema, codec, names, {
+          after: copyOptions.after ?? -1,
+          maxCount: copyOptions.maxCount ?? 1000,
+          limit: copyOptions.limit,
+          ...(copyOptions.filter ? { filter: copyOptions.filter } : {}),
+          ...(copyOptions.recordedAt ? { recordedAt: true } : {}),
+        });
+        whole = true;
+      } finally {
+        client.release(!whole); // a COPY left midway: its connection is closed, not pooled
+      }
+    },
+
     streamLog(streamOptions = {}) {
       assertOpen();
       return streamLogInThread(
-        { connection: readerConnection, schema, readAllSettleMs, appenderHorizonAfterMs, poolSize: logReaderPoolSize },
+        {
+          connection: readerConnection,
+          schema,
+          readAllSettleMs,
+          appenderHorizonAfterMs,
+          poolSize: logReaderPoolSize,
+          copyRows: logReaderCopyRows,
+        },
         streamOptions,
       );
     },

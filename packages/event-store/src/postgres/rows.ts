@@ -115,6 +115,11 @@ export class EventNames {
     return id;
   }
 
+  /** The name of this id when it is known (see {@link prepare}, {@link prepareTypes}). */
+  known(table: NameTable, id: number): string | undefined {
+    return this.#names[table].get(id);
+  }
+
   name(table: NameTable, id: number): string {
     const name = this.#names[table].get(id);
     if (name === undefined) throw new Error(`${table} ${id} is missing`);

@@ -159,3 +159,52 @@ LEFT JOIN LATERAL (
   ORDER BY e.position LIMIT $2
 ) p ON true${sorted ? '\nORDER BY p.position' : ''}`;
 };
+
+/** A string as an SQL literal (`E'…'` when it holds a backslash), for statements that take no parameters (COPY). */
+export const quoteLiteral = (text: string): string => {
+  if (text.includes('\u0000')) throw new Error('a filter value holds a NUL character');
+  const quoted = text.replaceAll("'", "''");
+  return text.includes('\\') ? `E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
+};
+
+const textArray = (values: readonly string[]): string =>
+  values.length === 0 ? `ARRAY[]::text[]` : `ARRAY[${values.map(quoteLiteral).join(', ')}]::text[]`;
+
+/**
+ * `readLog`'s rows as one `COPY (…) TO STDOUT (FORMAT binary)` statement: the events after
+ * `after` in position order, at most `limit`, below the horizon of the statement's own snapshot
+ * (its oldest running transaction, as `pageQuery`'s — every row returned is final), with the
+ * filter inlined (COPY takes no parameters). Columns, cast to the binary layout the reader
+ * expects (log-copy.ts): position int8, type id int2, schema version int2, tenant text, data
+ * as JSON text, dictionary id int2, deflated bytes, and with `recordedAt` the time as float8
+ * milliseconds.
+ */
+export const copyLogQuery = (
+  schema: string,
+  filter: { categories?: readonly string[]; eventTypes?: readonly string[]; tenantId?: string } | undefined,
+  after: number,
+  limit: number,
+  recordedAt: boolean,
+): string => {
+  if (!Number.isSafeInteger(after) || !Number.isSafeInteger(limit) || limit < 1)
+    throw new RangeError(`copyLogQuery: bad range after ${after} limit ${limit}`);
+  const s = quoteIdentifier(schema);
+  const conditions = [
+    `e.position > ${after}`,
+    `e.position < (SELECT pg_snapshot_xmin(pg_current_snapshot()))::text::bigint * ${POSITION_SHIFT}`,
+  ];
+  if (filter?.categories)
+    conditions.push(
+      `e.category_id = ANY(ARRAY(SELECT c.id FROM ${s}.event_categories c WHERE c.name = ANY(${textArray(filter.categories)})))`,
+    );
+  if (filter?.eventTypes)
+    conditions.push(
+      `e.type_id = ANY(ARRAY(SELECT t.id FROM ${s}.event_types t WHERE t.name = ANY(${textArray(filter.eventTypes)})))`,
+    );
+  if (filter?.tenantId !== undefined) conditions.push(`e.tenant_id = ${quoteLiteral(filter.tenantId)}`);
+  const time = recordedAt ? `, floor(extract(epoch FROM e.recorded_at) * 1000)::float8` : '';
+  return `COPY (SELECT e.position::int8, e.type_id::int2, e.schema_version::int2, e.tenant_id::text, e.data::text,
+    e.data_dictionary_id::int2, e.data_deflated::bytea${time}
+  FROM ${s}.events e WHERE ${conditions.join(' AND ')}
+  ORDER BY e.position LIMIT ${limit}) TO STDOUT (FORMAT binary)`;
+};
