@@ -361,6 +361,38 @@ describe('event data compressed with a dictionary per type (postgres)', () => {
   });
 });
 
+describe("copyLogText (streamLog's bulk read)", () => {
+  it("a slow reader keeps its COPY statement open past the role's statement timeout", async () => {
+    const type = `Bulky${randomBytes(3).toString('hex')}`;
+    const streamName = `codec-${randomBytes(4).toString('hex')}`;
+    const writer = await open({ dataCompression: false });
+    try {
+      for (let n = 0; n < 40; n++) {
+        const event = joined(type, n);
+        event.data = { ...(event.data as object), blob: randomBytes(150_000).toString('base64') };
+        await writer.appendToStream(streamName, [event]);
+      }
+    } finally {
+      await writer.close();
+    }
+    // 6 MB of rows: more than the sockets hold, so PostgreSQL waits on the reader while it sleeps
+    const reader = await open({
+      connectionString: `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c statement_timeout=300')}`,
+      dataCompression: false,
+    });
+    try {
+      const positions: number[] = [];
+      for await (const page of reader.copyLogText({ filter: { eventTypes: [type] }, maxCount: 1, limit: 100 })) {
+        positions.push(page[0]!.position);
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+      expect(positions).toHaveLength(40);
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
 describe("inflateText (the readers' inflater: fflate into a reused buffer) against zlib", () => {
   // the writer's format: raw DEFLATE, level 4, memLevel 3, a 16 KiB window, the dictionary preset
   const deflate = (text: Buffer, dictionary: Buffer) =>

@@ -601,6 +601,9 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       const client = await pool.connect();
       let whole = false;
       try {
+        // a caller that reads slowly holds the statement open: no statement timeout of the role's cuts it
+        await client.query('BEGIN READ ONLY');
+        await client.query('SET LOCAL statement_timeout = 0');
         yield* copyLogText(client, schema, codec, names, {
           after: copyOptions.after ?? -1,
           maxCount: copyOptions.maxCount ?? 1000,
@@ -608,6 +611,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
           ...(copyOptions.filter ? { filter: copyOptions.filter } : {}),
           ...(copyOptions.recordedAt ? { recordedAt: true } : {}),
         });
+        await client.query('COMMIT');
         whole = true;
       } finally {
         client.release(!whole); // a COPY left midway: its connection is closed, not pooled
