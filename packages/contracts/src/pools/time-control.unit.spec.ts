@@ -32,6 +32,19 @@ describe('parseTimeControl', () => {
     expect(TimeControlText.safeParse('3.0+2').success).toBe(false);
     expect(TimeControlText.safeParse('0.50+0').success).toBe(false);
   });
+
+  it('TimeControlText gives the same answer, with its message, every time a text is checked (answers are remembered)', () => {
+    const messages = (text: string) => TimeControlText.safeParse(text).error?.issues.map((i) => i.message);
+    for (let i = 0; i < 3; i++) {
+      expect(messages('3.0+2')).toEqual(['write the time control as "3+2"']);
+      expect(messages('0+0')).toEqual(['time control "0+0" has no time']);
+      expect(messages('5+3')).toBeUndefined();
+    }
+    // past the first 1,024 texts nothing more is remembered, and the answers stay right
+    for (let n = 1; n <= 1100; n++)
+      expect(TimeControlText.safeParse(`${n % 180}+${n % 7}`).success).toBe(n % 180 !== 0 || n % 7 !== 0);
+    expect(messages('181+0')).toEqual(['initial time must be at most 180 minutes']);
+  });
 });
 
 describe('pool keys', () => {
