@@ -155,8 +155,10 @@ async function rebuildInBulk(
     ...(options.maxRowsInMemory ? { maxRows: options.maxRowsInMemory } : {}),
   });
   let writing: Promise<void> = Promise.resolve();
+  let writeInFlight = false;
 
   const write = (batch: number, changes: BatchChanges, last: number, count: number) => {
+    writeInFlight = true;
     writing = (async () => {
       const client = await db.connect();
       try {
@@ -168,6 +170,7 @@ async function rebuildInBulk(
         throw error;
       } finally {
         client.release();
+        writeInFlight = false;
       }
       fold.committed(batch);
       position = last;
@@ -217,6 +220,11 @@ async function rebuildInBulk(
       if (batchCount >= batchSize && !(await endBatch())) return { position, events: applied, interrupted: true };
     }
     folded += take;
+    // The pages come in faster than the fold takes them, so this loop rarely waits on I/O: while a
+    // batch is being written, give the event loop a turn per page, or the COPY's socket writes (and
+    // so PostgreSQL) wait for the fold to run dry — batch writes took twice as long and the fold
+    // then waited for them (rebuild ≈ 4 % faster with the turn, five alternating runs).
+    if (writeInFlight) await new Promise<void>((resolve) => setImmediate(resolve));
     if (take > 0) options.onProgress?.({ events: folded, position: page[take - 1]!.position });
     if (options.shouldStop?.()) {
       // commit what is folded so far, then stop
