@@ -111,6 +111,28 @@ export interface FilterShape {
 }
 
 /**
+ * The horizon of a statement's own snapshot: its oldest running transaction, as a position.
+ * Every row below it is final — its transaction has finished, and every transaction still to
+ * commit has a larger id (see {@link pageQuery}).
+ */
+const SNAPSHOT_HORIZON = `(SELECT pg_snapshot_xmin(pg_current_snapshot()))::text::bigint * ${POSITION_SHIFT}`;
+
+/** The conditions of a log filter on the rows `e` of `${s}.events`, each value given as SQL (a parameter or a literal). */
+const filterConditions = (s: string, filter: { categories?: string; eventTypes?: string; tenantId?: string }) => {
+  const conditions: string[] = [];
+  if (filter.categories !== undefined)
+    conditions.push(
+      `e.category_id = ANY(ARRAY(SELECT c.id FROM ${s}.event_categories c WHERE c.name = ANY(${filter.categories})))`,
+    );
+  if (filter.eventTypes !== undefined)
+    conditions.push(
+      `e.type_id = ANY(ARRAY(SELECT t.id FROM ${s}.event_types t WHERE t.name = ANY(${filter.eventTypes})))`,
+    );
+  if (filter.tenantId !== undefined) conditions.push(`e.tenant_id = ${filter.tenantId}`);
+  return conditions;
+};
+
+/**
  * One statement that reads a page of the global log *and* the delivery horizon from the same
  * snapshot. Only rows of transactions below the snapshot's xmin are returned: those have all
  * finished, and every transaction still to commit has an xid >= xmin, so nothing can later
@@ -137,20 +159,17 @@ export const pageQuery = (
 ): string => {
   const s = quoteIdentifier(schema);
   const table = `${s}.events`;
-  const conditions = ['e.position > $1', 'e.position < h.horizon'];
   let next = 3;
-  if (shape.categories)
-    conditions.push(
-      `e.category_id = ANY(ARRAY(SELECT c.id FROM ${s}.event_categories c WHERE c.name = ANY($${next++}::text[])))`,
-    );
-  if (shape.eventTypes)
-    conditions.push(
-      `e.type_id = ANY(ARRAY(SELECT t.id FROM ${s}.event_types t WHERE t.name = ANY($${next++}::text[])))`,
-    );
-  if (shape.tenant) conditions.push(`e.tenant_id = $${next++}::text`);
-  const horizon = givenHorizon
-    ? `$${next++}::bigint`
-    : `(SELECT pg_snapshot_xmin(pg_current_snapshot()))::text::bigint * ${POSITION_SHIFT}`;
+  const conditions = [
+    'e.position > $1',
+    'e.position < h.horizon',
+    ...filterConditions(s, {
+      ...(shape.categories ? { categories: `$${next++}::text[]` } : {}),
+      ...(shape.eventTypes ? { eventTypes: `$${next++}::text[]` } : {}),
+      ...(shape.tenant ? { tenantId: `$${next++}::text` } : {}),
+    }),
+  ];
+  const horizon = givenHorizon ? `$${next++}::bigint` : SNAPSHOT_HORIZON;
   return `SELECT h.horizon, h.head, p.*
 FROM (SELECT ${horizon} AS horizon, (SELECT max(position) FROM ${table}) AS head) h
 LEFT JOIN LATERAL (
@@ -191,17 +210,13 @@ export const copyLogQuery = (
   const s = quoteIdentifier(schema);
   const conditions = [
     `e.position > ${after}`,
-    `e.position < (SELECT pg_snapshot_xmin(pg_current_snapshot()))::text::bigint * ${POSITION_SHIFT}`,
+    `e.position < ${SNAPSHOT_HORIZON}`,
+    ...filterConditions(s, {
+      ...(filter?.categories ? { categories: textArray(filter.categories) } : {}),
+      ...(filter?.eventTypes ? { eventTypes: textArray(filter.eventTypes) } : {}),
+      ...(filter?.tenantId !== undefined ? { tenantId: quoteLiteral(filter.tenantId) } : {}),
+    }),
   ];
-  if (filter?.categories)
-    conditions.push(
-      `e.category_id = ANY(ARRAY(SELECT c.id FROM ${s}.event_categories c WHERE c.name = ANY(${textArray(filter.categories)})))`,
-    );
-  if (filter?.eventTypes)
-    conditions.push(
-      `e.type_id = ANY(ARRAY(SELECT t.id FROM ${s}.event_types t WHERE t.name = ANY(${textArray(filter.eventTypes)})))`,
-    );
-  if (filter?.tenantId !== undefined) conditions.push(`e.tenant_id = ${quoteLiteral(filter.tenantId)}`);
   const time = recordedAt ? `, floor(extract(epoch FROM e.recorded_at) * 1000)::float8` : '';
   return `COPY (SELECT e.position::int8, e.type_id::int2, e.schema_version::int2, e.tenant_id::text, e.data::text,
     e.data_dictionary_id::int2, e.data_deflated::bytea${time}
