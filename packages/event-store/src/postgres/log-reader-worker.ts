@@ -95,11 +95,14 @@ port.on('message', () => {
   waiting?.();
 });
 
-/** Posts a page once the caller has room for it. */
-async function postPage(events: LogText[]): Promise<void> {
+/** Waits until the caller has room for one more page, and takes it. */
+async function takeCredit(): Promise<void> {
   while (credit <= 0) await new Promise<void>((resolve) => (waiting = resolve));
   waiting = undefined;
   credit--;
+}
+
+function postPage(events: LogText[]): void {
   const { page, transfer } = pageMessage(events);
   post({ page }, transfer);
 }
@@ -113,7 +116,8 @@ try {
     for await (const events of store.copyLogText({ ...read, after, limit: data.copyRows })) {
       copied += events.length;
       after = events[events.length - 1]!.position;
-      await postPage(events);
+      await takeCredit();
+      postPage(events);
     }
     full = copied >= data.copyRows;
   }
@@ -131,12 +135,9 @@ try {
       post({ end: true });
       break;
     }
-    while (credit <= 0) await new Promise<void>((resolve) => (waiting = resolve));
-    waiting = undefined;
+    await takeCredit();
     next = fetch(Number(rows[rows.length - 1]![2]));
-    credit--;
-    const { page, transfer } = pageMessage(rows.map((row) => store.logText(row)));
-    post({ page }, transfer);
+    postPage(rows.map((row) => store.logText(row)));
   }
 } catch (error) {
   post({ error: describe(error) });
