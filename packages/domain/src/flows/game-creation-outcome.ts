@@ -1,11 +1,19 @@
-import { type MatchAbortedData, type MatchCreatedData, matchStream, playerStream } from '@mm/contracts';
+import {
+  type MatchAbortedData,
+  type MatchCreatedData,
+  matchStream,
+  type PlayerEvent,
+  playerStream,
+} from '@mm/contracts';
 import type { AppendResult, CurrentRevision } from '@mm/event-store';
 import { isWrongExpectedRevision } from '@mm/event-store';
 import { decideAppend, handleCommand } from '../command-handling/handle-command.js';
 import { cachedState, loadState, rememberState } from '../command-handling/load-state.js';
+import type { Decider } from '../decider/decider.js';
 import type { DomainError } from '../errors/domain-error.js';
 import { matchEventId } from '../ids/deterministic-ids.js';
 import { type MatchState, matchDecider } from '../match/match-decider.js';
+import type { PlayerCommand } from '../player/player-commands.js';
 import { playerDecider } from '../player/player-decider.js';
 import type { PlayerState } from '../player/player-state.js';
 import { type MatchFlowContext, matchMetadata } from './match-flow-context.js';
@@ -309,34 +317,59 @@ export const releaseMatchPlayers = async (
           : { userId, ok: false, error: result.error };
       }
       if (side.queueEntryId === null) return null;
-      const release = await handleCommand({
-        store,
-        streamName,
-        decider: playerDecider,
-        command: {
-          type: 'ReleaseQueueEntry',
-          userId,
-          queueEntryId: side.queueEntryId,
-          matchId: match.matchId,
-          reason: abortReason === 'player_unavailable' ? 'opponent_unavailable' : 'match_aborted',
-          now,
+      const releaseCommand: PlayerCommand = {
+        type: 'ReleaseQueueEntry',
+        userId,
+        queueEntryId: side.queueEntryId,
+        matchId: match.matchId,
+        reason: abortReason === 'player_unavailable' ? 'opponent_unavailable' : 'match_aborted',
+        now,
+      };
+      if (!input.busyElsewhere?.has(userId)) {
+        const release = await handleCommand({
+          store,
+          streamName,
+          decider: playerDecider,
+          command: releaseCommand,
+          metadata,
+          eventIds,
+        });
+        return release.ok
+          ? { userId, ok: true, appended: release.events.length }
+          : { userId, ok: false, error: release.error };
+      }
+      // A busy player's entry is released and ended in ONE append, both decided on the stream as it
+      // is: with two appends a pairing pass could claim the released entry in between, and the
+      // player was matched (and refused) again.
+      const end: PlayerCommand = {
+        type: 'CancelQueueEntry',
+        userId,
+        queueEntryId: side.queueEntryId,
+        reason: 'active_game',
+        now,
+      };
+      const releaseThenEnd: Decider<PlayerState, PlayerCommand, PlayerEvent> = {
+        evolve: playerDecider.evolve,
+        initialState: playerDecider.initialState,
+        decide: (command, state) => {
+          const released = playerDecider.decide(command, state);
+          if (!released.ok) return released;
+          const ended = playerDecider.decide(end, released.events.reduce(playerDecider.evolve, state));
+          // Already ended (a repeat, or the player cancelled first): the entry is not searching either way.
+          return ended.ok ? { ok: true, events: [...released.events, ...ended.events] } : released;
         },
-        metadata,
-        eventIds,
-      });
-      if (!release.ok) return { userId, ok: false, error: release.error };
-      if (!input.busyElsewhere?.has(userId)) return { userId, ok: true, appended: release.events.length };
-      const ended = await handleCommand({
+      };
+      const settled = await handleCommand({
         store,
         streamName,
-        decider: playerDecider,
-        command: { type: 'CancelQueueEntry', userId, queueEntryId: side.queueEntryId, reason: 'active_game', now },
+        decider: releaseThenEnd,
+        command: releaseCommand,
         metadata,
-        eventIds: () => matchEventId(match.matchId, 'ended-busy', userId),
+        eventIds: (_index, event) =>
+          matchEventId(match.matchId, event.type === 'QueueCancelled' ? 'ended-busy' : 'released', userId),
       });
-      // Already ended (a repeat, or the player cancelled first): the entry is not searching either way.
-      const appended = release.events.length + (ended.ok ? ended.events.length : 0);
-      return { userId, ok: true, appended, endedBusy: true };
+      if (!settled.ok) return { userId, ok: false, error: settled.error };
+      return { userId, ok: true, appended: settled.events.length, endedBusy: true };
     }),
   );
   return released.filter((player): player is PlayerRelease => player !== null);

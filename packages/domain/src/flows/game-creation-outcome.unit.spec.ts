@@ -192,9 +192,17 @@ describe('game creation outcome, the match is given up', () => {
     await spec.given(aborted('game_creation_rejected'));
     const { state } = await loadMatch();
     expect(playersToCheckForOtherGames(state)).toEqual(['alice', 'bob']);
+    const appends: string[] = [];
+    const append = memory.appendToStream.bind(memory);
+    memory.appendToStream = (streamName, events, options) => {
+      appends.push(streamName);
+      return append(streamName, events, options);
+    };
     const { result, events } = await spec.when(() =>
       settleMatchPlayers(contextOn(memory), state, { busyElsewhere: new Set(['alice']) }),
     );
+    // alice's release and end go in one append: no pairing pass can claim her entry in between
+    expect(appends.filter((s) => s === alice)).toHaveLength(1);
     expect(result).toMatchObject({
       outcome: 'released',
       players: [
@@ -211,6 +219,7 @@ describe('game creation outcome, the match is given up', () => {
     );
     const aliceEvents = events.filter((e) => e.streamName === alice);
     expect(aliceEvents.map((e) => e.type)).toEqual(['QueueEntryReleased', 'QueueCancelled']);
+    expect(aliceEvents[0]).toMatchObject({ id: matchEventId(matchId, 'released', 'alice') });
     expect(aliceEvents[1]).toMatchObject({
       id: matchEventId(matchId, 'ended-busy', 'alice'),
       data: { reason: 'active_game' },
