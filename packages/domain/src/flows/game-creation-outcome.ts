@@ -277,8 +277,8 @@ export type PlayerRelease = PlayerSettlement & {
  * `player_unavailable`); challenge players get `ReleaseChallengeMatch`
  * (`ChallengeMatchReleased`). A queue player in `busyElsewhere` (live-game-api refused the game
  * and reports the player in another game: every new opponent would be refused too, an endless
- * abort loop) has the entry ended right after the release (`QueueCancelled {active_game}`), which
- * tells the player why (I5). Call only once `MatchAborted` is on the match stream.
+ * abort loop) has the entry ended in the same append as the release (`QueueCancelled
+ * {active_game}`), which tells the player why (I5). Call only once `MatchAborted` is on the match stream.
  */
 export const releaseMatchPlayers = async (
   context: MatchFlowContext,
