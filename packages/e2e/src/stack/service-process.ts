@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+export { buildWorkspace } from '@mm/testing/build';
 
 /** The repository root (apps are started from there so `--import tsx` and workspace links resolve). */
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -35,17 +35,6 @@ export interface ServiceSpec {
 /** `apps/api/src/main.ts` → `apps/api/dist/src/main.js`. */
 export const compiledScript = (script: string): string =>
   script.replace(/(^|\/)src\//, '$1dist/src/').replace(/\.ts$/, '.js');
-
-/**
- * Compiles every workspace package and app to its `dist/` (`tsc -b`, incremental: only what
- * changed). Throws with the compiler's output when the build fails.
- */
-export function buildWorkspace(): void {
-  const tsc = createRequire(join(repoRoot, 'package.json')).resolve('typescript/bin/tsc');
-  const result = spawnSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: repoRoot, encoding: 'utf8' });
-  if (result.status !== 0)
-    throw new Error(`tsc -b tsconfig.build.json failed:\n${`${result.stdout}${result.stderr}`.trim().slice(0, 4000)}`);
-}
 
 export class ServiceStartError extends Error {
   readonly code = 'SERVICE_START_FAILED';
