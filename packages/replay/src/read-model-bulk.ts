@@ -116,16 +116,31 @@ export async function loadStored(
   );
 }
 
-/** Writes COPY text (`pieces`: lines of its text format, each ending in a newline) into `table`. */
+/**
+ * Writes COPY text (`pieces`: lines of its text format, each ending in a newline) into `table`;
+ * no statement when there is none. The pieces are read as the COPY takes them.
+ */
 export async function copyRows(
   client: pg.PoolClient,
   table: string,
   columns: readonly string[],
-  pieces: readonly string[],
+  pieces: Iterable<string>,
 ): Promise<void> {
-  if (pieces.length === 0) return;
+  const text = nonEmpty(pieces);
+  if (!text) return;
   const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
-  await pipeline(Readable.from(pieces), stream);
+  await pipeline(Readable.from(text), stream);
+}
+
+/** `pieces` as an iterable that gives each of them once, or null when there is none (reads the first to know). */
+function nonEmpty(pieces: Iterable<string>): Iterable<string> | null {
+  const iterator = pieces[Symbol.iterator]();
+  const first = iterator.next();
+  if (first.done) return null;
+  return (function* () {
+    yield first.value;
+    for (let next = iterator.next(); !next.done; next = iterator.next()) yield next.value;
+  })();
 }
 
 async function updateRows(
@@ -134,13 +149,14 @@ async function updateRows(
   table: string,
   columns: readonly string[],
   key: readonly string[],
-  rows: readonly string[],
+  rows: Iterable<string>,
 ): Promise<void> {
-  if (rows.length === 0) return;
+  const text = nonEmpty(rows);
+  if (!text) return;
   const target = `${quoteIdent(schema)}.${table}`;
   const temp = `mm_rebuild_${table}`;
   await client.query(`CREATE TEMP TABLE ${temp} (LIKE ${target}) ON COMMIT DROP`);
-  await copyRows(client, temp, columns, rows);
+  await copyRows(client, temp, columns, text);
   const set = columns.filter((c) => !key.includes(c)).map((c) => `${c} = s.${c}`);
   await client.query(
     `UPDATE ${target} t SET ${set.join(', ')} FROM ${temp} s WHERE ${key.map((c) => `t.${c} = s.${c}`).join(' AND ')}`,

@@ -92,38 +92,33 @@ interface Held<R> {
 
 export interface FoldTable<R> {
   /** Rows the chunk inserted. */
-  inserted: R[];
+  inserted: R;
   /** Stored rows the chunk changed. */
-  updated: R[];
+  updated: R;
 }
 
 /** Lines of COPY's text format joined into pieces of about this many characters. */
 const PIECE = 1 << 18;
 
 /**
- * COPY text built a piece at a time: lines joined into flat strings of ≈ 256 K characters, so
+ * COPY text made a piece at a time: lines joined into flat strings of ≈ 256 K characters, so
  * that a batch's changes, held while its write runs, are a few large strings (never copied by
  * the young-generation GC) instead of a string per row.
  */
-class CopyText {
-  readonly pieces: string[] = [];
-  #lines: string[] = [];
-  #length = 0;
-  add(line: string): void {
-    this.#lines.push(line);
-    this.#length += line.length;
-    if (this.#length >= PIECE) this.#flush();
+function* copyPieces(rows: readonly Record<string, Cell>[], columns: readonly string[]): Generator<string> {
+  let lines: string[] = [];
+  let length = 0;
+  for (const row of rows) {
+    const line = copyLine(row, columns);
+    lines.push(line);
+    length += line.length;
+    if (length >= PIECE) {
+      yield lines.join('');
+      lines = [];
+      length = 0;
+    }
   }
-  done(): string[] {
-    this.#flush();
-    return this.pieces;
-  }
-  #flush(): void {
-    if (this.#lines.length === 0) return;
-    this.pieces.push(this.#lines.join(''));
-    this.#lines = [];
-    this.#length = 0;
-  }
+  if (lines.length > 0) yield lines.join('');
 }
 
 const key = (tenantId: string, id: string): string => `${tenantId}\u0000${id}`;
@@ -285,11 +280,15 @@ export function copyLine(row: Record<string, Cell>, columns: readonly string[]):
   return `${line}\n`;
 }
 
-/** A batch's changed rows as they were when it was cut: COPY's text format, in pieces of many lines. */
+/**
+ * A batch's changed rows as they were when it was cut: COPY's text format, in pieces of many
+ * lines — made at the cut, or, for the last batch ({@link ReadModelFold.cut} `last`), while they
+ * are read (once).
+ */
 export interface BatchChanges {
-  queueEntries: FoldTable<string>;
-  matches: FoldTable<string>;
-  challenges: FoldTable<string>;
+  queueEntries: FoldTable<Iterable<string>>;
+  matches: FoldTable<Iterable<string>>;
+  challenges: FoldTable<Iterable<string>>;
 }
 
 /**
@@ -405,16 +404,22 @@ export class ReadModelFold {
    * Ends the batch: copies of the rows it inserted (new to the target) and of the stored rows
    * it changed, to be written with the batch; the rows count as stored from here on (the
    * batches commit in order). Returns the batch's number.
+   *
+   * `last`: nothing is folded after this batch, so its rows stay as they are and their COPY
+   * text is made as the write reads it — the write starts at once and PostgreSQL takes in the
+   * first pieces while the next are made — instead of all of it before the write (≈ 0.2 s of
+   * a 1M-event rebuild's serial end).
    */
-  cut(): { batch: number; changes: BatchChanges } {
+  cut(options: { last?: boolean } = {}): { batch: number; changes: BatchChanges } {
     const split = <R extends Record<string, Cell>>(dirty: Set<Held<R>>, columns: readonly string[]) => {
-      const inserted = new CopyText();
-      const updated = new CopyText();
+      const inserted: R[] = [];
+      const updated: R[] = [];
       for (const held of dirty) {
-        (held.stored ? updated : inserted).add(copyLine(held.row, columns));
+        (held.stored ? updated : inserted).push(held.row);
         held.stored = true;
       }
-      return { inserted: inserted.done(), updated: updated.done() } satisfies FoldTable<string>;
+      const text = (rows: R[]) => (options.last ? copyPieces(rows, columns) : [...copyPieces(rows, columns)]);
+      return { inserted: text(inserted), updated: text(updated) } satisfies FoldTable<Iterable<string>>;
     };
     const changes = {
       queueEntries: split(this.dirtyEntries, QUEUE_ENTRY_COLUMNS),

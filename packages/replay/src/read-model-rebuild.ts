@@ -183,9 +183,12 @@ async function rebuildInBulk(
 
   let batchCount = 0;
   let batchLast = resumedFrom;
-  /** Cuts the batch and hands it to the writer once the one before is committed; false: stop here. */
-  const endBatch = async (): Promise<boolean> => {
-    const { batch, changes } = fold.cut();
+  /**
+   * Cuts the batch and hands it to the writer once the one before is committed; false: stop here.
+   * `last`: nothing is folded after it (its COPY text is made as it is written).
+   */
+  const endBatch = async (last = false): Promise<boolean> => {
+    const { batch, changes } = fold.cut({ last });
     await writing;
     failed();
     if (stop) return false;
@@ -228,14 +231,14 @@ async function rebuildInBulk(
     if (take > 0) options.onProgress?.({ events: folded, position: page[take - 1]!.position });
     if (options.shouldStop?.()) {
       // commit what is folded so far, then stop
-      if (batchCount > 0) await endBatch();
+      if (batchCount > 0) await endBatch(true);
       await writing;
       failed();
       return { position, events: applied, interrupted: true };
     }
     if (take < page.length) break; // past `to`
   }
-  if (batchCount > 0 && !(await endBatch())) return { position, events: applied, interrupted: true };
+  if (batchCount > 0 && !(await endBatch(true))) return { position, events: applied, interrupted: true };
   await writing;
   failed();
   if (stop) return { position, events: applied, interrupted: true };
