@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { workspaceRoot } from '@mm/testing/build';
 
 export { buildWorkspace } from '@mm/testing/build';
 
 /** The repository root (apps are started from there so `--import tsx` and workspace links resolve). */
-export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+export const repoRoot = workspaceRoot;
 
 /** How to tell that a started process is ready. */
 export type Readiness =
