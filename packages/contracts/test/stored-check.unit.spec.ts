@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { compileCheck } from '../src/events/stored-check.js';
 import { EventContractError, EventEnvelope, eventSchemas, parseEvent, parseStoredEvent } from '../src/index.js';
 
@@ -109,5 +110,61 @@ describe('parseStoredEvent (compiled contract checks)', () => {
   it('upcasts older versions through parseEvent', () => {
     const v1 = JSON.parse(readFileSync(new URL('ChallengeIssued.v1.json', dir), 'utf8')) as { data: unknown };
     expect(parseStoredEvent('ChallengeIssued', 1, v1.data)).toEqual(parseEvent('ChallengeIssued', 1, v1.data));
+  });
+});
+
+describe('compileCheck (the generated predicate) on every kind of schema it compiles', () => {
+  const big = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'] as const;
+  const schema = z.strictObject({
+    'key "quoted"\\': z.string().min(2).max(4),
+    uuid: z.uuid(),
+    at: z.iso.datetime(),
+    count: z.number().int().gte(0).lt(10),
+    ratio: z.number().gt(0).lte(1),
+    flag: z.boolean(),
+    small: z.enum(['x', 'y']),
+    large: z.enum(big),
+    literal: z.literal([1, 'one', true, null]),
+    maybe: z.string().nullable().optional(),
+    list: z
+      .array(z.object({ n: z.number() }))
+      .min(1)
+      .max(2),
+    even: z.number().refine((n) => n % 2 === 0),
+  });
+  const valid = {
+    'key "quoted"\\': 'abc',
+    uuid: '0b4f3c1e-2a57-4c8e-9f00-0123456789ab',
+    at: '2026-12-02T10:00:00.000Z',
+    count: 3,
+    ratio: 0.5,
+    flag: false,
+    small: 'y',
+    large: 'j',
+    literal: null,
+    list: [{ n: 1, extra: 'kept' }],
+    even: 4,
+  };
+  const check = compileCheck(schema)!;
+
+  it('accepts what zod accepts and refuses what zod refuses, field by field', () => {
+    expect(check(valid)).toBe(true);
+    let refused = 0;
+    for (const path of pathsOf(valid))
+      for (const replacement of [...replacements, 'k', 'one', 1, 11, 2, 'abcde', [{ n: 1 }, { n: 2 }, { n: 3 }]]) {
+        const data = changed(valid, path, replacement);
+        const zodAccepts = schema.safeParse(data).success;
+        expect(check(data), `${path.join('.')} = ${JSON.stringify(replacement)}`).toBe(zodAccepts);
+        if (!zodAccepts) refused++;
+      }
+    expect(refused).toBeGreaterThan(100);
+    // a key the strict object does not know
+    expect(check({ ...valid, unknown: 1 })).toBe(schema.safeParse({ ...valid, unknown: 1 }).success);
+  });
+
+  it('gives up (null) on what it does not compile, so the caller keeps zod', () => {
+    expect(compileCheck(z.string().transform((s) => s.length))).toBeNull();
+    expect(compileCheck(z.union([z.string(), z.number()]))).toBeNull();
+    expect(compileCheck(z.coerce.number())).toBeNull();
   });
 });
