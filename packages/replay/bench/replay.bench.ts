@@ -9,7 +9,8 @@
  * - a raw keyset `SELECT` scan of the same events (same columns, pages of 2000) — the yardstick;
  *   then the same scan with each row's data decoded (inflated and parsed): `raw_scan_decoded_rps`,
  *   a second yardstick for a log whose data is compressed (`rebuild_vs_raw_decoded`);
- * - `rebuildReadModels` into a fresh schema (what `mm rebuild read-models` does): events/s;
+ * - `rebuildReadModels` into a fresh schema (what `mm rebuild read-models` does): events/s, and
+ *   where its time went (`phases`: first page, log folded, last write, index builds);
  * - the streaming audit (what `mm audit` does) in a process of its own: events/s and peak RSS;
  * - `mm explain match` on one match: BENCH_PASSES (default 2000) recorded pairing passes of 40
  *   entries on one pool stream (built by the worker's own record builder), the explained match's
@@ -114,6 +115,7 @@ async function main() {
     const rebuildMs = performance.now() - t;
     const rebuildEps = Math.round(rebuilt.events / (rebuildMs / 1000));
     log(`rebuild: ${rebuilt.events} events in ${Math.round(rebuildMs)} ms (${rebuildEps} events/s)`);
+    const phases = rebuilt.phases;
 
     const audit = await new Promise<{ events: number; ms: number; ok: boolean; violations: number; peakRssMb: number }>(
       (resolve, reject) =>
@@ -146,6 +148,10 @@ async function main() {
       raw_scan_rps: rawScanRps,
       rebuild_eps: rebuildEps,
       rebuild_vs_raw: Math.round((rebuildEps / rawScanRps) * 1000) / 1000,
+      rebuild_first_page_ms: phases?.firstPageMs ?? null,
+      rebuild_fold_ms: phases?.foldMs ?? null,
+      rebuild_last_write_ms: phases?.lastWriteMs ?? null,
+      rebuild_index_build_ms: phases?.indexBuildMs ?? null,
       raw_scan_decoded_rps: decoded.rps,
       rebuild_vs_raw_decoded: Math.round((rebuildEps / decoded.rps) * 1000) / 1000,
       audit_eps: auditEps,
@@ -168,6 +174,13 @@ async function main() {
         'rebuild read models',
         `${rebuilt.events} events`,
         `${rebuildEps} events/s  (${result.rebuild_vs_raw} × raw; goal ≥ 0.5; ${result.rebuild_vs_raw_decoded} × raw decoded)`,
+      ],
+      [
+        '  where its time went',
+        'from the start, ms',
+        phases
+          ? `first page ${phases.firstPageMs}, log folded ${phases.foldMs}; then last write ${phases.lastWriteMs}, index builds ${phases.indexBuildMs}`
+          : '—',
       ],
       [
         'streaming audit',

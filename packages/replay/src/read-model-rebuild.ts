@@ -52,6 +52,19 @@ export interface RebuildResult {
   ms: number;
   /** Stopped by `shouldStop` before the end. */
   interrupted: boolean;
+  /**
+   * `bulk`: where the time went, in ms from the call — until the first page of the log was in,
+   * until the last page was folded, the write left after that (the last batch), and the deferred
+   * indexes' builds (0 when none were deferred or the run was interrupted).
+   */
+  phases?: RebuildPhases;
+}
+
+export interface RebuildPhases {
+  firstPageMs: number;
+  foldMs: number;
+  lastWriteMs: number;
+  indexBuildMs: number;
 }
 
 /**
@@ -84,7 +97,7 @@ export async function rebuildReadModels(options: RebuildReadModelsOptions): Prom
       'rebuild into a fresh schema (--into <new name>) or drop this one',
     );
   if ((options.method ?? 'bulk') === 'bulk') {
-    const run = await rebuildInBulk(db, store, schema, resumedFrom, options);
+    const run = await rebuildInBulk(db, store, schema, resumedFrom, options, started);
     return { schema, resumedFrom, ...run, ms: Math.round(performance.now() - started) };
   }
   await restoreIndexes(db, schema); // left deferred by an interrupted bulk rebuild
@@ -137,7 +150,14 @@ async function rebuildInBulk(
   schema: string,
   resumedFrom: number,
   options: RebuildReadModelsOptions,
-): Promise<{ position: number; events: number; interrupted: boolean }> {
+  started: number,
+): Promise<{ position: number; events: number; interrupted: boolean; phases: RebuildPhases }> {
+  const phases: RebuildPhases = { firstPageMs: 0, foldMs: 0, lastWriteMs: 0, indexBuildMs: 0 };
+  const since = (t: number) => Math.round(performance.now() - t);
+  const stopped = () => {
+    phases.foldMs ||= since(started);
+    return { position, events: applied, interrupted: true, phases };
+  };
   const batchSize = options.batchSize ?? BULK_BATCH;
   const pageSize = Math.min(batchSize, 2000);
   const to = options.to;
@@ -206,6 +226,7 @@ async function rebuildInBulk(
   });
   let folded = 0;
   for await (const page of pages) {
+    phases.firstPageMs ||= since(started);
     let take = page.length;
     if (to !== undefined) {
       take = 0;
@@ -220,7 +241,7 @@ async function rebuildInBulk(
       if (event) fold.apply(event);
       batchCount++;
       batchLast = page[i]!.position;
-      if (batchCount >= batchSize && !(await endBatch())) return { position, events: applied, interrupted: true };
+      if (batchCount >= batchSize && !(await endBatch())) return stopped();
     }
     folded += take;
     // The pages come in faster than the fold takes them, so this loop rarely waits on I/O: while a
@@ -234,16 +255,20 @@ async function rebuildInBulk(
       if (batchCount > 0) await endBatch(true);
       await writing;
       failed();
-      return { position, events: applied, interrupted: true };
+      return stopped();
     }
     if (take < page.length) break; // past `to`
   }
-  if (batchCount > 0 && !(await endBatch(true))) return { position, events: applied, interrupted: true };
+  phases.foldMs = since(started);
+  if (batchCount > 0 && !(await endBatch(true))) return stopped();
   await writing;
   failed();
-  if (stop) return { position, events: applied, interrupted: true };
+  phases.lastWriteMs = since(started) - phases.foldMs;
+  if (stop) return stopped();
+  const indexes = performance.now();
   await restoreIndexes(db, schema);
-  return { position, events: applied, interrupted: false };
+  phases.indexBuildMs = since(indexes);
+  return { position, events: applied, interrupted: false, phases };
 }
 
 /**

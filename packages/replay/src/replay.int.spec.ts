@@ -77,6 +77,13 @@ describe('rebuild read models (blue/green)', () => {
     expect(diff.tables.map((t) => t.rowsA)).toEqual(diff.tables.map((t) => t.rowsB));
     expect(diff.tables.every((t) => t.rowsA > 0)).toBe(true);
     expect(diff.differing).toBe(0);
+    // where the time went, in order: the first page, the end of the fold, the last write, the deferred index builds
+    const phases = result.phases!;
+    expect(phases.firstPageMs).toBeGreaterThan(0);
+    expect(phases.foldMs).toBeGreaterThanOrEqual(phases.firstPageMs);
+    expect(phases.lastWriteMs).toBeGreaterThan(0);
+    expect(phases.indexBuildMs).toBeGreaterThan(0); // a fresh schema defers its secondary indexes
+    expect(phases.foldMs + phases.lastWriteMs + phases.indexBuildMs).toBeLessThanOrEqual(result.ms);
   });
 
   it('resumes from the checkpoint in the target schema after an interrupt', async () => {

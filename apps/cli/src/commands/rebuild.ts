@@ -112,6 +112,11 @@ Examples:
               [
                 `rebuilt read models in ${into}: ${result.events} events in ${result.ms} ms (${rate(result.events, result.ms)} events/s)` +
                   `${result.resumedFrom >= 0 ? `, resumed from ${result.resumedFrom}` : ''}; checkpoint ${result.position}${to ? ` (up to ${describeBound(to)})` : ''}`,
+                ...(result.phases
+                  ? [
+                      `  first page at ${result.phases.firstPageMs} ms, log folded at ${result.phases.foldMs} ms, then the last write ${result.phases.lastWriteMs} ms and the index builds ${result.phases.indexBuildMs} ms`,
+                    ]
+                  : []),
                 ...(swap
                   ? [
                       `swapped: ${live} is now the rebuilt schema (checkpoint ${swap.position}, ${swap.caughtUpInLock} events caught up under the lock, locked ${swap.lockedMs} ms, attempt ${swap.attempts}); the old one is ${swap.oldSchema}`,
