@@ -59,11 +59,11 @@ class Emitter {
   readonly externals: unknown[] = [];
   private names = 0;
 
-  name(prefix: string): string {
+  private name(prefix: string): string {
     return `${prefix}${this.names++}`;
   }
 
-  external(value: unknown): string {
+  private external(value: unknown): string {
     this.externals.push(value);
     return `x[${this.externals.length - 1}]`;
   }
@@ -76,13 +76,8 @@ class Emitter {
     switch (def.type) {
       case 'string': {
         out.push(`if (typeof ${v} !== 'string') return false;`);
-        if (def.format !== undefined) {
-          // a string format schema (z.iso.datetime(), …): its pattern
-          const pattern = def.pattern;
-          if (!(pattern instanceof RegExp) || pattern.global || pattern.sticky)
-            throw new Unsupported(`string format ${String(def.format)}`);
-          out.push(`if (!${this.external(pattern)}.test(${v})) return false;`);
-        }
+        // a string format schema (z.iso.datetime(), …): its pattern
+        if (def.format !== undefined) out.push(this.matches(def.pattern, def.format, v));
         break;
       }
       case 'number':
@@ -155,6 +150,13 @@ class Emitter {
     return out.join('\n');
   }
 
+  /** `return false` unless the string `v` matches the pattern of a string format. */
+  private matches(pattern: unknown, format: unknown, v: string): string {
+    if (!(pattern instanceof RegExp) || pattern.global || pattern.sticky)
+      throw new Unsupported(`string format ${String(format)}`);
+    return `if (!${this.external(pattern)}.test(${v})) return false;`;
+  }
+
   /** The checks of a schema (`.min`, `.int`, `.refine`, …) on a value already known to be of its type. */
   private checks(def: Def, v: string): string[] {
     const out: string[] = [];
@@ -178,13 +180,9 @@ class Emitter {
           if (c.format !== 'safeint') throw new Unsupported(`number format ${String(c.format)}`);
           out.push(`if (!Number.isSafeInteger(${v})) return false;`);
           break;
-        case 'string_format': {
-          const pattern = c.pattern;
-          if (!(pattern instanceof RegExp) || pattern.global || pattern.sticky)
-            throw new Unsupported(`string format ${String(c.format)}`);
-          out.push(`if (!${this.external(pattern)}.test(${v})) return false;`);
+        case 'string_format':
+          out.push(this.matches(c.pattern, c.format, v));
           break;
-        }
         case 'overwrite':
           throw new Unsupported('a check that changes the value');
         default: {
